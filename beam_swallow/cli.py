@@ -1,0 +1,121 @@
+"""The ``beam-swallow`` command: one subcommand per pipeline or tool.
+
+Pipeline subcommands accept beam-swallow's flags (see ``--help``) and any Beam
+pipeline option (``--runner``, ``--direct_running_mode``, ``--project``, ...),
+which are passed to Beam untouched. ``main(argv) -> int`` is what tests call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from beam_swallow.options import SwallowOptions
+from beam_swallow.report import REPORT_NAME
+
+__all__ = ["main", "PIPELINES", "TOOLS"]
+
+PipelineRun = Callable[[PipelineOptions], dict[str, Any]]
+ToolMain = Callable[[list[str]], int]
+
+
+def _run_code(options: PipelineOptions) -> dict[str, Any]:
+    from beam_swallow.pipelines.code import run_code
+
+    return run_code(options)
+
+
+PIPELINES: dict[str, tuple[str, PipelineRun]] = {
+    "code": ("SwallowCode: syntax, lint, dedup and LLM rewriting of Python files.", _run_code),
+}
+
+# Subcommands that are not pipelines: name -> (help, main(argv) -> exit status).
+TOOLS: dict[str, tuple[str, ToolMain]] = {}
+
+_BEAM_OPTIONS_NOTE = (
+    "Any Beam pipeline option is also accepted and passed to Beam, e.g. --runner "
+    "(default: the local FnApiRunner), --direct_running_mode=multi_processing "
+    "--direct_num_workers=N, --runner=PortableRunner --job_endpoint=HOST:PORT, "
+    "--runner=DataflowRunner --project=... --region=... --temp_location=gs://..."
+)
+
+
+def _summary(report: dict[str, Any], output: str) -> str:
+    rejected = sum(report["rejected"].values())
+    lines = [
+        f"input {report['input']}: kept {report['kept']}, rejected {rejected}, "
+        f"dead letters {report['dead_letter']} "
+        f"({'balanced' if report['balanced'] else 'NOT BALANCED'})",
+    ]
+    for stage, entry in report["stages"].items():
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(entry["rejected"].items())) or "-"
+        lines.append(
+            f"  {stage:<14} in {entry['input']:>7}  kept {entry['kept']:>7}  "
+            f"dead {entry['dead_letter']:>5}  rejected: {reasons}"
+        )
+    lines.append(f"outputs: {FileSystems.join(output, '{kept,rejected,dead_letter}')}/")
+    lines.append(f"report:  {FileSystems.join(output, REPORT_NAME)}")
+    return "\n".join(lines)
+
+
+def _pipeline_main(name: str, run: PipelineRun, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"beam-swallow {name}", description=PIPELINES[name][0], epilog=_BEAM_OPTIONS_NOTE
+    )
+    SwallowOptions._add_argparse_args(parser)
+    parser.parse_known_args(argv)  # --help, and type errors in our flags, stop here
+    options = PipelineOptions(argv)
+    opts = options.view_as(SwallowOptions)
+    errors = opts.validate_swallow()
+    if errors:
+        for error in errors:
+            print(f"beam-swallow {name}: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        report = run(options)
+    except ValueError as exc:  # bad flag values found while building the graph
+        print(f"beam-swallow {name}: error: {exc}", file=sys.stderr)
+        return 2
+    print(_summary(report, opts.output))
+    return 0 if report["balanced"] else 1
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beam-swallow",
+        description="Transform-and-retain pre-training data (SwallowCode / SwallowMath) on Apache Beam.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, _) in {**PIPELINES, **TOOLS}.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = _top_parser()
+    if not argv or (argv[0] not in PIPELINES and argv[0] not in TOOLS):
+        args = parser.parse_args(argv[:1])  # prints help, or exits 2 on an unknown command
+        if args.command is None:
+            parser.print_help()
+            return 2
+    name, rest = argv[0], argv[1:]
+    if name in TOOLS:
+        return TOOLS[name][1](rest)
+    return _pipeline_main(name, PIPELINES[name][1], rest)
+
+
+def _console() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    _console()

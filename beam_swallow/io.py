@@ -1,0 +1,284 @@
+"""Reading records in and writing the three exits out, local or gs://.
+
+Input is JSONL (optionally gzip'd) or Parquet, matched by glob patterns through
+Beam's FileSystems. Reading is the first stage, ``read``, with the same three
+exits as every other:
+
+- kept: a record ``{"id", "text", ...every input field}``.
+- rejected ``too_large``: text longer than ``max_text_chars``.
+- dead letter: a line that is not UTF-8 (``invalid_utf8``), not JSON
+  (``invalid_json``), not an object (``not_an_object``), or lacks a string text
+  field (``missing_text``); the raw line is kept (bytes escaped).
+
+Writing puts kept records under ``DIR/kept/`` (JSONL.gz or Parquet), and the
+rejected and dead-letter records under ``DIR/rejected/`` and
+``DIR/dead_letter/`` (JSONL.gz). :func:`clear_outputs` removes an earlier run's
+files first, so two runs never mix.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from beam_swallow.records import ID, TEXT, Reason, Record, Reject, text_id
+from beam_swallow.transforms.stage import (
+    DEAD_LETTER,
+    KEPT,
+    REJECTED,
+    StageResult,
+    emit_dead_letter,
+    emit_verdict,
+)
+
+__all__ = [
+    "READ_STAGE",
+    "SINKS",
+    "ReadRecords",
+    "ReaderConfig",
+    "WriteOutputs",
+    "clear_outputs",
+    "parse_line",
+    "to_output",
+    "write_jsonl",
+]
+
+READ_STAGE = "read"
+SINKS = (KEPT, REJECTED, DEAD_LETTER)
+_PARQUET_ROWS_PER_FILE = 10_000
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """How input records are found in their files."""
+
+    text_field: str = "text"
+    id_field: str | None = None
+    max_text_chars: int = 10_000_000
+
+
+class InvalidRecord(ValueError):
+    """An input line or row that cannot become a record; ``kind`` says why."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+
+
+def to_record(obj: Any, cfg: ReaderConfig) -> Record:
+    """Turn one decoded input object into a record, or raise InvalidRecord."""
+    if not isinstance(obj, dict):
+        raise InvalidRecord("not_an_object", f"expected a JSON object, got {type(obj).__name__}")
+    text = obj.get(cfg.text_field)
+    if not isinstance(text, str):
+        found = "missing" if text is None else f"a {type(text).__name__}"
+        raise InvalidRecord("missing_text", f"text field {cfg.text_field!r} is {found}")
+    record = dict(obj)
+    del record[cfg.text_field]
+    record[TEXT] = text
+    if cfg.id_field:
+        if record.get(cfg.id_field) is None:
+            raise InvalidRecord("missing_id", f"id field {cfg.id_field!r} is missing")
+        record[ID] = str(record[cfg.id_field])
+    else:
+        record[ID] = text_id(text)
+    return record
+
+
+def parse_line(line: bytes, cfg: ReaderConfig) -> Record:
+    """Decode one JSONL line into a record, or raise InvalidRecord."""
+    try:
+        decoded = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRecord("invalid_utf8", str(exc)) from None
+    try:
+        obj = json.loads(decoded)
+    except ValueError as exc:  # JSONDecodeError, and over-long integers
+        raise InvalidRecord("invalid_json", str(exc)) from None
+    except RecursionError:
+        raise InvalidRecord("invalid_json", "nested too deeply to decode") from None
+    return to_record(obj, cfg)
+
+
+def _judge_size(record: Record, cfg: ReaderConfig) -> Record | Reject:
+    if len(record[TEXT]) > cfg.max_text_chars:
+        return Reject(Reason.TOO_LARGE, {"text_chars": len(record[TEXT])})
+    return record
+
+
+class _ReadFileDoFn(beam.DoFn):
+    def __init__(self, cfg: ReaderConfig):
+        self._cfg = cfg
+
+    def process(self, readable: fileio.ReadableFile) -> Iterator[beam.pvalue.TaggedOutput]:
+        path = readable.metadata.path
+        if path.endswith(".parquet"):
+            yield from self._read_parquet(readable, path)
+        else:
+            yield from self._read_jsonl(readable, path)
+
+    def _emit(
+        self, convert: Callable[[Any, ReaderConfig], Record], value: Any, raw: Any, source: str
+    ) -> Iterator[beam.pvalue.TaggedOutput]:
+        try:
+            record = convert(value, self._cfg)
+        except InvalidRecord as exc:
+            letter = emit_dead_letter(READ_STAGE, raw, str(exc))
+            letter.value.update(error_type=exc.kind, source_file=source)
+            yield letter
+            return
+        yield emit_verdict(READ_STAGE, record, _judge_size(record, self._cfg))
+
+    def _read_jsonl(self, readable: fileio.ReadableFile, path: str):
+        with readable.open(compression_type=CompressionTypes.AUTO) as handle:
+            for line_number, line in enumerate(handle, start=1):
+                line = line.rstrip(b"\r\n")
+                if not line.strip():
+                    continue  # blank lines hold no record
+                yield from self._emit(parse_line, line, line, f"{path}:{line_number}")
+
+    def _read_parquet(self, readable: fileio.ReadableFile, path: str):
+        import pyarrow.parquet as pq
+
+        with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            parquet = pq.ParquetFile(handle)
+            row_number = 0
+            for batch in parquet.iter_batches():
+                for row in batch.to_pylist():
+                    row_number += 1
+                    yield from self._emit(
+                        to_record,
+                        row,
+                        json.dumps(row, default=str),
+                        f"{path}:{row_number}",
+                    )
+
+
+class ReadRecords(beam.PTransform):
+    """Read records from file patterns; returns the ``read`` StageResult."""
+
+    def __init__(self, patterns: str | Iterable[str], cfg: ReaderConfig = ReaderConfig()):
+        super().__init__()
+        if isinstance(patterns, str):
+            patterns = [p.strip() for p in patterns.split(",") if p.strip()]
+        self._patterns = list(patterns)
+        if not self._patterns:
+            raise ValueError("no input pattern given")
+        self._cfg = cfg
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> StageResult:
+        files = (
+            pbegin
+            | "Patterns" >> beam.Create(self._patterns)
+            | "Match" >> fileio.MatchAll()
+            | "Open" >> fileio.ReadMatches()
+            # One file can hold millions of records: spread files over workers.
+            | "SpreadFiles" >> beam.Reshuffle()
+        )
+        tagged = files | "Parse" >> beam.ParDo(_ReadFileDoFn(self._cfg)).with_outputs(
+            KEPT, REJECTED, DEAD_LETTER
+        )
+        return StageResult.from_tagged(tagged)
+
+
+def to_output(record: Record, text_field: str) -> Record:
+    """A record as written out: the text under the input's own field name."""
+    if text_field == TEXT or TEXT not in record:
+        return record
+    out = dict(record)
+    out[text_field] = out.pop(TEXT)
+    return out
+
+
+def _dumps(record: Record) -> str:
+    # default=str: Parquet metadata (timestamps, decimals) must not break a sink.
+    return (
+        json.dumps(record, ensure_ascii=False, default=str)
+        .encode("utf-8", "surrogatepass")
+        .decode("utf-8", "replace")
+    )
+
+
+def write_jsonl(records: beam.PCollection, prefix: str, label: str):
+    return (
+        records
+        | f"{label}ToJson" >> beam.Map(_dumps)
+        | f"{label}Write" >> beam.io.WriteToText(prefix, file_name_suffix=".jsonl.gz")
+    )
+
+
+def _parquet_table(rows: list[Record]):
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        # Fields whose types differ between records: store them as JSON strings.
+        flat = [
+            {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in r.items()}
+            for r in rows
+        ]
+        return pa.Table.from_pylist(flat)
+
+
+class _WriteParquetBatches(beam.DoFn):
+    """Write each batch as one Parquet file, with the schema its rows share."""
+
+    def __init__(self, directory: str):
+        self._directory = directory
+
+    def process(self, rows: list[Record]) -> Iterator[str]:
+        import pyarrow.parquet as pq
+
+        path = FileSystems.join(self._directory, f"part-{uuid.uuid4().hex}.parquet")
+        with FileSystems.create(path) as handle:
+            pq.write_table(_parquet_table(rows), handle)
+        yield path
+
+
+class WriteOutputs(beam.PTransform):
+    """Write kept, rejected and dead-letter records under one directory."""
+
+    def __init__(self, output_dir: str, text_field: str = "text", output_format: str = "jsonl"):
+        super().__init__()
+        if output_format not in ("jsonl", "parquet"):
+            raise ValueError(f"unknown output format {output_format!r}")
+        self._dir = output_dir
+        self._text_field = text_field
+        self._format = output_format
+
+    def expand(self, result: StageResult) -> None:
+        text_field = self._text_field
+        for sink, records in zip(SINKS, result, strict=True):
+            named = records | f"{sink}Field" >> beam.Map(to_output, text_field)
+            if sink == KEPT and self._format == "parquet":
+                _ = (
+                    named
+                    | "KeptBatch"
+                    >> beam.BatchElements(
+                        min_batch_size=_PARQUET_ROWS_PER_FILE,
+                        max_batch_size=_PARQUET_ROWS_PER_FILE,
+                    )
+                    | "KeptParquet"
+                    >> beam.ParDo(_WriteParquetBatches(FileSystems.join(self._dir, KEPT)))
+                )
+            else:
+                write_jsonl(named, FileSystems.join(self._dir, sink, "part"), sink)
+
+
+def clear_outputs(output_dir: str, names: Iterable[str]) -> None:
+    """Delete what an earlier run wrote under ``output_dir`` (only our names)."""
+    for name in names:
+        path = FileSystems.join(output_dir, name)
+        matches = FileSystems.match([path, FileSystems.join(path, "*")])
+        found = [m.path for match in matches for m in match.metadata_list]
+        if found:
+            FileSystems.delete(found)

@@ -1,0 +1,1 @@
+"""Pipelines: wiring of stages only, no stage logic."""

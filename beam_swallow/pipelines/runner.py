@@ -1,0 +1,93 @@
+"""Build and run one pipeline: read, stages in order, the three sinks, the report.
+
+The pipelines in this package differ only in their stage lists and their
+sample data; this module is the wiring they share.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+from beam_swallow.io import (
+    READ_STAGE,
+    SINKS,
+    ReaderConfig,
+    ReadRecords,
+    WriteOutputs,
+    clear_outputs,
+)
+from beam_swallow.options import SwallowOptions
+from beam_swallow.pipelines.registry import StageFactory
+from beam_swallow.report import COUNTS_DIR, REPORT_NAME, CountExits, write_report
+from beam_swallow.transforms.stage import StageResult
+
+__all__ = ["apply_stages", "make_pipeline", "merge_exits", "run_stages"]
+
+_LOCAL_RUNNER_NAMES = {None, "local", "fnapirunner"}
+
+
+def make_pipeline(options: PipelineOptions) -> beam.Pipeline:
+    """A Pipeline on the runner the options name, or the local FnApiRunner.
+
+    Beam's DirectRunner (the default when no runner is named) first tries to
+    fetch a Prism binary; the FnApiRunner runs in-process and downloads nothing.
+    It honours ``--direct_running_mode`` (in_memory, multi_threading,
+    multi_processing) and ``--direct_num_workers``.
+    """
+    runner = options.view_as(StandardOptions).runner
+    if runner is None or str(runner).lower() in _LOCAL_RUNNER_NAMES:
+        options.view_as(StandardOptions).runner = None
+        return beam.Pipeline(runner=FnApiRunner(), options=options)
+    return beam.Pipeline(options=options)
+
+
+def apply_stages(
+    read: StageResult,
+    names: list[str],
+    factories: dict[str, StageFactory],
+    opts: SwallowOptions,
+) -> dict[str, StageResult]:
+    """Chain stages: each takes the previous one's kept records."""
+    results = {READ_STAGE: read}
+    kept = read.kept
+    for name in names:
+        result = kept | name >> factories[name](opts)
+        results[name] = result
+        kept = result.kept
+    return results
+
+
+def merge_exits(results: dict[str, StageResult]) -> StageResult:
+    """One StageResult for the run: the last kept, all rejected, all dead letters."""
+    last = list(results.values())[-1]
+    rejected = [r.rejected for r in results.values()] | "AllRejected" >> beam.Flatten()
+    dead = [r.dead_letter for r in results.values()] | "AllDead" >> beam.Flatten()
+    return StageResult(last.kept, rejected, dead)
+
+
+def run_stages(
+    options: PipelineOptions,
+    input_pattern: str,
+    names: list[str],
+    factories: dict[str, StageFactory],
+) -> dict[str, Any]:
+    """Run read + ``names`` + sinks to completion; write and return the report."""
+    opts = options.view_as(SwallowOptions)
+    clear_outputs(opts.output, [*SINKS, COUNTS_DIR, REPORT_NAME])
+    reader = ReaderConfig(
+        text_field=opts.text_field,
+        id_field=opts.id_field,
+        max_text_chars=opts.max_text_chars,
+    )
+    with make_pipeline(options) as pipeline:
+        read = pipeline | "Read" >> ReadRecords(input_pattern, reader)
+        results = apply_stages(read, names, factories, opts)
+        merge_exits(results) | "Write" >> WriteOutputs(
+            opts.output, opts.text_field, opts.output_format
+        )
+        results | "Count" >> CountExits(opts.output)
+    return write_report(opts.output, [READ_STAGE, *names])

@@ -1,0 +1,144 @@
+"""The run report: counts per stage and exit, and the conservation check.
+
+Counts are taken from the output PCollections themselves, not from metrics
+(not every runner commits metrics): :class:`CountExits` turns each stage's
+three exits into ``(stage, exit, reason)`` keys, counted and written as JSON
+lines under ``DIR/_counts/``. After the pipeline finishes, :func:`write_report`
+folds them into ``DIR/report.json``::
+
+    {"input": N, "kept": K, "rejected": {"<reason>": n}, "dead_letter": D,
+     "balanced": true,
+     "stages": {"<stage>": {"input": .., "kept": .., "rejected": {..},
+                            "dead_letter": .., "balanced": true}}}
+
+A stage's ``input`` is what the stage before it kept (the reader's is the
+number of input records); ``balanced`` says ``input = kept + rejected +
+dead_letter`` holds, for the stage and for the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from beam_swallow.records import REASON
+from beam_swallow.transforms.stage import DEAD_LETTER, KEPT, REJECTED, StageResult
+
+__all__ = [
+    "COUNTS_DIR",
+    "REPORT_NAME",
+    "CountExits",
+    "build_report",
+    "read_counts",
+    "write_report",
+]
+
+COUNTS_DIR = "_counts"
+REPORT_NAME = "report.json"
+
+
+class CountExits(beam.PTransform):
+    """Count every stage's exits and write the counts under ``DIR/_counts/``."""
+
+    def __init__(self, output_dir: str):
+        super().__init__()
+        self._dir = output_dir
+
+    def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
+        keyed = []
+        for stage, result in results.items():
+            keyed.append(
+                result.kept | f"Key{stage}Kept" >> beam.Map(lambda _, s=stage: (s, KEPT, ""))
+            )
+            keyed.append(
+                result.rejected
+                | f"Key{stage}Rejected" >> beam.Map(lambda r, s=stage: (s, REJECTED, r[REASON]))
+            )
+            keyed.append(
+                result.dead_letter
+                | f"Key{stage}Dead" >> beam.Map(lambda _, s=stage: (s, DEAD_LETTER, ""))
+            )
+        return (
+            keyed
+            | "FlattenKeys" >> beam.Flatten()
+            | "CountKeys" >> beam.combiners.Count.PerElement()
+            | "CountsToJson" >> beam.Map(lambda kv: json.dumps([*kv[0], kv[1]]))
+            | "WriteCounts"
+            >> beam.io.WriteToText(
+                FileSystems.join(self._dir, COUNTS_DIR, "counts"),
+                file_name_suffix=".jsonl",
+                shard_name_template="",
+            )
+        )
+
+
+def read_counts(output_dir: str) -> list[tuple[str, str, str, int]]:
+    """The ``(stage, exit, reason, count)`` rows a run wrote."""
+    pattern = FileSystems.join(output_dir, COUNTS_DIR, "*")
+    rows = []
+    for match in FileSystems.match([pattern]):
+        for meta in match.metadata_list:
+            with FileSystems.open(meta.path) as handle:
+                for line in handle.read().decode("utf-8").splitlines():
+                    if line.strip():
+                        stage, exit_, reason, count = json.loads(line)
+                        rows.append((stage, exit_, reason, count))
+    return rows
+
+
+def build_report(
+    rows: Sequence[tuple[str, str, str, int]], stages: Sequence[str]
+) -> dict[str, Any]:
+    """Fold count rows into the report, stages in pipeline order."""
+    per_stage: dict[str, dict[str, Any]] = {
+        s: {"input": 0, KEPT: 0, REJECTED: {}, DEAD_LETTER: 0} for s in stages
+    }
+    for stage, exit_, reason, count in rows:
+        entry = per_stage.setdefault(stage, {"input": 0, KEPT: 0, REJECTED: {}, DEAD_LETTER: 0})
+        if exit_ == REJECTED:
+            entry[REJECTED][reason] = entry[REJECTED].get(reason, 0) + count
+        else:
+            entry[exit_] += count
+    order = list(stages) + [s for s in per_stage if s not in stages]
+    previous_kept = None
+    total_rejected: dict[str, int] = {}
+    total_dead = 0
+    for stage in order:
+        entry = per_stage[stage]
+        outputs = entry[KEPT] + sum(entry[REJECTED].values()) + entry[DEAD_LETTER]
+        entry["input"] = outputs if previous_kept is None else previous_kept
+        entry["balanced"] = entry["input"] == outputs
+        previous_kept = entry[KEPT]
+        for reason, count in entry[REJECTED].items():
+            total_rejected[reason] = total_rejected.get(reason, 0) + count
+        total_dead += entry[DEAD_LETTER]
+    first = per_stage[order[0]] if order else {"input": 0}
+    kept = previous_kept or 0
+    report = {
+        "input": first["input"],
+        KEPT: kept,
+        REJECTED: dict(sorted(total_rejected.items())),
+        DEAD_LETTER: total_dead,
+    }
+    report["balanced"] = report["input"] == kept + sum(
+        total_rejected.values()
+    ) + total_dead and all(per_stage[s]["balanced"] for s in order)
+    report["stages"] = {s: per_stage[s] for s in order}
+    return report
+
+
+def write_report(
+    output_dir: str, stages: Sequence[str], extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build report.json from the run's counts, write it, and return it."""
+    report = build_report(read_counts(output_dir), stages)
+    if extra:
+        report.update(extra)
+    path = FileSystems.join(output_dir, REPORT_NAME)
+    with FileSystems.create(path, mime_type="application/json") as handle:
+        handle.write(json.dumps(report, indent=2).encode("utf-8"))
+    return report

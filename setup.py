@@ -1,0 +1,26 @@
+"""Packaging for beam-swallow: `pip install -e .[test]` sets up development."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="beam-swallow",
+    version="0.1.0",
+    description="SwallowCode / SwallowMath transform-and-retain pre-training data pipelines on Apache Beam",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["beam_swallow", "beam_swallow.*"]),
+    package_data={"beam_swallow": ["prompts/*.md", "prompts/*.txt", "data/*"]},
+    install_requires=[
+        "apache-beam[gcp]==2.77.*",
+        "pylint==4.1.*",
+        "pyarrow",
+        "tenacity>=8",
+        "numpy>=1.24",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "ruff", "gcp-storage-emulator"],
+    },
+    entry_points={"console_scripts": ["beam-swallow=beam_swallow.cli:_console"]},
+)
