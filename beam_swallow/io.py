@@ -26,6 +26,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io import fileio
+from apache_beam.io.fileio import EmptyMatchTreatment
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
@@ -46,6 +47,7 @@ __all__ = [
     "ReaderConfig",
     "WriteOutputs",
     "clear_outputs",
+    "check_inputs",
     "parse_line",
     "to_output",
     "write_jsonl",
@@ -139,7 +141,7 @@ class _ReadFileDoFn(beam.DoFn):
 
     def _read_jsonl(self, readable: fileio.ReadableFile, path: str):
         with readable.open(compression_type=CompressionTypes.AUTO) as handle:
-            for line_number, line in enumerate(handle, start=1):
+            for line_number, line in enumerate(iter(handle.readline, b""), start=1):
                 line = line.rstrip(b"\r\n")
                 if not line.strip():
                     continue  # blank lines hold no record
@@ -162,14 +164,33 @@ class _ReadFileDoFn(beam.DoFn):
                     )
 
 
+def split_patterns(patterns: str | Iterable[str]) -> list[str]:
+    """``"a/*.jsonl,b/*.parquet"`` or a list of patterns -> a clean list."""
+    if isinstance(patterns, str):
+        patterns = patterns.split(",")
+    return [p.strip() for p in patterns if p.strip()]
+
+
+def check_inputs(patterns: str | Iterable[str]) -> None:
+    """Raise ValueError unless every pattern matches at least one file.
+
+    Beam's MatchAll silently yields nothing for a wildcard that matches nothing;
+    a run over zero files is almost always a typo, so it is an error here.
+    """
+    listed = split_patterns(patterns)
+    if not listed:
+        raise ValueError("no input pattern given")
+    for pattern, match in zip(listed, FileSystems.match(listed), strict=True):
+        if not match.metadata_list:
+            raise ValueError(f"no input files match {pattern!r}")
+
+
 class ReadRecords(beam.PTransform):
     """Read records from file patterns; returns the ``read`` StageResult."""
 
     def __init__(self, patterns: str | Iterable[str], cfg: ReaderConfig = ReaderConfig()):
         super().__init__()
-        if isinstance(patterns, str):
-            patterns = [p.strip() for p in patterns.split(",") if p.strip()]
-        self._patterns = list(patterns)
+        self._patterns = split_patterns(patterns)
         if not self._patterns:
             raise ValueError("no input pattern given")
         self._cfg = cfg
@@ -178,7 +199,7 @@ class ReadRecords(beam.PTransform):
         files = (
             pbegin
             | "Patterns" >> beam.Create(self._patterns)
-            | "Match" >> fileio.MatchAll()
+            | "Match" >> fileio.MatchAll(EmptyMatchTreatment.DISALLOW)
             | "Open" >> fileio.ReadMatches()
             # One file can hold millions of records: spread files over workers.
             | "SpreadFiles" >> beam.Reshuffle()
@@ -275,10 +296,14 @@ class WriteOutputs(beam.PTransform):
 
 
 def clear_outputs(output_dir: str, names: Iterable[str]) -> None:
-    """Delete what an earlier run wrote under ``output_dir`` (only our names)."""
+    """Delete what an earlier run wrote under ``output_dir`` (only our names).
+
+    Children first, then the name itself (a file such as report.json, or on a
+    local disk the emptied folder), so no path is deleted twice.
+    """
     for name in names:
         path = FileSystems.join(output_dir, name)
-        matches = FileSystems.match([path, FileSystems.join(path, "*")])
-        found = [m.path for match in matches for m in match.metadata_list]
-        if found:
-            FileSystems.delete(found)
+        for pattern in (FileSystems.join(path, "*"), path):
+            found = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+            if found:
+                FileSystems.delete(found)

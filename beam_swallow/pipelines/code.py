@@ -17,6 +17,7 @@ __all__ = ["run_code"]
 
 def run_code(options: PipelineOptions) -> dict[str, Any]:
     """Run the code pipeline; returns the report (also in ``DIR/report.json``)."""
+    FileSystems.set_options(options)  # gs:// credentials etc. before the sample is written
     opts = options.view_as(SwallowOptions)
     names = resolve_stages(opts.stages or DEFAULT_CODE_STAGES, CODE_STAGES)
     pattern = opts.input or write_sample(

@@ -18,6 +18,7 @@ from beam_swallow.io import (
     ReaderConfig,
     ReadRecords,
     WriteOutputs,
+    check_inputs,
     clear_outputs,
 )
 from beam_swallow.options import SwallowOptions
@@ -77,6 +78,7 @@ def run_stages(
 ) -> dict[str, Any]:
     """Run read + ``names`` + sinks to completion; write and return the report."""
     opts = options.view_as(SwallowOptions)
+    check_inputs(input_pattern)
     clear_outputs(opts.output, [*SINKS, COUNTS_DIR, REPORT_NAME])
     reader = ReaderConfig(
         text_field=opts.text_field,

@@ -1,0 +1,77 @@
+"""The contract between rewriting stages and the engines that answer them.
+
+A stage turns each record into a :class:`ChatRequest` (record id, chat
+messages, sampling settings); an engine answers each request with a
+:class:`ChatResult`: the text, why generation stopped, token counts, or a
+per-request error. One failing request never fails the others of its batch.
+
+``finish_reason`` values:
+
+- ``"stop"``: the model finished its answer.
+- ``"length"``: generation hit ``max_tokens`` (the stage rejects it ``truncated``).
+- ``"too_long"``: the prompt does not fit the model's context; it was never sent
+  (the stage rejects it ``too_long``).
+- ``None`` with ``error`` set: the request failed (the stage dead-letters it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Message",
+    "SamplingParams",
+    "ChatRequest",
+    "ChatResult",
+    "FINISH_STOP",
+    "FINISH_LENGTH",
+    "FINISH_TOO_LONG",
+]
+
+FINISH_STOP = "stop"
+FINISH_LENGTH = "length"
+FINISH_TOO_LONG = "too_long"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat turn."""
+
+    role: str  # "system", "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Sampling settings; defaults are the paper's (Llama-3.3-70B on vLLM)."""
+
+    temperature: float = 0.2
+    top_p: float = 0.7
+    max_tokens: int = 8192
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """What a stage asks: one conversation for one record."""
+
+    id: str
+    messages: tuple[Message, ...]
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """What an engine answers for one request."""
+
+    id: str
+    text: str | None
+    finish_reason: str | None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error_type: str | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None

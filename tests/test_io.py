@@ -1,0 +1,52 @@
+"""Turning input lines and rows into records, and records back into output."""
+
+from __future__ import annotations
+
+import pytest
+
+from beam_swallow.io import InvalidRecord, ReaderConfig, parse_line, to_output, to_record
+from beam_swallow.records import text_id
+
+
+def test_parse_line_keeps_metadata_and_hashes_the_text():
+    record = parse_line(b'{"text": "x = 1\\n", "repo": "a/b", "stars": 3}', ReaderConfig())
+    assert record == {"text": "x = 1\n", "repo": "a/b", "stars": 3, "id": text_id("x = 1\n")}
+
+
+def test_text_field_and_id_field():
+    cfg = ReaderConfig(text_field="content", id_field="blob_id")
+    record = parse_line(b'{"content": "pass", "blob_id": 42}', cfg)
+    assert record["text"] == "pass" and "content" not in record
+    assert record["id"] == "42"
+    assert to_output(record, "content") == {"content": "pass", "blob_id": 42, "id": "42"}
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        (b'{"text": "unterminated', "invalid_json"),
+        (b"[1, 2, 3]", "not_an_object"),
+        (b'"just a string"', "not_an_object"),
+        (b'{"content": "x"}', "missing_text"),
+        (b'{"text": 5}', "missing_text"),
+        (b'{"text": null}', "missing_text"),
+        (b'{"text": "caf\xe9"}', "invalid_utf8"),
+        (b"[" * 100_000 + b"]" * 100_000, "invalid_json"),
+    ],
+)
+def test_bad_lines_raise_invalid_record_with_kind(line, kind):
+    with pytest.raises(InvalidRecord) as info:
+        parse_line(line, ReaderConfig())
+    assert info.value.kind == kind
+
+
+def test_missing_id_field_is_invalid():
+    with pytest.raises(InvalidRecord) as info:
+        to_record({"text": "x"}, ReaderConfig(id_field="blob_id"))
+    assert info.value.kind == "missing_id"
+
+
+def test_lone_surrogates_survive_as_text():
+    record = parse_line(b'{"text": "a\\ud800b"}', ReaderConfig())
+    assert record["text"] == "a\ud800b"
+    assert len(record["id"]) == 40
