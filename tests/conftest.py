@@ -61,3 +61,38 @@ def gcs_emulator():
             os.environ.pop("STORAGE_EMULATOR_HOST", None)
         else:
             os.environ["STORAGE_EMULATOR_HOST"] = previous
+
+
+@pytest.fixture(scope="session")
+def job_service():
+    """Beam's portable job service on 127.0.0.1; yields its endpoint.
+
+    The same submission path a Flink job server takes (PortableRunner); the
+    SDK harness runs in this process (LOOPBACK environment).
+    """
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "apache_beam.runners.portability.local_job_service_main",
+            f"--port={port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("the Beam job service did not start")
+    try:
+        yield f"localhost:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

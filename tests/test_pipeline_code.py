@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from beam_swallow.cli import main
 from beam_swallow.records import text_id
@@ -146,6 +147,18 @@ class TestInMemory(_CodePipelineSuite):
 
 class TestMultiProcessing(_CodePipelineSuite):
     beam_args = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+
+
+class TestPortableJobService(_CodePipelineSuite):
+    """Submitted through PortableRunner to a real job service, as to Flink."""
+
+    @pytest.fixture(autouse=True)
+    def _submit_to_job_service(self, job_service):
+        self.beam_args = [
+            "--runner=PortableRunner",
+            f"--job_endpoint={job_service}",
+            "--environment_type=LOOPBACK",
+        ]
 
 
 def test_stdlib_sample_without_input(tmp_path, capsys):
