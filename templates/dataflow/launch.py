@@ -1,0 +1,33 @@
+"""Entry point of the Dataflow flex template image.
+
+The template launcher runs this file with the job's parameters as
+``--name=value`` flags; ``--pipeline`` picks the beam-swallow pipeline (code,
+math or dedup, default code) and every other flag goes to it unchanged, so the
+template accepts exactly what ``beam-swallow <pipeline> --help`` lists.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from beam_swallow.cli import PIPELINES, main
+
+
+def launch(argv: list[str]) -> int:
+    pipeline = "code"
+    rest = []
+    for arg in argv:
+        if arg.startswith("--pipeline="):
+            pipeline = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    if pipeline not in PIPELINES:
+        print(
+            f"unknown --pipeline {pipeline!r}; choose from {', '.join(PIPELINES)}", file=sys.stderr
+        )
+        return 2
+    return main([pipeline, *rest])
+
+
+if __name__ == "__main__":
+    sys.exit(launch(sys.argv[1:]))
