@@ -1,0 +1,1 @@
+"""Deduplication building blocks: MinHash maths, ranking, connected components."""

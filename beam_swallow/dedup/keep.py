@@ -1,0 +1,39 @@
+"""Which record of a duplicate group is kept: a total order over records.
+
+``smallest_id`` keeps the record with the smallest id; ``best`` keeps the
+highest ``quality_score`` (records without a finite score rank last), ties
+going to the smallest id. The rank is a ``(float, str)`` tuple so Beam can use
+it as a deterministic shuffle key, and the choice never depends on the order
+in which bundles arrive.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from beam_swallow.records import ID, Record
+
+__all__ = ["KEEP_CHOICES", "Rank", "canonical", "rank_key"]
+
+KEEP_CHOICES = ("smallest_id", "best")
+QUALITY = "quality_score"
+
+Rank = tuple[float, str]
+
+
+def rank_key(record: Record, keep: str) -> Rank:
+    """The record's place in the keep order: smaller is kept."""
+    if keep == "smallest_id":
+        return (0.0, str(record[ID]))
+    if keep != "best":
+        raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {keep!r}")
+    score = record.get(QUALITY)
+    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+        return (math.inf, str(record[ID]))
+    return (-float(score), str(record[ID]))
+
+
+def canonical(record: Record) -> str:
+    """A stable serialization, to order records that share a rank."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)

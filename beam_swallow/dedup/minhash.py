@@ -1,0 +1,324 @@
+"""MinHash over code-aware token shingles: pure functions, no Beam.
+
+One frozen :class:`MinhashConfig` feeds every sub-step (shingling, signing,
+banding, verification) of ``near_dedup`` and the similarity test of
+``decontaminate``, so the two can never disagree about what "similar" means.
+
+Tokens are runs of word characters (identifiers and numbers alike) and single
+symbol characters; whitespace only separates. Because a word run can only be
+cut at its ends, any substring of a text tokenizes to the text's own tokens
+except for the first and last one: ``decontaminate`` relies on that.
+
+Everything from text to signature is array operations, with no Python step
+per token or shingle (that is where the time went; see BENCHMARKS.md):
+
+- tokens: the text's code points are classified (space, word, symbol) by a
+  table built once from the token regex itself; token starts and ends are
+  where the class changes;
+- token codes: a 64-bit polynomial of each token's code points, all tokens
+  at once from one prefix sum over the text (P odd, so ``P**-start``
+  exists modulo 2**64 and makes a code independent of the token's place);
+- shingle hashes: a polynomial over each window of ``shingle_size`` token
+  codes (``shingle_size`` vector steps), a 64-bit finalizer, the high 32 bits;
+- signature: one-permutation hashing with optimal densification (Li, Owen
+  & Zhang 2012; Shrivastava 2017): the sorted hashes, rotated by a seeded
+  offset, fall into ``num_perm`` equal ranges, and each range keeps its
+  smallest hash, one ``searchsorted``. This is O(shingles + num_perm) where
+  ``num_perm`` independent permutations cost O(shingles x num_perm). Each
+  value still matches between two sets with probability equal to their
+  Jaccard similarity; the measured estimation error is no larger than with
+  ``num_perm`` independent permutations (``bench/dedup.py``).
+
+Defaults and the LSH threshold: with ``b`` bands of ``r`` rows, two documents
+of Jaccard ``s`` share a bucket with probability ``1 - (1 - s**r)**b``; the
+curve's knee is about ``(1/b)**(1/r)``. Ours: 32 x 8 (256 hashes, the paper's
+decontamination setting) gives ~0.65, below the similarity threshold 0.7 on
+purpose: a pair at 0.75 becomes a candidate with probability ~0.97, and the
+verification step (estimated or exact Jaccard >= 0.7) removes the candidates
+below 0.7. (The curve assumes independent rows; bins of one set are close to
+that, and a small set's borrowed bins repeat values, which only makes it a
+candidate more often.) Peers without that verification set the knee at the threshold:
+datatrove 14 x 8 (~0.72), NeMo Curator 20 x 13 (~0.79), data-juicer 25 x 10 (~0.72).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "VERIFY_MODES",
+    "MinhashConfig",
+    "band_keys",
+    "estimate_jaccard",
+    "jaccard",
+    "shingle_hashes",
+    "signature",
+    "tokenize",
+    "window_hashes",
+]
+
+VERIFY_MODES = ("none", "minhash", "exact")
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_SPACE, _WORD, _SYMBOL = 0, 1, 2
+_CODE_POINTS = 0x110000
+_CHAR_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: the polynomial base over a token's characters
+_CHAR_BASE_INVERSE = np.uint64(pow(int(_CHAR_BASE), -1, 1 << 64))
+_POLY = np.uint64(0x100000001B3)  # odd multiplier combining the tokens of a window
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_MIX3 = np.uint32(0x85EBCA6B)
+_MIX4 = np.uint32(0xC2B2AE35)
+_EMPTY = np.uint32(0xFFFFFFFF)
+_CACHED_POWERS = 1 << 16  # texts up to 64K characters reuse one 1 MB power table
+
+
+@dataclass(frozen=True)
+class MinhashConfig:
+    """Everything MinHash-related, shared by near_dedup and decontaminate.
+
+    ``bands * rows`` hashes of the ``num_perm`` drive LSH; all ``num_perm``
+    estimate similarity. ``verify``: ``none`` (every LSH candidate pair is a
+    duplicate), ``minhash`` (estimated Jaccard >= ``threshold``), ``exact``
+    (exact Jaccard of the shingle sets >= ``threshold``).
+    """
+
+    shingle_size: int = 5
+    num_perm: int = 256
+    bands: int = 32
+    rows: int = 8
+    threshold: float = 0.7
+    verify: str = "minhash"
+    cc_rounds: int = 6
+    seed: int = 2505_02881
+
+    def __post_init__(self) -> None:
+        for name in ("shingle_size", "num_perm", "bands", "rows", "cc_rounds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.bands * self.rows > self.num_perm:
+            raise ValueError(
+                f"bands x rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}"
+            )
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+        if self.verify not in VERIFY_MODES:
+            raise ValueError(f"verify must be one of {VERIFY_MODES}, got {self.verify!r}")
+
+    @property
+    def lsh_threshold(self) -> float:
+        """The knee of the banding S-curve, ``(1/bands) ** (1/rows)``."""
+        return (1.0 / self.bands) ** (1.0 / self.rows)
+
+    def candidate_probability(self, similarity: float) -> float:
+        """Probability that a pair of this Jaccard shares at least one band."""
+        return 1.0 - (1.0 - similarity**self.rows) ** self.bands
+
+
+def tokenize(text: str) -> list[str]:
+    """Identifiers, numbers (word runs) and single symbols; whitespace dropped.
+
+    The definition of a token; :func:`shingle_hashes` finds the same tokens
+    without making strings of them.
+    """
+    return _TOKEN.findall(text)
+
+
+@functools.cache
+def _char_classes() -> np.ndarray:
+    """The class (space, word, symbol) of every code point, as ``_TOKEN`` sees it.
+
+    Built once per process (~50 ms, 1.1 MB) by running the token pattern's own
+    character classes over a string of every code point, so the vectorized
+    tokenizer can never disagree with :func:`tokenize`.
+    """
+    every = np.arange(_CODE_POINTS, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    table = np.full(_CODE_POINTS, _SYMBOL, dtype=np.uint8)
+    for pattern, cls in ((r"\w+", _WORD), (r"\s+", _SPACE)):
+        for match in re.finditer(pattern, every):
+            table[match.start() : match.end()] = cls
+    return table
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _power_arrays(count: int) -> tuple[np.ndarray, np.ndarray]:
+    up = np.full(count, _CHAR_BASE, dtype=np.uint64)
+    down = np.full(count, _CHAR_BASE_INVERSE, dtype=np.uint64)
+    up[0] = down[0] = 1
+    return np.cumprod(up), np.cumprod(down)
+
+
+@functools.cache
+def _cached_powers() -> tuple[np.ndarray, np.ndarray]:
+    return _power_arrays(_CACHED_POWERS)
+
+
+def _powers(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``P**i`` and ``P**-i`` modulo 2**64 for ``i < count``; cached for usual lengths."""
+    if count > _CACHED_POWERS:
+        return _power_arrays(count)
+    up, down = _cached_powers()
+    return up[:count], down[:count]
+
+
+def _span_codes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit code per token ``points[start:end]``, independent of where it sits.
+
+    The polynomial ``sum(c_j * P**j) + length`` of each token's code points,
+    from one prefix sum over the whole text: the difference of two prefix
+    sums is the token's polynomial times ``P**start``, which the inverse power
+    cancels (P is odd, so invertible modulo 2**64).
+    """
+    up, down = _powers(points.size + 1)
+    prefix = np.zeros(points.size + 1, dtype=np.uint64)
+    np.cumsum(points * up[:-1], out=prefix[1:])
+    lengths = (ends - starts).astype(np.uint64)
+    return (prefix[ends] - prefix[starts]) * down[starts] + lengths
+
+
+def _text_codes(text: str) -> np.ndarray:
+    """The codes of :func:`tokenize`'s tokens of ``text``, found by array operations."""
+    points = _code_points(text)
+    if points.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    classes = _char_classes().take(points)
+    word = classes == _WORD
+    symbol = classes == _SYMBOL
+    starts = symbol.copy()
+    starts[0] |= word[0]
+    starts[1:] |= word[1:] & ~word[:-1]
+    ends = symbol
+    ends[-1] |= word[-1]
+    ends[:-1] |= word[:-1] & ~word[1:]
+    return _span_codes(points, np.flatnonzero(starts), np.flatnonzero(ends) + 1)
+
+
+def _windows(codes: np.ndarray, shingle_size: int) -> np.ndarray:
+    if codes.size == 0:
+        return np.empty(0, dtype=np.uint32)
+    width = min(shingle_size, codes.size)
+    count = codes.size - width + 1
+    combined = codes[:count].copy()
+    for offset in range(1, width):
+        combined *= _POLY
+        combined += codes[offset : offset + count]
+    return (_mix64(combined) >> np.uint64(32)).astype(np.uint32)
+
+
+def window_hashes(tokens: list[str], shingle_size: int) -> np.ndarray:
+    """The 32-bit hash of the shingle starting at each token position, in order.
+
+    Fewer tokens than one shingle make one shingle of all of them; no tokens,
+    none. Equal to what :func:`shingle_hashes` computes for the same tokens.
+    """
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    ends = np.cumsum(lengths)
+    codes = _span_codes(_code_points("".join(tokens)), ends - lengths, ends)
+    return _windows(codes, shingle_size)
+
+
+def shingle_hashes(text: str, shingle_size: int) -> np.ndarray:
+    """The sorted, distinct 32-bit hashes of the text's token shingles."""
+    hashes = np.sort(_windows(_text_codes(text), shingle_size))
+    distinct = np.empty(hashes.size, dtype=bool)
+    distinct[:1] = True
+    np.not_equal(hashes[1:], hashes[:-1], out=distinct[1:])
+    return hashes[distinct]
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint64(30))
+    h *= _MIX1
+    h ^= h >> np.uint64(27)
+    h *= _MIX2
+    return h ^ (h >> np.uint64(31))
+
+
+def _mix32(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint32(16))
+    h *= _MIX3
+    h ^= h >> np.uint32(13)
+    h *= _MIX4
+    return h ^ (h >> np.uint32(16))
+
+
+@functools.cache
+def _sketch(num_perm: int, seed: int) -> tuple[np.uint32, np.uint32, np.uint32, np.ndarray]:
+    """The rotation, where it wraps, the densification salt, each bin's smallest hash."""
+    rng = np.random.default_rng(seed)
+    rotation, borrow_salt = (int(x) for x in rng.integers(1, 2**32, size=2, dtype=np.uint64))
+    bins = np.arange(num_perm, dtype=np.uint64)
+    firsts = ((bins << np.uint64(32)) + np.uint64(num_perm - 1)) // np.uint64(num_perm)
+    return (
+        np.uint32(rotation),
+        np.uint32(2**32 - rotation),
+        np.uint32(borrow_salt),
+        firsts.astype(np.uint32),
+    )
+
+
+def signature(shingles: np.ndarray, cfg: MinhashConfig) -> np.ndarray:
+    """The ``num_perm``-value MinHash signature (uint32) of a set of shingle hashes.
+
+    One-permutation hashing: the 32-bit range is split into ``num_perm``
+    equal bins and each bin's value is its smallest (permuted) hash. The
+    permutation is a seeded rotation ``h + r mod 2**32``: the shingle hashes
+    are avalanche-mixed already, and a rotation keeps sorted input sorted, so
+    no second sort is needed. An empty bin borrows the value of the
+    non-empty bin that ranks first in its own fixed pseudo-random order of
+    all bins ("optimal densification"). Two sets agree in a bin with
+    probability equal to their Jaccard similarity, empty bins included, and
+    a value carries its bin (its high bits), so a borrowed value never equals
+    a bin's own value. Sorted input (as :func:`shingle_hashes` returns) is
+    fastest; order and duplicates do not change the result. An empty set
+    gets all-ones, so two empty texts look identical and nothing else does.
+    """
+    rotation, wraps_at, borrow_salt, firsts = _sketch(cfg.num_perm, cfg.seed)
+    if shingles.size == 0:
+        return np.full(cfg.num_perm, _EMPTY, dtype=np.uint32)
+    hashes = shingles.astype(np.uint32, copy=False)
+    if np.any(hashes[1:] < hashes[:-1]):
+        hashes = np.sort(hashes)
+    wrap = np.searchsorted(hashes, wraps_at)  # from here on, hashes wrap to the front
+    permuted = np.concatenate((hashes[wrap:], hashes[:wrap]))
+    permuted += rotation
+    first = np.searchsorted(permuted, firsts)
+    filled = first < np.append(first[1:], permuted.size)
+    sig = permuted[np.minimum(first, permuted.size - 1)]
+    if not filled.all():
+        empty = np.flatnonzero(~filled).astype(np.uint32)
+        donors = np.flatnonzero(filled).astype(np.uint32)
+        ranks = _mix32((empty[:, None] * np.uint32(cfg.num_perm) + donors[None, :]) ^ borrow_salt)
+        sig[empty] = sig[donors[np.argmin(ranks, axis=1)]]
+    return sig
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[bytes]:
+    """One shuffle key per band: the band number and a 64-bit digest of its rows."""
+    keys = []
+    for band in range(bands):
+        rows_bytes = sig[band * rows : (band + 1) * rows].tobytes()
+        digest = hashlib.blake2b(rows_bytes, digest_size=8).digest()
+        keys.append(band.to_bytes(2, "big") + digest)
+    return keys
+
+
+def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """The fraction of signature values (bins) that agree."""
+    return float(np.count_nonzero(sig_a == sig_b)) / sig_a.size
+
+
+def jaccard(shingles_a: np.ndarray, shingles_b: np.ndarray) -> float:
+    """Exact Jaccard of two sorted distinct shingle-hash arrays (1.0 if both empty)."""
+    if shingles_a.size == 0 and shingles_b.size == 0:
+        return 1.0
+    common = np.intersect1d(shingles_a, shingles_b, assume_unique=True).size
+    return common / (shingles_a.size + shingles_b.size - common)

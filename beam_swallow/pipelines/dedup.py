@@ -1,0 +1,35 @@
+"""The standalone dedup pipeline: read, then the ``--stages`` of DEDUP_STAGES.
+
+Without ``--input`` it runs on standard-library files with planted exact and
+near copies (:func:`~beam_swallow.dedup.planted.plant_copies`), so a bare
+``beam-swallow dedup`` shows each stage at work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from beam_swallow.dedup.planted import plant_copies
+from beam_swallow.options import SwallowOptions
+from beam_swallow.pipelines.registry import DEDUP_STAGES, resolve_stages
+from beam_swallow.pipelines.runner import run_stages
+from beam_swallow.samples import code_sample_records, write_sample
+
+__all__ = ["DEFAULT_DEDUP_STAGES", "run_dedup"]
+
+DEFAULT_DEDUP_STAGES = "exact_dedup,near_dedup,decontaminate"
+
+
+def run_dedup(options: PipelineOptions) -> dict[str, Any]:
+    """Run the dedup pipeline; returns the report (also in ``DIR/report.json``)."""
+    FileSystems.set_options(options)
+    opts = options.view_as(SwallowOptions)
+    names = resolve_stages(opts.stages or DEFAULT_DEDUP_STAGES, DEDUP_STAGES)
+    pattern = opts.input or write_sample(
+        plant_copies(code_sample_records(opts.sample_size)),
+        FileSystems.join(opts.output, "sample", "stdlib-planted.jsonl"),
+    )
+    return run_stages(options, pattern, names, DEDUP_STAGES)

@@ -1,0 +1,111 @@
+"""Stage ``exact_dedup``: one record per group of identical texts.
+
+Texts are grouped by a 128-bit BLAKE2b digest of the text under
+``--exact_dedup_normalize``: ``none`` (byte-identical) or ``whitespace``
+(every run of whitespace folded to one space, ends stripped, so re-indented
+or re-wrapped copies match). The kept record is the group's smallest
+:func:`~beam_swallow.dedup.keep.rank_key` (``--dedup_keep``: smallest id, or
+highest ``quality_score``), ties broken by the record's canonical JSON: the
+choice never depends on bundle order.
+
+The winner is found with a combiner (``CombinePerKey(min)``, lifted before the
+shuffle), then streamed past the group's records, so a text repeated a
+million times (the empty ``__init__.py``) never sits in one worker's memory.
+
+Rejected records get reason ``exact_duplicate`` and ``duplicate_of`` (the
+kept record's id). Counters: ``exact_dedup.kept``,
+``exact_dedup.exact_duplicate``, ``exact_dedup.dead_letter``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import apache_beam as beam
+from apache_beam import pvalue
+
+from beam_swallow.dedup.keep import KEEP_CHOICES, canonical, rank_key
+from beam_swallow.records import TEXT, Reason, Record, Reject
+from beam_swallow.transforms.stage import (
+    DEAD_LETTER,
+    KEPT,
+    REJECTED,
+    StageResult,
+    emit_dead_letter,
+    emit_verdict,
+)
+
+__all__ = ["NORMALIZATIONS", "STAGE", "ExactDedup", "text_digest"]
+
+STAGE = "exact_dedup"
+NORMALIZATIONS = ("none", "whitespace")
+_KEYED = "keyed"
+
+
+def text_digest(text: str, normalize: str) -> bytes:
+    """The grouping key of a text under a normalization."""
+    if normalize == "whitespace":
+        text = " ".join(text.split())
+    elif normalize != "none":
+        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class _KeyDoFn(beam.DoFn):
+    def __init__(self, normalize: str, keep: str):
+        self._normalize = normalize
+        self._keep = keep
+
+    def process(self, record: Record) -> Iterator[pvalue.TaggedOutput]:
+        try:
+            key = text_digest(record[TEXT], self._normalize)
+            order = (*rank_key(record, self._keep), canonical(record))
+        except Exception as exc:  # a broken record is a dead letter, never a crash
+            yield emit_dead_letter(STAGE, record, exc)
+            return
+        yield pvalue.TaggedOutput(_KEYED, (key, (order, record)))
+
+
+def _verdicts(item: tuple[bytes, dict[str, Iterable[Any]]]) -> Iterator[pvalue.TaggedOutput]:
+    _, groups = item
+    winner = next(iter(groups["winner"]))
+    kept = False
+    for order, record in groups["records"]:
+        if order == winner and not kept:
+            kept = True  # a record identical in every field to the winner is still a duplicate
+            yield emit_verdict(STAGE, record, record)
+        else:
+            fields = {"duplicate_of": winner[1]}
+            yield emit_verdict(STAGE, record, Reject(Reason.EXACT_DUPLICATE, fields))
+
+
+class ExactDedup(beam.PTransform):
+    """The exact_dedup stage as a PTransform returning a StageResult."""
+
+    def __init__(self, normalize: str = "whitespace", keep: str = "smallest_id"):
+        super().__init__(label=STAGE)
+        if normalize not in NORMALIZATIONS:
+            raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
+        if keep not in KEEP_CHOICES:
+            raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {keep!r}")
+        self._normalize = normalize
+        self._keep = keep
+
+    def expand(self, records: beam.PCollection) -> StageResult:
+        keyed = records | "Key" >> beam.ParDo(_KeyDoFn(self._normalize, self._keep)).with_outputs(
+            _KEYED, DEAD_LETTER
+        )
+        winners = (
+            keyed[_KEYED]
+            | "Order" >> beam.Map(lambda kv: (kv[0], kv[1][0]))
+            | "Winner" >> beam.CombinePerKey(min)
+        )
+        tagged = (
+            {"records": keyed[_KEYED], "winner": winners}
+            | "Join" >> beam.CoGroupByKey()
+            | "Verdicts" >> beam.FlatMap(_verdicts).with_outputs(KEPT, REJECTED, DEAD_LETTER)
+        )
+        dead = (keyed[DEAD_LETTER], tagged[DEAD_LETTER]) | "AllDead" >> beam.Flatten()
+        return StageResult(tagged[KEPT], tagged[REJECTED], dead)

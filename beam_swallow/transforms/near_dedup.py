@@ -1,0 +1,227 @@
+"""Stage ``near_dedup``: MinHash LSH near-duplicate removal.
+
+Steps, every one a Beam transform and none holding the corpus in one place:
+
+1. Sign (ParDo): text -> shingle hashes -> signature (:mod:`beam_swallow.dedup.minhash`);
+   emits the record keyed by id, the signature keyed by node, and one
+   ``(band key, node)`` per band. A node is the record's keep rank
+   (:func:`~beam_swallow.dedup.keep.rank_key`), so "smallest node" means "the
+   record to keep".
+2. Buckets (GroupByKey on band keys): each bucket of n nodes emits n-1 star
+   edges to its smallest node (not n^2 pairs); edges are de-duplicated.
+3. Verify (``--near_dedup_verify``): each candidate edge is joined with both
+   ends' signatures (``minhash``: estimated Jaccard) or shingle sets
+   (``exact``) and kept if the similarity reaches ``--near_dedup_threshold``;
+   ``none`` trusts LSH.
+4. Components (:class:`~beam_swallow.dedup.components.ConnectedComponents`):
+   each node's label is the smallest node of its cluster: the representative.
+5. Similarity: every non-representative is joined with its representative's
+   signature for the estimated Jaccard it is reported with.
+6. Verdicts (CoGroupByKey on id): the representative and every record not in
+   a cluster is kept; the others are rejected ``near_duplicate`` with
+   ``duplicate_of`` (the representative's id), ``similarity`` (estimated
+   Jaccard to it) and ``cluster`` (the same id, naming the cluster).
+
+Ids are expected to be unique. Records that share an id anyway are ordered by
+their canonical JSON; after the first, one with the same text is rejected
+``near_duplicate`` (similarity 1.0), one with a different text becomes a dead
+letter (``DuplicateId``), since it cannot be told apart from the first.
+
+Counters: ``near_dedup.kept``, ``near_dedup.near_duplicate``,
+``near_dedup.dead_letter``, ``near_dedup.cc_unconverged``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+from apache_beam import pvalue
+
+from beam_swallow.dedup.components import ConnectedComponents
+from beam_swallow.dedup.keep import KEEP_CHOICES, canonical, rank_key
+from beam_swallow.dedup.minhash import (
+    MinhashConfig,
+    band_keys,
+    estimate_jaccard,
+    jaccard,
+    shingle_hashes,
+    signature,
+)
+from beam_swallow.records import ID, TEXT, Reason, Record, Reject
+from beam_swallow.transforms.stage import (
+    DEAD_LETTER,
+    KEPT,
+    REJECTED,
+    StageResult,
+    emit_dead_letter,
+    emit_verdict,
+)
+
+__all__ = ["STAGE", "NearDedup"]
+
+STAGE = "near_dedup"
+
+_RECORDS = "records"
+_SIGS = "sigs"
+_SHINGLES = "shingles"
+_BANDS = "bands"
+
+Similarity = Callable[[bytes, bytes], float]
+
+
+class _SignDoFn(beam.DoFn):
+    def __init__(self, cfg: MinhashConfig, keep: str):
+        self._cfg = cfg
+        self._keep = keep
+
+    def process(self, record: Record) -> Iterator[pvalue.TaggedOutput]:
+        try:
+            node = rank_key(record, self._keep)
+            shingles = shingle_hashes(record[TEXT], self._cfg.shingle_size)
+            sig = signature(shingles, self._cfg)
+            keys = band_keys(sig, self._cfg.bands, self._cfg.rows)
+        except Exception as exc:  # a broken record is a dead letter, never a crash
+            yield emit_dead_letter(STAGE, record, exc)
+            return
+        yield pvalue.TaggedOutput(_RECORDS, (node[1], record))
+        yield pvalue.TaggedOutput(_SIGS, (node, sig.tobytes()))
+        if self._cfg.verify == "exact":
+            yield pvalue.TaggedOutput(_SHINGLES, (node, shingles.tobytes()))
+        for key in keys:
+            yield pvalue.TaggedOutput(_BANDS, (key, node))
+
+
+def _star_edges(item: tuple[bytes, Iterable[Any]]) -> Iterator[tuple[Any, Any]]:
+    members = set(item[1])
+    if len(members) < 2:
+        return
+    center = min(members)
+    for node in members:
+        if node != center:
+            yield center, node
+
+
+def _estimated(a: bytes, b: bytes) -> float:
+    return estimate_jaccard(np.frombuffer(a, dtype=np.uint32), np.frombuffer(b, dtype=np.uint32))
+
+
+def _exact(a: bytes, b: bytes) -> float:
+    return jaccard(np.frombuffer(a, dtype=np.uint32), np.frombuffer(b, dtype=np.uint32))
+
+
+class _PairSimilarity(beam.PTransform):
+    """Pairs ``(a, b)`` + payloads ``(node, bytes)`` -> ``(a, b, similarity)``.
+
+    Two joins: the first attaches ``a``'s payload to each pair (streaming the
+    pairs of a hot ``a``), the second ``b``'s. A node with several payloads
+    (a repeated id) uses the smallest, deterministically.
+    """
+
+    def __init__(self, payloads: beam.PCollection, similarity: Similarity):
+        super().__init__()
+        self._payloads = payloads
+        self._similarity = similarity
+
+    def expand(self, pairs: beam.PCollection) -> beam.PCollection:
+        def attach_first(item):
+            a, groups = item
+            payloads = list(groups["payload"])
+            if not payloads:
+                return
+            first = min(payloads)
+            for b in groups["pairs"]:
+                yield b, (a, first)
+
+        def finish(item, similarity=self._similarity):
+            b, groups = item
+            payloads = list(groups["payload"])
+            if not payloads:
+                return
+            second = min(payloads)
+            for a, first in groups["halves"]:
+                yield a, b, similarity(first, second)
+
+        halves = {"payload": self._payloads, "pairs": pairs} | "JoinFirst" >> beam.CoGroupByKey()
+        halves = halves | "AttachFirst" >> beam.FlatMap(attach_first)
+        joined = {"payload": self._payloads, "halves": halves} | "JoinSecond" >> beam.CoGroupByKey()
+        return joined | "Similarity" >> beam.FlatMap(finish)
+
+
+class _VerdictDoFn(beam.DoFn):
+    def process(self, item: tuple[str, dict[str, Iterable[Any]]]):
+        _, groups = item
+        records = list(groups["records"])
+        if not records:
+            return
+        if len(records) > 1:
+            records.sort(key=canonical)
+        links = sorted(groups["links"])
+        first = records[0]
+        if links:
+            root, similarity = links[0]
+            fields = {
+                "duplicate_of": root[1],
+                "cluster": root[1],
+                "similarity": round(similarity, 4),
+            }
+            yield emit_verdict(STAGE, first, Reject(Reason.NEAR_DUPLICATE, fields))
+        else:
+            yield emit_verdict(STAGE, first, first)
+        for other in records[1:]:
+            if other[TEXT] == first[TEXT]:
+                fields = {"duplicate_of": first[ID], "cluster": first[ID], "similarity": 1.0}
+                yield emit_verdict(STAGE, other, Reject(Reason.NEAR_DUPLICATE, fields))
+            else:
+                yield emit_dead_letter(
+                    STAGE, other, "DuplicateId: another record has this id and a different text"
+                )
+
+
+class NearDedup(beam.PTransform):
+    """The near_dedup stage as a PTransform returning a StageResult."""
+
+    def __init__(self, cfg: MinhashConfig | None = None, keep: str = "smallest_id"):
+        super().__init__(label=STAGE)
+        if keep not in KEEP_CHOICES:
+            raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {keep!r}")
+        self._cfg = cfg or MinhashConfig()
+        self._keep = keep
+
+    def expand(self, records: beam.PCollection) -> StageResult:
+        cfg = self._cfg
+        outputs = [_RECORDS, _SIGS, _BANDS, DEAD_LETTER]
+        if cfg.verify == "exact":
+            outputs.append(_SHINGLES)
+        signed = records | "Sign" >> beam.ParDo(_SignDoFn(cfg, self._keep)).with_outputs(*outputs)
+        edges = (
+            signed[_BANDS]
+            | "Buckets" >> beam.GroupByKey()
+            | "StarEdges" >> beam.FlatMap(_star_edges)
+            | "DistinctEdges" >> beam.Distinct()
+        )
+        if cfg.verify != "none":
+            payloads = signed[_SHINGLES] if cfg.verify == "exact" else signed[_SIGS]
+            similarity = _exact if cfg.verify == "exact" else _estimated
+            edges = (
+                edges
+                | "Verify" >> _PairSimilarity(payloads, similarity)
+                | "AboveThreshold" >> beam.Filter(lambda t, thr=cfg.threshold: t[2] >= thr)
+                | "VerifiedEdge" >> beam.Map(lambda t: (t[0], t[1]))
+            )
+        links = (
+            edges
+            | "Components" >> ConnectedComponents(STAGE, cfg.cc_rounds)
+            | "NonRepresentative" >> beam.Filter(lambda nl: nl[0] != nl[1])
+            | "ToRepresentative" >> _PairSimilarity(signed[_SIGS], _estimated)
+            | "KeyById" >> beam.Map(lambda t: (t[0][1], (t[1], t[2])))
+        )
+        tagged = (
+            {"records": signed[_RECORDS], "links": links}
+            | "JoinVerdicts" >> beam.CoGroupByKey()
+            | "Verdicts" >> beam.ParDo(_VerdictDoFn()).with_outputs(KEPT, REJECTED, DEAD_LETTER)
+        )
+        dead = (signed[DEAD_LETTER], tagged[DEAD_LETTER]) | "AllDead" >> beam.Flatten()
+        return StageResult(tagged[KEPT], tagged[REJECTED], dead)

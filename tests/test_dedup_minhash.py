@@ -1,0 +1,177 @@
+"""MinHash pieces without Beam: tokens, shingles, signatures, bands, config."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from beam_swallow.dedup.keep import rank_key
+from beam_swallow.dedup.minhash import (
+    MinhashConfig,
+    band_keys,
+    estimate_jaccard,
+    jaccard,
+    shingle_hashes,
+    signature,
+    tokenize,
+    window_hashes,
+)
+from beam_swallow.dedup.planted import mutate
+from beam_swallow.samples import code_sample_records
+
+
+def test_tokenizer_splits_identifiers_numbers_and_symbols():
+    assert tokenize("x_1 = foo(3.5)+ bar[i]") == [
+        "x_1", "=", "foo", "(", "3", ".", "5", ")", "+", "bar", "[", "i", "]",
+    ]  # fmt: skip
+    assert tokenize("  \n\t ") == []
+
+
+def test_substring_keeps_interior_tokens():
+    text = "result = compute_total(values, 42) * scale"
+    part = text[5:]  # cuts the first identifier
+    assert tokenize(part)[1:] == tokenize(text)[1:]
+
+
+def test_shingles_ignore_whitespace_and_are_stable():
+    a = shingle_hashes("def f(a, b):\n    return a + b\n", 5)
+    b = shingle_hashes("def f(a,b):\n  return a+b", 5)
+    assert a.dtype == np.uint32 and np.array_equal(a, b)
+    assert np.all(np.diff(a.astype(np.int64)) > 0)  # sorted, distinct
+    assert shingle_hashes("", 5).size == 0
+    assert shingle_hashes("x", 5).size == 1  # shorter than a shingle: one shingle
+    assert window_hashes(tokenize("a b c d e f"), 5).size == 2
+
+
+def test_shingle_hashes_see_the_tokens_of_tokenize():
+    # the vectorized tokenizer must agree with the regex on real code and on
+    # every Unicode code point (identifier letters, digits, spaces, symbols)
+    every = [chr(c) for c in range(0x110000)]
+    random.Random(2).shuffle(every)
+    texts = [r["text"] for r in code_sample_records(60)]
+    texts += ["".join(every[i : i + 50_000]) for i in range(0, len(every), 50_000)]
+    texts += ["caf\u00e9 = \u540d\u524d + x\u00b2 \ud800 \u0663\u0664\u2028end"]
+    for text in texts:
+        expected = np.unique(window_hashes(tokenize(text), 5))
+        assert np.array_equal(shingle_hashes(text, 5), expected)
+
+
+def test_signature_estimates_exact_jaccard():
+    cfg = MinhashConfig()
+    texts = [r["text"] for r in code_sample_records(40) if len(r["text"]) > 3000][:10]
+    rng = random.Random(1)
+    errors = []
+    for text in texts:
+        for rate in (0.05, 0.2, 0.5):
+            a, b = shingle_hashes(text, 5), shingle_hashes(mutate(text, rate, rng), 5)
+            exact = jaccard(a, b)
+            estimate = estimate_jaccard(signature(a, cfg), signature(b, cfg))
+            errors.append(abs(exact - estimate))
+    # standard error at 256 permutations is at most 0.031; the mean error is below it
+    assert np.mean(errors) < 0.031
+    assert max(errors) < 0.13
+
+
+@pytest.mark.parametrize("size", [3, 40, 200])
+def test_densified_bins_stay_unbiased_on_small_sets(size):
+    # sets with fewer shingles than bins: most bins borrow; over many random
+    # pairs of Jaccard exactly 1/3 the estimate must center on 1/3
+    cfg = MinhashConfig()
+    estimates = []
+    for trial in range(200):
+        rng = np.random.default_rng([size, trial])
+        pool = rng.choice(2**32, size=3 * size, replace=False).astype(np.uint32)
+        a, b = np.sort(pool[: 2 * size]), np.sort(pool[size:])
+        assert jaccard(a, b) == pytest.approx(1 / 3)
+        estimates.append(estimate_jaccard(signature(a, cfg), signature(b, cfg)))
+    assert np.mean(estimates) == pytest.approx(1 / 3, abs=0.02)
+    # spread as with 256 independent permutations (sqrt(J(1-J)/256) = 0.029),
+    # not that of a few borrowed bins
+    assert np.std(estimates) < 0.045
+
+
+def test_signature_is_deterministic_and_order_free():
+    cfg = MinhashConfig(num_perm=64, bands=8, rows=8)
+    shingles = np.unique(np.arange(100_000, dtype=np.uint32) * np.uint32(2654435761))
+    first = signature(shingles, cfg)
+    again = signature(shingles, MinhashConfig(num_perm=64, bands=8, rows=8))
+    shuffled = np.random.default_rng(0).permutation(np.concatenate([shingles, shingles[:99]]))
+    assert np.array_equal(first, again)
+    assert np.array_equal(first, signature(shuffled, cfg))  # order, duplicates
+    assert not np.array_equal(
+        first, signature(shingles, MinhashConfig(seed=7, num_perm=64, bands=8, rows=8))
+    )
+    # with every bin filled in both halves, bin minima merge like MinHash's
+    half = signature(shingles[::2], cfg)
+    other = signature(shingles[1::2], cfg)
+    assert np.array_equal(first, np.minimum(half, other))
+    single = signature(shingles[:1], cfg)
+    assert np.all(single == single[0])  # one shingle fills every bin
+    empty = signature(np.empty(0, dtype=np.uint32), cfg)
+    assert np.all(empty == 0xFFFFFFFF)
+
+
+def test_signature_is_the_same_in_another_process():
+    script = (
+        "from beam_swallow.dedup.minhash import MinhashConfig, shingle_hashes, signature\n"
+        "from beam_swallow.samples import code_sample_records\n"
+        "text = code_sample_records(1)[0]['text']\n"
+        "print(signature(shingle_hashes(text, 5), MinhashConfig()).tobytes().hex())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    child = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    text = code_sample_records(1)[0]["text"]
+    assert (
+        child.stdout.strip() == signature(shingle_hashes(text, 5), MinhashConfig()).tobytes().hex()
+    )
+
+
+def test_band_keys_match_only_on_equal_bands():
+    sig = np.arange(256, dtype=np.uint32)
+    other = sig.copy()
+    other[0] += 1  # changes band 0 only
+    keys, other_keys = band_keys(sig, 32, 8), band_keys(other, 32, 8)
+    assert len(keys) == 32 and len(set(keys)) == 32
+    assert keys[0] != other_keys[0] and keys[1:] == other_keys[1:]
+
+
+@pytest.mark.parametrize(
+    ("bands", "rows", "expected"),
+    [(14, 8, 0.72), (20, 13, 0.79), (25, 10, 0.72), (32, 8, 0.65)],
+)
+def test_lsh_threshold_matches_peer_table(bands, rows, expected):
+    cfg = MinhashConfig(num_perm=max(256, bands * rows), bands=bands, rows=rows)
+    assert cfg.lsh_threshold == pytest.approx(expected, abs=0.01)
+
+
+def test_default_curve_catches_pairs_above_threshold():
+    cfg = MinhashConfig()
+    assert cfg.candidate_probability(cfg.threshold + 0.05) > 0.95
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"bands": 40, "rows": 8}, {"threshold": 0.0}, {"verify": "maybe"}, {"shingle_size": 0}],
+)
+def test_config_rejects_impossible_values(kwargs):
+    with pytest.raises(ValueError):
+        MinhashConfig(**kwargs)
+
+
+def test_rank_key_orders_by_id_or_quality():
+    a = {"id": "b", "quality_score": 9.0}
+    b = {"id": "a", "quality_score": 7.5}
+    c = {"id": "0", "quality_score": "n/a"}
+    assert min([a, b, c], key=lambda r: rank_key(r, "smallest_id")) is c
+    assert min([a, b, c], key=lambda r: rank_key(r, "best")) is a
+    assert json.dumps(rank_key(c, "best")) == '[Infinity, "0"]'
+    with pytest.raises(ValueError):
+        rank_key(a, "largest")
