@@ -1,0 +1,71 @@
+"""Stage ``sgcr``: style-guided code rewriting (SwallowCode stage 3).
+
+The model rates the file against ten style criteria, suggests improvements and
+rewrites it (prompt ``sgcr``; the user turn is the code). The answer is read by
+:func:`~beam_swallow.transforms.parse.parse_sgcr`.
+
+- kept: ``text`` is the improved code; ``sgcr_score`` (-1.0 when the score
+  does not parse), ``suggestions``, ``sgcr_compiles`` (whether the rewrite
+  compiles; the paper found 0.73% do not and never checked; they are kept here
+  since SCOR rewrites them again), plus the provenance of
+  :mod:`~beam_swallow.transforms.rewrite`.
+- rejected: ``no_code_block`` (no closed python block), ``repetition`` (code of
+  1,000+ characters with a 100+ character chunk repeated back to back),
+  ``truncated`` and ``too_long`` (from LLMStage). The refused ``answer`` is kept.
+- dead letter: engine errors, and anything that raises.
+
+Counters: ``sgcr.kept``, ``sgcr.<reason>``, ``sgcr.dead_letter``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from beam_swallow.inference.base import ChatResult
+from beam_swallow.inference.config import EngineConfig
+from beam_swallow.inference.stage import LLMStage
+from beam_swallow.records import Reason, Record, Reject
+from beam_swallow.transforms.parse import parse_sgcr
+from beam_swallow.transforms.repetition import has_long_repeat
+from beam_swallow.transforms.rewrite import (
+    RewriteConfig,
+    build_request,
+    clipped_answer,
+    rewritten,
+    with_prompt_sha,
+)
+from beam_swallow.transforms.syntax import compile_verdict
+
+__all__ = ["STAGE", "judge_sgcr", "sgcr_stage"]
+
+STAGE = "sgcr"
+
+
+def judge_sgcr(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record | Reject:
+    """Keep the improved code as the new text, or reject the answer with a reason."""
+    answer = parse_sgcr(result.text or "")
+    if answer.code is None or has_long_repeat(answer.code):
+        reason = Reason.NO_CODE_BLOCK if answer.code is None else Reason.REPETITION
+        return Reject(
+            reason,
+            {
+                "sgcr_score": answer.score,
+                "answer": clipped_answer(result.text),
+                "generation": with_prompt_sha(record, STAGE, cfg),
+            },
+        )
+    out = rewritten(record, STAGE, cfg, answer.code)
+    out["sgcr_score"] = answer.score
+    out["suggestions"] = answer.suggestions
+    out["sgcr_compiles"] = compile_verdict(answer.code)[0] is None
+    return out
+
+
+def sgcr_stage(engine: EngineConfig, cfg: RewriteConfig) -> LLMStage:
+    """The sgcr stage as a PTransform returning a StageResult."""
+    return LLMStage(
+        STAGE,
+        engine,
+        partial(build_request, engine=engine, cfg=cfg),
+        partial(judge_sgcr, cfg=cfg),
+    )
