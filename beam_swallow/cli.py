@@ -31,12 +31,37 @@ def _run_code(options: PipelineOptions) -> dict[str, Any]:
     return run_code(options)
 
 
+def _run_math(options: PipelineOptions) -> dict[str, Any]:
+    from beam_swallow.pipelines.math import run_math
+
+    return run_math(options)
+
+
+def _run_dedup(options: PipelineOptions) -> dict[str, Any]:
+    from beam_swallow.pipelines.dedup import run_dedup
+
+    return run_dedup(options)
+
+
 PIPELINES: dict[str, tuple[str, PipelineRun]] = {
     "code": ("SwallowCode: syntax, lint, dedup and LLM rewriting of Python files.", _run_code),
+    "math": ("SwallowMath: LLM rewriting of scraped math web pages.", _run_math),
+    "dedup": ("Exact and near-duplicate removal and benchmark decontamination only.", _run_dedup),
 }
 
+def _lint_score(argv: list[str]) -> int:
+    from beam_swallow.linting.tool import main as lint_score_main
+
+    return lint_score_main(argv)
+
+
 # Subcommands that are not pipelines: name -> (help, main(argv) -> exit status).
-TOOLS: dict[str, tuple[str, ToolMain]] = {}
+TOOLS: dict[str, tuple[str, ToolMain]] = {
+    "lint-score": (
+        "Score Python files with the lint stage's engine; one JSON object per file.",
+        _lint_score,
+    ),
+}
 
 _BEAM_OPTIONS_NOTE = (
     "Any Beam pipeline option is also accepted and passed to Beam, e.g. --runner "

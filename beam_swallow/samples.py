@@ -49,7 +49,11 @@ def code_sample_records(size: int, max_bytes: int = 60_000) -> list[dict]:
         except UnicodeDecodeError:
             continue
         records.append(
-            {"text": text, "path": str(path.relative_to(root)), "source": f"cpython-{version}-stdlib"}
+            {
+                "text": text,
+                "path": str(path.relative_to(root)),
+                "source": f"cpython-{version}-stdlib",
+            }
         )
     return records
 

@@ -10,7 +10,14 @@ from collections.abc import Callable
 
 import apache_beam as beam
 
+from beam_swallow.dedup.factories import DEDUP_FACTORIES, exact_dedup_stage, near_dedup_stage
+from beam_swallow.inference.config import EngineConfig
 from beam_swallow.options import SwallowOptions
+from beam_swallow.transforms.lint import Lint, LintConfig
+from beam_swallow.transforms.math_rewrite import math_stage
+from beam_swallow.transforms.rewrite import RewriteConfig
+from beam_swallow.transforms.scor import scor_stage
+from beam_swallow.transforms.sgcr import sgcr_stage
 from beam_swallow.transforms.syntax import Syntax
 
 __all__ = [
@@ -23,13 +30,38 @@ __all__ = [
 
 StageFactory = Callable[[SwallowOptions], beam.PTransform]
 
+
+def _llm_stage(
+    build: Callable[[EngineConfig, RewriteConfig], beam.PTransform], prompt: str
+) -> StageFactory:
+    """A factory for a rewriting stage: engine and prompt configs from the options."""
+    return lambda opts: build(
+        EngineConfig.from_options(opts), RewriteConfig.from_options(opts, prompt)
+    )
+
+
 CODE_STAGES: dict[str, StageFactory] = {
     "syntax": lambda opts: Syntax(),
+    "lint": lambda opts: Lint(
+        LintConfig(
+            min_quality=opts.min_quality,
+            timeout_s=opts.lint_timeout,
+            workers=opts.lint_workers,
+            recycle_after=opts.lint_recycle_after,
+        )
+    ),
+    "sgcr": _llm_stage(sgcr_stage, "sgcr"),
+    "scor": _llm_stage(scor_stage, "scor"),
+    **DEDUP_FACTORIES,
 }
 
-MATH_STAGES: dict[str, StageFactory] = {}
+MATH_STAGES: dict[str, StageFactory] = {
+    "exact_dedup": exact_dedup_stage,
+    "near_dedup": near_dedup_stage,
+    "rewrite": _llm_stage(math_stage, "math"),
+}
 
-DEDUP_STAGES: dict[str, StageFactory] = {}
+DEDUP_STAGES: dict[str, StageFactory] = dict(DEDUP_FACTORIES)
 
 
 def resolve_stages(spec: str, known: dict[str, StageFactory]) -> list[str]:

@@ -1,0 +1,279 @@
+"""A pool of warm lint workers with a hard per-file timeout.
+
+Each worker is a long-lived ``python`` process holding one
+:class:`~beam_swallow.linting.checker.WarmLinter` (see
+:mod:`beam_swallow.linting.worker`), so no process starts per file and the
+parsed standard library stays warm. :meth:`LintPool.map` fans a list of
+sources over the workers, one file per worker at a time, and returns one
+:class:`LintResult` per source, in order, whatever happens:
+
+- a file that takes longer than ``timeout_s`` gets status ``timeout``; its
+  worker (only that one) is killed and replaced;
+- a worker that dies under a file (killed from outside, out of memory, a
+  segfault) is replaced and the file is tried once more on a fresh worker; a
+  second death gives status ``error``;
+- a worker is retired after ``recycle_after`` files so memory stays bounded.
+
+Each worker has a private directory under one temporary root, holding only
+the file it is checking and its stderr log; a killed worker's leftovers are
+removed with its directory, and the root goes away in :meth:`LintPool.close`
+(or when the pool is garbage-collected, or at interpreter exit). Should the
+pool's process die without any of that, each worker notices, removes its own
+directory and exits. Not thread-safe: one caller
+at a time. A worker that cannot start three times in a row raises
+``RuntimeError`` (a broken installation is not a property of a file).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from pathlib import Path
+
+import beam_swallow
+from beam_swallow.linting.score import LintResult, Status
+from beam_swallow.linting.worker import read_frame, write_frame
+
+__all__ = ["LintPool", "PoolStats", "default_workers"]
+
+_PACKAGE_ROOT = str(Path(beam_swallow.__file__).resolve().parent.parent)
+# The package root is on the path only while the worker module is imported:
+# afterwards sys.path must be what the pylint CLI would see.
+_BOOTSTRAP = (
+    f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
+    "from beam_swallow.linting.worker import main; "
+    f"sys.path.remove({_PACKAGE_ROOT!r}); sys.exit(main())"
+)
+_START_TIMEOUT_S = 300.0
+_MAX_START_FAILURES = 3
+_MAX_TRIES = 2
+_LOG_NAME = "worker.log"  # the worker's stderr, beside the file it checks
+
+
+def default_workers() -> int:
+    """The number of CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@dataclass
+class PoolStats:
+    """What the pool has done so far (for tests, benchmarks and logs)."""
+
+    started: int = 0
+    recycled: int = 0
+    timeouts: int = 0
+    deaths: int = 0
+    files: int = 0
+    peak_rss_kb: int = 0  # the most any worker held after a file
+    rss_kb_sum: int = 0  # over files, for the mean
+
+    @property
+    def mean_rss_kb(self) -> float:
+        """A worker's resident memory after a file, averaged over files."""
+        return self.rss_kb_sum / self.files if self.files else 0.0
+
+
+class _Worker:
+    """One worker process, its private directory and its current task."""
+
+    def __init__(self, root: str, number: int) -> None:
+        self.dir = os.path.join(root, f"worker-{number}")
+        self.log = os.path.join(self.dir, _LOG_NAME)
+        os.mkdir(self.dir)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _BOOTSTRAP],
+                cwd=self.dir,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                bufsize=0,
+            )
+        self.ready = False
+        self.task: int | None = None
+        self.deadline = time.monotonic() + _START_TIMEOUT_S
+        self.done = 0
+
+    def fileno(self) -> int:
+        return self.proc.stdout.fileno()
+
+    def send(self, task: int, text: str, timeout_s: float) -> bool:
+        """Hand the worker a file; False when it is already dead."""
+        self.task = task
+        self.deadline = time.monotonic() + timeout_s
+        try:
+            write_frame(self.proc.stdin, {"id": task, "text": text})
+        except OSError:  # BrokenPipeError: it died while idle
+            return False
+        return True
+
+    def log_tail(self) -> str:
+        try:
+            return Path(self.log).read_text(encoding="utf-8", errors="replace")[-1500:]
+        except OSError:
+            return ""
+
+    def stop(self, kill: bool) -> None:
+        """End the process (politely unless ``kill``) and remove its files."""
+        if kill:
+            self.proc.kill()
+        else:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=None if kill else 10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _shutdown(workers: list[_Worker | None], root: str) -> None:
+    for worker in workers:
+        if worker is not None:
+            worker.stop(kill=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+class LintPool:
+    """``workers`` warm lint processes; see the module docstring.
+
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, workers: int, timeout_s: float, recycle_after: int) -> None:
+        if workers < 1 or recycle_after < 1 or timeout_s <= 0:
+            raise ValueError("workers and recycle_after must be >= 1, timeout_s > 0")
+        self.timeout_s = timeout_s
+        self.recycle_after = recycle_after
+        self.stats = PoolStats()
+        self._root = tempfile.mkdtemp(prefix="beam-swallow-lint-")
+        self._slots: list[_Worker | None] = [None] * workers
+        self._numbers = iter(range(sys.maxsize))
+        self._start_failures = 0
+        self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._root)
+
+    def __enter__(self) -> LintPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every worker and remove the temporary root."""
+        for index, worker in enumerate(self._slots):
+            if worker is not None:
+                worker.stop(kill=not worker.ready or worker.task is not None)
+                self._slots[index] = None
+        self._finalizer()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers."""
+        return [w.proc.pid for w in self._slots if w is not None]
+
+    def map(self, sources: Sequence[str]) -> list[LintResult]:
+        """Lint every source; one result per source, in order."""
+        results: list[LintResult | None] = [None] * len(sources)
+        queue = deque(range(len(sources)))
+        tries = [0] * len(sources)
+        while queue or any(w is not None and w.task is not None for w in self._slots):
+            self._start_workers(len(queue))
+            for worker in list(self._slots):
+                if queue and worker is not None and worker.ready and worker.task is None:
+                    task = queue.popleft()
+                    tries[task] += 1
+                    if not worker.send(task, sources[task], self.timeout_s):
+                        self._lost(worker, results, queue, tries)
+            self._wait_once(results, queue, tries)
+        missing = [i for i, r in enumerate(results) if r is None]
+        if missing:  # cannot happen: every task ends in a result or back in the queue
+            raise AssertionError(f"lint pool lost tasks {missing}")
+        return results  # type: ignore[return-value]
+
+    def _start_workers(self, wanted: int) -> None:
+        for index, worker in enumerate(self._slots):
+            if wanted <= 0:
+                return
+            if worker is None:
+                self._slots[index] = _Worker(self._root, next(self._numbers))
+                self.stats.started += 1
+                worker = self._slots[index]
+            if not worker.ready or worker.task is None:
+                wanted -= 1
+
+    def _wait_once(self, results: list, queue: deque[int], tries: list[int]) -> None:
+        live = [w for w in self._slots if w is not None]
+        waiting = [w for w in live if w.task is not None or not w.ready]
+        if not waiting:
+            return
+        timeout = max(0.0, min(w.deadline for w in waiting) - time.monotonic())
+        for worker in wait(live, timeout):
+            frame = read_frame(worker.proc.stdout)
+            if frame is None:
+                self._lost(worker, results, queue, tries)
+            elif frame.get("ready"):
+                worker.ready = True
+                self._start_failures = 0
+            else:
+                results[frame["id"]] = LintResult(**frame["result"])
+                self.stats.files += 1
+                self.stats.peak_rss_kb = max(self.stats.peak_rss_kb, frame["rss_kb"])
+                self.stats.rss_kb_sum += frame["rss_kb"]
+                worker.task = None
+                worker.done += 1
+                if worker.done >= self.recycle_after:
+                    self._remove(worker, kill=False)
+                    self.stats.recycled += 1
+        now = time.monotonic()
+        for worker in waiting:
+            still_waiting = worker.task is not None or not worker.ready
+            if still_waiting and worker in self._slots and worker.deadline <= now:
+                if worker.task is None:
+                    self._remove(worker, kill=True)
+                    raise RuntimeError(f"lint worker did not start in {_START_TIMEOUT_S:.0f}s")
+                results[worker.task] = LintResult(
+                    Status.TIMEOUT, error=f"no result within {self.timeout_s:g}s; worker killed"
+                )
+                self.stats.timeouts += 1
+                self._remove(worker, kill=True)
+
+    def _lost(self, worker: _Worker, results: list, queue: deque[int], tries: list[int]) -> None:
+        """A worker's pipe closed: it died. Retry its file once, or give up on it."""
+        code = worker.proc.wait()
+        detail = f"lint worker exited with code {code}: {worker.log_tail()}".strip()
+        task = worker.task
+        self._remove(worker, kill=True)
+        if not worker.ready:
+            self._start_failures += 1
+            if self._start_failures >= _MAX_START_FAILURES:
+                raise RuntimeError(f"lint workers fail to start; last one said: {detail}")
+            return
+        self.stats.deaths += 1
+        if task is None:
+            return
+        if tries[task] < _MAX_TRIES:
+            queue.appendleft(task)
+        else:
+            results[task] = LintResult(Status.ERROR, error=detail[-2000:])
+
+    def _remove(self, worker: _Worker, kill: bool) -> None:
+        self._slots[self._slots.index(worker)] = None
+        worker.stop(kill=kill)

@@ -1,0 +1,99 @@
+"""``beam-swallow lint-score``: score files as the lint stage does, one JSON line each.
+
+Same engine as the pipeline stage (a :class:`~beam_swallow.linting.pool.LintPool`),
+so a file's line here is what its record gets there::
+
+    {"path": "a.py", "pylint_score": 8.5, "comment_ratio": 0.04, "score": 8.16, "status": "ok"}
+
+``pylint_score`` is pylint's note as its CLI prints it, ``score`` the
+comment-penalized one; both are null unless ``status`` is ``ok``. Other
+statuses: ``no_statements``, ``timeout`` and ``error`` (the last two add an
+``error`` field). A file that cannot be read as UTF-8 is an ``error``.
+Exit status: 0, or 1 when any file ended in ``error``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from beam_swallow.linting.pool import LintPool, default_workers
+from beam_swallow.linting.score import LintResult, Status
+
+__all__ = ["HELP", "main", "result_line"]
+
+HELP = "Score Python files with the lint stage's engine; one JSON object per file."
+_CHUNK_PER_WORKER = 16
+
+
+def result_line(path: str, result: LintResult) -> dict[str, Any]:
+    """The JSON object printed for one file."""
+    line: dict[str, Any] = {
+        "path": path,
+        "pylint_score": result.pylint_score,
+        "comment_ratio": result.comment_ratio,
+        "score": result.score,
+        "status": result.status,
+    }
+    if result.error:
+        line["error"] = result.error
+    return line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="beam-swallow lint-score", description=HELP)
+    parser.add_argument("files", nargs="+", metavar="FILE", help="Python files to score.")
+    parser.add_argument(
+        "--format", choices=("jsonl",), default="jsonl", help="Output format (JSON lines)."
+    )
+    parser.add_argument(
+        "--lint_timeout", type=float, default=120.0, help="Seconds per file (default 120)."
+    )
+    parser.add_argument(
+        "--lint_workers", type=int, default=None, help="Worker processes (default: CPU count)."
+    )
+    parser.add_argument(
+        "--lint_recycle_after",
+        type=int,
+        default=500,
+        help="Replace a worker after this many files (default 500).",
+    )
+    return parser
+
+
+def _read(path: str) -> str | LintResult:
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return LintResult(Status.ERROR, error=f"{type(exc).__name__}: {exc}")
+
+
+def _score(pool: LintPool, paths: Sequence[str], chunk: int) -> Iterator[dict[str, Any]]:
+    for start in range(0, len(paths), chunk):
+        part = paths[start : start + chunk]
+        texts = {path: _read(path) for path in part}
+        sources = [t for t in texts.values() if isinstance(t, str)]
+        scored = iter(pool.map(sources))
+        for path in part:
+            text = texts[path]
+            yield result_line(path, text if isinstance(text, LintResult) else next(scored))
+
+
+def main(argv: list[str]) -> int:
+    """Run the tool; returns the exit status."""
+    args = _parser().parse_args(argv)
+    workers_bad = args.lint_workers is not None and args.lint_workers < 1
+    if args.lint_timeout <= 0 or workers_bad or args.lint_recycle_after < 1:
+        print("beam-swallow lint-score: error: limits must be positive", file=sys.stderr)
+        return 2
+    workers = args.lint_workers or default_workers()
+    failed = False
+    with LintPool(workers, args.lint_timeout, args.lint_recycle_after) as pool:
+        for line in _score(pool, args.files, _CHUNK_PER_WORKER * workers):
+            failed |= line["status"] == Status.ERROR
+            print(json.dumps(line), flush=True)
+    return 1 if failed else 0

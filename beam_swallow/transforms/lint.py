@@ -1,0 +1,137 @@
+"""Stage ``lint``: keep files whose penalized pylint score is high enough (SwallowCode stage 2).
+
+Each file is scored by pylint with the paper's flags exactly as the ``pylint``
+CLI would score it alone, then penalized by its share of comment tokens (see
+:mod:`beam_swallow.linting.score`). Records are batched and each batch is
+fanned out over a :class:`~beam_swallow.linting.pool.LintPool` of warm worker
+processes, built in ``DoFn.setup`` and closed in ``teardown``.
+
+Exits:
+
+- kept: ``quality_score >= min_quality``; the record gains ``pylint_score``
+  (pylint's note as the CLI prints it), ``comment_ratio`` and
+  ``quality_score`` (the penalized note).
+- rejected ``low_quality``: scored below ``min_quality`` (same three fields).
+- rejected ``no_statements``: pylint counts no statement, so there is no score.
+- rejected ``lint_timeout``: no score within ``timeout_s``; the worker was
+  killed, ``error`` says so.
+- dead letter: pylint or astroid crashed on the file, or the worker died on it
+  twice (``error_type`` ``LintError``), or the text is not a string.
+
+Counters: ``lint.kept``, ``lint.low_quality``, ``lint.no_statements``,
+``lint.lint_timeout``, ``lint.dead_letter``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam import pvalue
+
+from beam_swallow.linting.pool import LintPool, default_workers
+from beam_swallow.linting.score import LintResult, Status
+from beam_swallow.records import TEXT, Reason, Record, Reject
+from beam_swallow.transforms.stage import (
+    DEAD_LETTER,
+    KEPT,
+    REJECTED,
+    StageResult,
+    emit_dead_letter,
+    emit_verdict,
+)
+
+__all__ = ["STAGE", "Lint", "LintConfig", "LintError", "lint_verdict"]
+
+STAGE = "lint"
+_FILES_PER_WORKER_PER_BATCH = 16
+
+
+class LintError(RuntimeError):
+    """pylint could not score a file: it crashed, or its worker died on it."""
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    """The lint stage's settings; ``workers=None`` means one per CPU of the worker machine."""
+
+    min_quality: float = 7.0
+    timeout_s: float = 120.0
+    workers: int | None = None
+    recycle_after: int = 500
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0:
+            raise ValueError(f"lint timeout must be positive, got {self.timeout_s}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"lint workers must be >= 1, got {self.workers}")
+        if self.recycle_after < 1:
+            raise ValueError(f"lint recycle_after must be >= 1, got {self.recycle_after}")
+
+
+def lint_verdict(record: Record, result: LintResult, min_quality: float) -> Record | Reject:
+    """Turn one file's lint result into a verdict; raise LintError for a crash."""
+    if result.status == Status.ERROR:
+        raise LintError(result.error)
+    if result.status == Status.TIMEOUT:
+        return Reject(Reason.LINT_TIMEOUT, {"error": result.error})
+    if result.status == Status.NO_STATEMENTS:
+        return Reject(Reason.NO_STATEMENTS)
+    fields = {
+        "pylint_score": result.pylint_score,
+        "comment_ratio": result.comment_ratio,
+        "quality_score": result.score,
+    }
+    if result.score is None or result.score < min_quality:
+        return Reject(Reason.LOW_QUALITY, fields)
+    return {**record, **fields}
+
+
+class _LintBatchDoFn(beam.DoFn):
+    def __init__(self, cfg: LintConfig):
+        self._cfg = cfg
+        self._pool: LintPool | None = None
+
+    def setup(self) -> None:
+        self._pool = LintPool(
+            self._cfg.workers or default_workers(), self._cfg.timeout_s, self._cfg.recycle_after
+        )
+
+    def process(self, batch: list[Record]) -> Iterator[pvalue.TaggedOutput]:
+        texts = [record.get(TEXT) for record in batch]
+        valid = [i for i, text in enumerate(texts) if isinstance(text, str)]
+        results = dict(zip(valid, self._pool.map([texts[i] for i in valid]), strict=True))
+        for index, record in enumerate(batch):
+            if index not in results:
+                yield emit_dead_letter(STAGE, record, LintError("record has no string text"))
+                continue
+            try:
+                verdict = lint_verdict(record, results[index], self._cfg.min_quality)
+            except LintError as exc:
+                yield emit_dead_letter(STAGE, record, exc)
+                continue
+            yield emit_verdict(STAGE, record, verdict)
+
+    def teardown(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+class Lint(beam.PTransform):
+    """The lint stage as a PTransform returning a StageResult."""
+
+    def __init__(self, cfg: LintConfig | None = None):
+        super().__init__(label=STAGE)
+        self._cfg = cfg or LintConfig()
+
+    def expand(self, records: beam.PCollection) -> StageResult:
+        batch = _FILES_PER_WORKER_PER_BATCH * (self._cfg.workers or default_workers())
+        tagged = (
+            records
+            | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
+            | "Score"
+            >> beam.ParDo(_LintBatchDoFn(self._cfg)).with_outputs(KEPT, REJECTED, DEAD_LETTER)
+        )
+        return StageResult.from_tagged(tagged)

@@ -1,0 +1,74 @@
+"""What the lint tests compare against: the real ``pylint`` CLI, and real files.
+
+:func:`cli_score` runs ``python -m pylint`` with the stage's flags on one file
+alone, in a fresh empty directory, with an empty $HOME and no $PYLINTRC or
+$PYTHONPATH, so no rc file can leak in, and reads the "rated at X/10" line.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from beam_swallow.linting.score import PYLINT_FLAGS
+from beam_swallow.samples import code_sample_records
+
+_RATED = re.compile(r"rated at (-?\d+\.\d+)/10")
+
+
+def cli_score(source: str) -> float | None:
+    """The note the pylint CLI prints for ``source`` alone; None when it prints none."""
+    with tempfile.TemporaryDirectory() as tmp:
+        home, work = Path(tmp, "home"), Path(tmp, "work")
+        home.mkdir()
+        work.mkdir()
+        (work / "snippet.py").write_text(source, encoding="utf-8", newline="")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"PYLINTRC", "PYTHONPATH", "XDG_CONFIG_HOME"}
+        }
+        env["HOME"] = str(home)
+        done = subprocess.run(
+            [sys.executable, "-m", "pylint", *PYLINT_FLAGS, "snippet.py"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert sorted(os.listdir(work)) == ["snippet.py"], "the CLI left files behind"
+    match = _RATED.search(done.stdout)
+    return float(match.group(1)) if match else None
+
+
+def stdlib_sources(count: int, max_bytes: int = 12_000) -> list[str]:
+    """``count`` real, parseable standard-library files (a fixed pick)."""
+    sources = []
+    for record in code_sample_records(count * 3, max_bytes=max_bytes):
+        try:
+            ast.parse(record["text"])
+        except SyntaxError:
+            continue
+        sources.append(record["text"])
+        if len(sources) == count:
+            break
+    return sources
+
+
+def hanging_source() -> str:
+    """A valid file on which astroid's inference runs for hours (minutes on newer CPython).
+
+    astroid folds integer arithmetic on constants by doing it: repeated squaring
+    builds a number of ~80 million bits, then ``%`` divides a number twice that
+    size by it (quadratic in CPython 3.11). Memory stays near 100 MB.
+    """
+    lines = ["A0 = 3 ** 99999"]
+    lines += [f"A{i} = A{i - 1} * A{i - 1}" for i in range(1, 10)]
+    lines += ["B = A9 * A9 + 1", "print((B % (A9 + 7)).bit_length())"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,127 @@
+"""The lint pool's faults and bounds: timeouts, killed workers, recycling, temp files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from astroid.manager import AstroidManager
+
+from beam_swallow.linting import LintPool, Status
+from beam_swallow.linting.checker import WarmLinter
+from tests.lint_reference import hanging_source, stdlib_sources
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_gone(pids: list[int]) -> list[int]:
+    """Pids still alive after giving the kernel a moment to reap them."""
+    for _ in range(50):
+        alive = [pid for pid in pids if _alive(pid)]
+        if not alive:
+            return []
+        time.sleep(0.1)
+    return alive
+
+
+@pytest.fixture(scope="module")
+def sources() -> list[str]:
+    return stdlib_sources(24, max_bytes=6_000)
+
+
+@pytest.fixture(scope="module")
+def reference(sources) -> list:
+    with LintPool(workers=2, timeout_s=300, recycle_after=10_000) as pool:
+        return pool.map(sources)
+
+
+def test_warm_linter_forgets_each_file(tmp_path, sources):
+    linter = WarmLinter(tmp_path)
+    before = set(AstroidManager().astroid_cache)
+    notes = [linter.note(source) for source in sources[:5]]
+    again = [linter.note(source) for source in sources[:5]]
+    assert notes == again
+    assert list(tmp_path.iterdir()) == []
+    leftover = set(AstroidManager().astroid_cache) - before
+    assert not [name for name in leftover if name.startswith("swallow_")]
+
+
+def test_a_hanging_file_times_out_and_nothing_else_is_lost(sources, reference):
+    batch = [sources[0], hanging_source(), *sources[1:6]]
+    with LintPool(workers=2, timeout_s=3, recycle_after=10_000) as pool:
+        results = pool.map(batch)
+        assert pool.stats.timeouts == 1
+        assert len(pool.worker_pids()) == 1  # only the stuck worker was killed
+        assert pool.map(sources[6:10]) == reference[6:10]
+        assert pool.stats.started == 3  # and it was replaced when work came
+        root = Path(pool._root)
+        pids = pool.worker_pids()
+    assert results[1].status == Status.TIMEOUT and results[1].pylint_score is None
+    assert "3s" in results[1].error
+    assert [results[0], *results[2:]] == reference[:6]
+    assert not root.exists()
+    assert _wait_gone(pids) == []
+
+
+def test_a_worker_killed_mid_run_loses_nothing(sources, reference):
+    with LintPool(workers=2, timeout_s=300, recycle_after=10_000) as pool:
+        box: dict = {}
+        runner = threading.Thread(target=lambda: box.update(results=pool.map(sources)))
+        runner.start()
+        while pool.stats.files < 3:  # both workers are warm and busy
+            time.sleep(0.02)
+        os.kill(pool.worker_pids()[0], signal.SIGKILL)
+        runner.join()
+        assert pool.stats.deaths == 1
+        assert pool.stats.started == 3
+    assert box["results"] == reference
+
+
+def test_recycling_bounds_each_worker_and_memory(sources, reference):
+    with LintPool(workers=1, timeout_s=300, recycle_after=6) as pool:
+        results = pool.map(sources)
+        recycled = pool.stats
+        assert recycled.started == 4 and recycled.recycled == 4
+    with LintPool(workers=1, timeout_s=300, recycle_after=10_000) as pool:
+        assert pool.map(sources) == reference
+        long_lived = pool.stats
+    assert results == reference
+    # Python rarely hands memory back, so a worker's RSS only grows with the
+    # files it has seen; recycling keeps the average (and the tail) lower.
+    assert recycled.mean_rss_kb < long_lived.mean_rss_kb
+    assert 0 < recycled.peak_rss_kb <= long_lived.peak_rss_kb
+
+
+def test_broken_text_is_an_error_not_a_crash():
+    with LintPool(workers=1, timeout_s=300, recycle_after=10) as pool:
+        broken, fine = pool.map(["x = '\udc80'\n", "x = 1\n"])
+    assert broken.status == Status.ERROR and "UnicodeEncodeError" in broken.error
+    assert fine.status == Status.OK and fine.pylint_score == 10.0
+
+
+def test_pool_rejects_impossible_limits():
+    for workers, timeout_s, recycle in [(0, 1, 1), (1, 0, 1), (1, 1, 0)]:
+        with pytest.raises(ValueError):
+            LintPool(workers, timeout_s, recycle)
+
+
+def test_temp_root_is_private_and_removed():
+    before = set(Path(tempfile.gettempdir()).glob("beam-swallow-lint-*"))
+    with LintPool(workers=2, timeout_s=300, recycle_after=5) as pool:
+        pool.map(["x = 1\n"] * 12)
+        during = set(Path(tempfile.gettempdir()).glob("beam-swallow-lint-*")) - before
+        assert len(during) == 1
+        workdirs = list(next(iter(during)).iterdir())
+        assert all(sorted(p.name for p in d.iterdir()) == ["worker.log"] for d in workdirs)
+    assert set(Path(tempfile.gettempdir()).glob("beam-swallow-lint-*")) == before
