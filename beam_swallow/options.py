@@ -280,7 +280,8 @@ class SwallowOptions(PipelineOptions):
             "--num_perm",
             type=_positive_int,
             default=256,
-            help="MinHash permutations per signature (paper: 256).",
+            help="MinHash signature length: bins of one-permutation hashing with densification "
+            "(the paper's decontamination check used 256 permutations).",
         )
         dedup.add_argument(
             "--bands",

@@ -3,11 +3,12 @@
 1. Signatures per second on real standard-library files, same ``num_perm``,
    same shingles, best of 3 runs over the same texts, one process:
 
-   - ours, timed from text to signature: ``shingle_hashes`` (code points ->
-     token boundaries -> one 64-bit polynomial per token -> 5-token window
-     hashes -> sorted distinct 32-bit hashes, all numpy array operations)
-     then ``signature`` (one-permutation hashing with optimal densification:
-     one salted 32-bit bijection, one sort, ``num_perm`` bins).
+   - ours, timed from text to signature, as ``near_dedup`` signs:
+     ``text_window_hashes`` (code points -> token boundaries -> one 64-bit
+     polynomial per token -> a 32-bit hash per 5-token window, all numpy
+     array operations), then ``signature`` (one-permutation hashing with
+     optimal densification: a seeded rotation, ``num_perm`` bins, the
+     minimum per bin, empty bins borrowing).
    - datasketch, timed from text to signature: ``tokenize`` (the regex that
      defines our tokens), the distinct shingles as strings (5 tokens joined
      by a space), UTF-8 encoded, into ``MinHash.generator`` (its bulk path:
@@ -47,6 +48,7 @@ from beam_swallow.dedup.minhash import (
     estimate_jaccard,
     shingle_hashes,
     signature,
+    text_window_hashes,
     tokenize,
 )
 from beam_swallow.dedup.planted import family_corpus, mutate, plant_copies
@@ -80,7 +82,7 @@ def _signature_table(texts: list[str], cfg: MinhashConfig) -> None:
     print(f"distinct shingles: ours {ours_count:,}, datasketch {theirs_count:,}\n")
 
     def ours() -> list[np.ndarray]:
-        return [signature(shingle_hashes(t, k), cfg) for t in texts]
+        return [signature(text_window_hashes(t, k), cfg) for t in texts]
 
     def theirs() -> list[MinHash]:
         return list(MinHash.generator((_shingle_bytes(t, k) for t in texts), num_perm=num_perm))
@@ -93,7 +95,7 @@ def _signature_table(texts: list[str], cfg: MinhashConfig) -> None:
     rows = [
         ("datasketch MinHash.generator", "text -> signature"),
         ("datasketch MinHash.generator", "shingle bytes -> signature"),
-        ("beam-swallow signature(shingle_hashes())", "text -> signature"),
+        ("beam-swallow signature(text_window_hashes())", "text -> signature"),
     ]
     print("| signer | timed | signatures/s | beam-swallow is |")
     print("|---|---|---|---|")

@@ -19,6 +19,7 @@ from beam_swallow.dedup.minhash import (
     jaccard,
     shingle_hashes,
     signature,
+    text_window_hashes,
     tokenize,
     window_hashes,
 )
@@ -111,6 +112,10 @@ def test_signature_is_deterministic_and_order_free():
     half = signature(shingles[::2], cfg)
     other = signature(shingles[1::2], cfg)
     assert np.array_equal(first, np.minimum(half, other))
+    text = code_sample_records(1)[0]["text"]
+    windows = text_window_hashes(text, 5)  # every window, repeats kept
+    assert windows.size > shingle_hashes(text, 5).size
+    assert np.array_equal(signature(windows, cfg), signature(shingle_hashes(text, 5), cfg))
     single = signature(shingles[:1], cfg)
     assert np.all(single == single[0])  # one shingle fills every bin
     empty = signature(np.empty(0, dtype=np.uint32), cfg)

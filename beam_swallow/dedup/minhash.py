@@ -21,9 +21,10 @@ per token or shingle (that is where the time went; see BENCHMARKS.md):
 - shingle hashes: a polynomial over each window of ``shingle_size`` token
   codes (``shingle_size`` vector steps), a 64-bit finalizer, the high 32 bits;
 - signature: one-permutation hashing with optimal densification (Li, Owen
-  & Zhang 2012; Shrivastava 2017): the sorted hashes, rotated by a seeded
-  offset, fall into ``num_perm`` equal ranges, and each range keeps its
-  smallest hash, one ``searchsorted``. This is O(shingles + num_perm) where
+  & Zhang 2012; Shrivastava 2017): the hashes, rotated by a seeded offset,
+  fall into ``num_perm`` equal ranges, and each range keeps its smallest
+  hash (no sort: ``near_dedup`` signs the unsorted window hashes, repeats
+  and all). This is O(shingles + num_perm) where
   ``num_perm`` independent permutations cost O(shingles x num_perm). Each
   value still matches between two sets with probability equal to their
   Jaccard similarity; the measured estimation error is no larger than with
@@ -54,10 +55,12 @@ __all__ = [
     "VERIFY_MODES",
     "MinhashConfig",
     "band_keys",
+    "distinct_hashes",
     "estimate_jaccard",
     "jaccard",
     "shingle_hashes",
     "signature",
+    "text_window_hashes",
     "tokenize",
     "window_hashes",
 ]
@@ -225,13 +228,26 @@ def window_hashes(tokens: list[str], shingle_size: int) -> np.ndarray:
     return _windows(codes, shingle_size)
 
 
+def text_window_hashes(text: str, shingle_size: int) -> np.ndarray:
+    """:func:`window_hashes` of the text's tokens: every shingle, in order, repeats kept.
+
+    All that :func:`signature` needs, so the cheapest input to it.
+    """
+    return _windows(_text_codes(text), shingle_size)
+
+
+def distinct_hashes(hashes: np.ndarray) -> np.ndarray:
+    """The sorted distinct values (``np.unique``'s result, faster on small arrays)."""
+    ordered = np.sort(hashes)
+    first = np.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
 def shingle_hashes(text: str, shingle_size: int) -> np.ndarray:
     """The sorted, distinct 32-bit hashes of the text's token shingles."""
-    hashes = np.sort(_windows(_text_codes(text), shingle_size))
-    distinct = np.empty(hashes.size, dtype=bool)
-    distinct[:1] = True
-    np.not_equal(hashes[1:], hashes[:-1], out=distinct[1:])
-    return hashes[distinct]
+    return distinct_hashes(text_window_hashes(text, shingle_size))
 
 
 def _mix64(h: np.ndarray) -> np.ndarray:
@@ -251,48 +267,37 @@ def _mix32(h: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _sketch(num_perm: int, seed: int) -> tuple[np.uint32, np.uint32, np.uint32, np.ndarray]:
-    """The rotation, where it wraps, the densification salt, each bin's smallest hash."""
+def _sketch(num_perm: int, seed: int) -> tuple[np.uint32, np.uint32]:
+    """The seeded rotation (the one permutation) and the densification salt."""
     rng = np.random.default_rng(seed)
-    rotation, borrow_salt = (int(x) for x in rng.integers(1, 2**32, size=2, dtype=np.uint64))
-    bins = np.arange(num_perm, dtype=np.uint64)
-    firsts = ((bins << np.uint64(32)) + np.uint64(num_perm - 1)) // np.uint64(num_perm)
-    return (
-        np.uint32(rotation),
-        np.uint32(2**32 - rotation),
-        np.uint32(borrow_salt),
-        firsts.astype(np.uint32),
-    )
+    rotation, borrow_salt = rng.integers(0, 2**32, size=2, dtype=np.uint64)
+    return np.uint32(rotation), np.uint32(borrow_salt)
 
 
 def signature(shingles: np.ndarray, cfg: MinhashConfig) -> np.ndarray:
     """The ``num_perm``-value MinHash signature (uint32) of a set of shingle hashes.
 
     One-permutation hashing: the 32-bit range is split into ``num_perm``
-    equal bins and each bin's value is its smallest (permuted) hash. The
-    permutation is a seeded rotation ``h + r mod 2**32``: the shingle hashes
-    are avalanche-mixed already, and a rotation keeps sorted input sorted, so
-    no second sort is needed. An empty bin borrows the value of the
-    non-empty bin that ranks first in its own fixed pseudo-random order of
-    all bins ("optimal densification"). Two sets agree in a bin with
-    probability equal to their Jaccard similarity, empty bins included, and
-    a value carries its bin (its high bits), so a borrowed value never equals
-    a bin's own value. Sorted input (as :func:`shingle_hashes` returns) is
-    fastest; order and duplicates do not change the result. An empty set
-    gets all-ones, so two empty texts look identical and nothing else does.
+    equal bins and each bin's value is its smallest (permuted) hash, one
+    ``np.minimum.at``, no sort. The permutation is a seeded rotation
+    ``h + r mod 2**32``, enough because shingle hashes are avalanche-mixed
+    already. An empty bin borrows the value of the non-empty bin that ranks
+    first in its own fixed pseudo-random order of all bins ("optimal
+    densification"). Two sets agree in a bin with probability equal to their
+    Jaccard similarity, empty bins included, and a value carries its bin
+    (its high bits), so a borrowed value never equals a bin's own value.
+    Order and repeats in ``shingles`` do not matter. An empty set gets
+    all-ones, so two empty texts look identical and nothing else does.
     """
-    rotation, wraps_at, borrow_salt, firsts = _sketch(cfg.num_perm, cfg.seed)
+    rotation, borrow_salt = _sketch(cfg.num_perm, cfg.seed)
+    sig = np.full(cfg.num_perm, _EMPTY, dtype=np.uint32)
     if shingles.size == 0:
-        return np.full(cfg.num_perm, _EMPTY, dtype=np.uint32)
-    hashes = shingles.astype(np.uint32, copy=False)
-    if np.any(hashes[1:] < hashes[:-1]):
-        hashes = np.sort(hashes)
-    wrap = np.searchsorted(hashes, wraps_at)  # from here on, hashes wrap to the front
-    permuted = np.concatenate((hashes[wrap:], hashes[:wrap]))
-    permuted += rotation
-    first = np.searchsorted(permuted, firsts)
-    filled = first < np.append(first[1:], permuted.size)
-    sig = permuted[np.minimum(first, permuted.size - 1)]
+        return sig
+    permuted = shingles.astype(np.uint32) + rotation
+    bins = (permuted.astype(np.uint64) * np.uint64(cfg.num_perm)) >> np.uint64(32)
+    bins = bins.astype(np.intp)
+    np.minimum.at(sig, bins, permuted)
+    filled = np.bincount(bins, minlength=cfg.num_perm) > 0
     if not filled.all():
         empty = np.flatnonzero(~filled).astype(np.uint32)
         donors = np.flatnonzero(filled).astype(np.uint32)

@@ -2,7 +2,7 @@
 
 Steps, every one a Beam transform and none holding the corpus in one place:
 
-1. Sign (ParDo): text -> shingle hashes -> signature (:mod:`beam_swallow.dedup.minhash`);
+1. Sign (ParDo): text -> window hashes -> signature (:mod:`beam_swallow.dedup.minhash`);
    emits the record keyed by id, the signature keyed by node, and one
    ``(band key, node)`` per band. A node is the record's keep rank
    (:func:`~beam_swallow.dedup.keep.rank_key`), so "smallest node" means "the
@@ -45,10 +45,11 @@ from beam_swallow.dedup.keep import KEEP_CHOICES, canonical, rank_key
 from beam_swallow.dedup.minhash import (
     MinhashConfig,
     band_keys,
+    distinct_hashes,
     estimate_jaccard,
     jaccard,
-    shingle_hashes,
     signature,
+    text_window_hashes,
 )
 from beam_swallow.records import ID, TEXT, Reason, Record, Reject
 from beam_swallow.transforms.stage import (
@@ -80,8 +81,8 @@ class _SignDoFn(beam.DoFn):
     def process(self, record: Record) -> Iterator[pvalue.TaggedOutput]:
         try:
             node = rank_key(record, self._keep)
-            shingles = shingle_hashes(record[TEXT], self._cfg.shingle_size)
-            sig = signature(shingles, self._cfg)
+            windows = text_window_hashes(record[TEXT], self._cfg.shingle_size)
+            sig = signature(windows, self._cfg)
             keys = band_keys(sig, self._cfg.bands, self._cfg.rows)
         except Exception as exc:  # a broken record is a dead letter, never a crash
             yield emit_dead_letter(STAGE, record, exc)
@@ -89,7 +90,7 @@ class _SignDoFn(beam.DoFn):
         yield pvalue.TaggedOutput(_RECORDS, (node[1], record))
         yield pvalue.TaggedOutput(_SIGS, (node, sig.tobytes()))
         if self._cfg.verify == "exact":
-            yield pvalue.TaggedOutput(_SHINGLES, (node, shingles.tobytes()))
+            yield pvalue.TaggedOutput(_SHINGLES, (node, distinct_hashes(windows).tobytes()))
         for key in keys:
             yield pvalue.TaggedOutput(_BANDS, (key, node))
 
