@@ -14,8 +14,7 @@ after each file, so the note equals what the CLI prints for that file alone:
   both, so a reused temp path would return the previous file's AST), and its
   module is evicted from astroid's caches afterwards;
 - attributes the file assigned onto other modules' objects (``os.x = 1``
-  adds ``x`` to astroid's cached ``os`` module) are removed again, and so
-  are those of library modules first built for it, which are evicted;
+  adds ``x`` to astroid's cached ``os`` module) are removed again;
 - the inference caches that hold the file's nodes are cleared, which also
   keeps memory from growing with every file.
 
@@ -23,6 +22,12 @@ What stays warm is the point of the exercise: the parsed standard library and
 installed packages that files import. The source is written to the linter's
 private directory and always removed afterwards. Not thread-safe: one per
 process (astroid's manager is process-global).
+
+Known gap: library modules built while checking one file stay cached, and
+their own cross-module assignments stay with them (``tkinter`` records
+``sys.last_type``), so a later file can see an attribute the CLI would call
+``no-member``. Evicting such modules was tried: slower, and it did not close
+the gap. Recycling workers bounds how long such state lives.
 """
 
 from __future__ import annotations
@@ -51,7 +56,6 @@ __all__ = ["LinterCrash", "WarmLinter"]
 # Messages pylint emits when astroid or a checker breaks on a file; the CLI
 # turns such a crash into a fatal message and a score of 0, we call it an error.
 _CRASH_MESSAGES = frozenset({"astroid-error", "fatal"})
-_OWN_SCOPE_NAMES = frozenset({"self", "cls"})
 
 
 class LinterCrash(RuntimeError):
@@ -86,12 +90,11 @@ class WarmLinter:
         modname = f"{self._prefix}{next(self._counter)}"
         path = self._dir / f"{modname}.py"
         path.write_text(source, encoding="utf-8", newline="")
-        cached_before = set(AstroidManager().astroid_cache)
         try:
             stats = self._check(FileItem(modname, str(path), modname))
         finally:
             path.unlink(missing_ok=True)
-            self._forget(modname, str(path), cached_before)
+            self._forget(modname, str(path))
         note = pylint_note(
             fatal=stats.fatal,
             error=stats.error,
@@ -117,26 +120,12 @@ class WarmLinter:
             raise LinterCrash(f"{crashes[0].symbol}: {crashes[0].msg}")
         return linter.stats
 
-    def _forget(self, modname: str, path: str, cached_before: set[str]) -> None:
-        """Undo everything the file left in astroid's process-wide state.
-
-        Modules first built for this file stay cached (that is the warmth),
-        unless building them assigned attributes onto other modules (the
-        standard library's ``code`` sets ``sys.last_value``): such a module
-        is evicted and its assignments undone, so it takes effect again only
-        in a file that imports it, as in a fresh ``pylint`` run.
-        """
+    def _forget(self, modname: str, path: str) -> None:
+        """Undo everything the file left in astroid's process-wide state."""
         manager = AstroidManager()
         module = manager.astroid_cache.pop(modname, None)
         if module is not None:
             _remove_foreign_attributes(module)
-        # Inferring targets can build further modules: repeat until none is new.
-        seen = set(cached_before)
-        while new := set(manager.astroid_cache) - seen:
-            seen |= new
-            for name in new:
-                if _remove_foreign_attributes(manager.astroid_cache[name]):
-                    del manager.astroid_cache[name]
         stale = [key for key in manager._mod_file_cache if modname in key or path in key]
         for key in stale:
             del manager._mod_file_cache[key]
@@ -147,19 +136,14 @@ class WarmLinter:
         self._reporter.reset()
 
 
-def _remove_foreign_attributes(module: nodes.Module) -> int:
-    """Take a module's ``x.attr = ...`` assignments back out of other modules.
+def _remove_foreign_attributes(module: nodes.Module) -> None:
+    """Take the file's ``x.attr = ...`` assignments back out of other modules.
 
     When astroid builds a module it records each attribute assignment on the
     object the target infers to, even when that object lives in another
     (cached) module; left there, a later file would see ``os.attr`` exist.
-    ``self.x`` / ``cls.x`` land on the module's own classes and are skipped.
-    Returns how many assignments were taken out.
     """
-    removed = 0
     for assign in module.nodes_of_class(nodes.AssignAttr):
-        if isinstance(assign.expr, nodes.Name) and assign.expr.name in _OWN_SCOPE_NAMES:
-            continue
         try:
             targets = list(assign.expr.infer())
         except astroid.AstroidError:
@@ -177,7 +161,5 @@ def _remove_foreign_attributes(module: nodes.Module) -> int:
                 values = table.get(assign.attrname)
                 if values and assign in values:
                     values.remove(assign)
-                    removed += 1
                     if not values:
                         del table[assign.attrname]
-    return removed
