@@ -49,6 +49,7 @@ PIPELINES: dict[str, tuple[str, PipelineRun]] = {
     "dedup": ("Exact and near-duplicate removal and benchmark decontamination only.", _run_dedup),
 }
 
+
 def _lint_score(argv: list[str]) -> int:
     from beam_swallow.linting.tool import main as lint_score_main
 

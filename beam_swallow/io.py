@@ -7,8 +7,9 @@ exits as every other:
 - kept: a record ``{"id", "text", ...every input field}``.
 - rejected ``too_large``: text longer than ``max_text_chars``.
 - dead letter: a line that is not UTF-8 (``invalid_utf8``), not JSON
-  (``invalid_json``), not an object (``not_an_object``), or lacks a string text
-  field (``missing_text``); the raw line is kept (bytes escaped).
+  (``invalid_json``), holds a lone surrogate escape (``invalid_unicode``), is
+  not an object (``not_an_object``), or lacks a string text field
+  (``missing_text``); the raw line is kept (bytes escaped).
 
 Writing puts kept records under ``DIR/kept/`` (JSONL.gz or Parquet), and the
 rejected and dead-letter records under ``DIR/rejected/`` and
@@ -107,7 +108,22 @@ def parse_line(line: bytes, cfg: ReaderConfig) -> Record:
         raise InvalidRecord("invalid_json", str(exc)) from None
     except RecursionError:
         raise InvalidRecord("invalid_json", "nested too deeply to decode") from None
+    if b"\\u" in line:  # only escapes can smuggle in lone surrogates
+        _check_encodable(obj)
     return to_record(obj, cfg)
+
+
+def _check_encodable(obj: Any) -> None:
+    """Raise InvalidRecord if any string in ``obj`` holds a lone surrogate.
+
+    JSON allows escapes such as ``"\\udc80"`` that decode to strings UTF-8
+    cannot encode; Beam's coders encode strings as strict UTF-8, so such a
+    record would crash the job at the first shuffle instead of being reported.
+    """
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRecord("invalid_unicode", f"lone surrogate in a string: {exc}") from None
 
 
 def _judge_size(record: Record, cfg: ReaderConfig) -> Record | Reject:
@@ -221,11 +237,7 @@ def to_output(record: Record, text_field: str) -> Record:
 
 def _dumps(record: Record) -> str:
     # default=str: Parquet metadata (timestamps, decimals) must not break a sink.
-    return (
-        json.dumps(record, ensure_ascii=False, default=str)
-        .encode("utf-8", "surrogatepass")
-        .decode("utf-8", "replace")
-    )
+    return json.dumps(record, ensure_ascii=False, default=str)
 
 
 def write_jsonl(records: beam.PCollection, prefix: str, label: str):

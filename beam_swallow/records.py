@@ -76,11 +76,8 @@ class Reject:
 
 
 def text_id(text: str) -> str:
-    """A stable id for a record without one: the SHA-1 of its UTF-8 text.
-
-    ``surrogatepass`` keeps lone surrogates (which JSON allows) from raising.
-    """
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    """A stable id for a record without one: the SHA-1 of its UTF-8 text."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def rejected(record: Record, stage: str, reason: str, **fields: Any) -> Record:

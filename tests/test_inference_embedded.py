@@ -10,7 +10,11 @@ import pytest
 
 from beam_swallow.inference import make_handler
 from beam_swallow.inference.base import FINISH_LENGTH, FINISH_TOO_LONG, Message, SamplingParams
-from beam_swallow.inference.config import EMBEDDED_MAX_TOKENS, EngineConfig
+from beam_swallow.inference.config import (
+    EMBEDDED_MAX_TOKENS,
+    EMBEDDED_REPETITION_PENALTY,
+    EngineConfig,
+)
 from beam_swallow.options import SwallowOptions
 
 QUESTION = "What is the capital of France? Answer in one short sentence."
@@ -35,6 +39,7 @@ def test_config_from_options_uses_paper_defaults_per_engine():
     assert embedded.engine == "embedded"
     assert (embedded.sampling.temperature, embedded.sampling.top_p) == (0.2, 0.7)
     assert embedded.sampling.max_tokens == EMBEDDED_MAX_TOKENS
+    assert embedded.sampling.repetition_penalty == EMBEDDED_REPETITION_PENALTY
     assert embedded.max_batch_size == 8
     vllm = EngineConfig.from_options(
         SwallowOptions(
@@ -49,6 +54,7 @@ def test_config_from_options_uses_paper_defaults_per_engine():
         )
     )
     assert vllm.sampling.max_tokens == 8192 and vllm.max_batch_size == 2048
+    assert vllm.sampling.repetition_penalty == 1.0  # the paper's: no penalty
     assert (vllm.tensor_parallel_size, vllm.max_model_len) == (4, 102688)
     assert vllm.engine_kwargs == {"enforce_eager": True}
 

@@ -111,6 +111,7 @@ def test_llm_stage_routes_every_record_once():
             assert stamp["engine"] == "embedded"
             assert stamp["model"] == ENGINE.model_label
             assert (stamp["temperature"], stamp["top_p"], stamp["max_tokens"]) == (0.2, 0.7, 48)
+            assert stamp["repetition_penalty"] == 1.0
             assert stamp["prompt_tokens"] > 20 and 0 < stamp["completion_tokens"] <= 48
             assert stamp["finish_reason"] in ("stop",)
         earlier = [r["generation"].get("earlier") for r in kept if r["id"] == "ok_2"]

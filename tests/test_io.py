@@ -46,7 +46,13 @@ def test_missing_id_field_is_invalid():
     assert info.value.kind == "missing_id"
 
 
-def test_lone_surrogates_survive_as_text():
-    record = parse_line(b'{"text": "a\\ud800b"}', ReaderConfig())
-    assert record["text"] == "a\ud800b"
-    assert len(record["id"]) == 40
+@pytest.mark.parametrize("line", [b'{"text": "a\\ud800b"}', b'{"text": "ok", "path": "\\uDC80"}'])
+def test_lone_surrogates_are_invalid_unicode(line):
+    with pytest.raises(InvalidRecord) as info:
+        parse_line(line, ReaderConfig())
+    assert info.value.kind == "invalid_unicode"
+
+
+def test_escaped_pairs_and_plain_escapes_are_fine():
+    record = parse_line(b'{"text": "\\ud83d\\ude00 \\u00e9"}', ReaderConfig())
+    assert record["text"] == "\U0001f600 \u00e9"

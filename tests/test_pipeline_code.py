@@ -29,6 +29,7 @@ HOSTILE_LINES: list[bytes] = [
     b'{"content": "no text field"}',
     b'{"text": 7}',
     b'{"text": "caf\xe9 = 1"}',
+    b'{"text": "lone = \'\\udc80\'"}',
     json.dumps({"text": "x = 1\0"}).encode(),
     json.dumps({"text": "x = " + "1+" * 100_000 + "1"}).encode(),
     json.dumps({"text": "x = " + "(" * 300 + ")" * 300}).encode(),
@@ -76,8 +77,8 @@ class _CodePipelineSuite:
         )
         report = _report(out)
         _assert_conserved(report)
-        assert report["input"] == 13
-        assert report["stages"]["read"]["dead_letter"] == 5
+        assert report["input"] == 14
+        assert report["stages"]["read"]["dead_letter"] == 6
         assert report["stages"]["syntax"]["rejected"] == {
             "null_bytes": 1,
             "too_deep": 2,
@@ -89,7 +90,14 @@ class _CodePipelineSuite:
         assert next(r for r in kept if r["text"] == GOOD)["repo"] == "r/1"
         dead = read_jsonl_dir(out / "dead_letter")
         assert sorted(d["error_type"] for d in dead) == sorted(
-            ["invalid_json", "not_an_object", "missing_text", "missing_text", "invalid_utf8"]
+            [
+                "invalid_json",
+                "not_an_object",
+                "missing_text",
+                "missing_text",
+                "invalid_utf8",
+                "invalid_unicode",
+            ]
         )
         assert all(d["stage"] == "read" and d["raw"] and d["source_file"] for d in dead)
         rejected = read_jsonl_dir(out / "rejected")

@@ -49,6 +49,8 @@ class SamplingParams:
     top_p: float = 0.7
     max_tokens: int = 8192
     seed: int | None = None
+    # 1.0 = no penalty, as in the paper; values > 1 discourage repeating tokens.
+    repetition_penalty: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,12 @@ batch is a loop; the model is not thread-safe, so a lock guards it.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,7 @@ class EmbeddedModel:
                 temperature=sampling.temperature,
                 top_p=sampling.top_p,
                 seed=sampling.seed,
+                repeat_penalty=sampling.repetition_penalty,
                 stop=stop,
             )
         choice = out["choices"][0]
@@ -96,6 +99,14 @@ class EmbeddedModel:
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
         )
+
+
+def _close_if_alive(ref: weakref.ref) -> None:
+    """Free a model before interpreter shutdown: llama.cpp's own finalizer,
+    run later, fails with a traceback once its module globals are gone."""
+    llm = ref()
+    if llm is not None:
+        llm.close()
 
 
 def load_embedded(config: EngineConfig) -> EmbeddedModel:
@@ -114,6 +125,7 @@ def load_embedded(config: EngineConfig) -> EmbeddedModel:
     }
     kwargs.update(config.engine_kwargs)
     llm = Llama(model_path=config.model or default_gguf(), **kwargs)
+    atexit.register(_close_if_alive, weakref.ref(llm))
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
         raise RuntimeError(f"{config.model_label} has no chat template in its GGUF metadata")

@@ -79,6 +79,9 @@ class OpenAIClient:
         }
         if sampling.seed is not None:
             body["seed"] = sampling.seed
+        if sampling.repetition_penalty != 1.0:
+            # not an OpenAI field: vLLM and SGLang servers read it as an extra parameter
+            body["repetition_penalty"] = sampling.repetition_penalty
         body.update(self.config.engine_kwargs)
         return body
 

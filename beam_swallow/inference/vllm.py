@@ -89,6 +89,7 @@ class VLLMModel:
                 top_p=r.sampling.top_p,
                 max_tokens=r.sampling.max_tokens,
                 seed=r.sampling.seed,
+                repetition_penalty=r.sampling.repetition_penalty,
             )
             for r in requests
         ]
