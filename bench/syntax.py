@@ -55,7 +55,9 @@ def run() -> None:
         loop_s = compile_loop(texts)
         pipe_s = pipeline_run(input_path, Path(tmp, "out"), args.mode)
     n = len(texts)
-    print(f"# {n} stdlib files, {megabytes:.1f} MB, {platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"# {n} stdlib files, {megabytes:.1f} MB, {platform.machine()}, Python {platform.python_version()}"
+    )
     print("| method | seconds | files/s |")
     print("|---|---|---|")
     print(f"| compile() loop (baseline) | {loop_s:.2f} | {n / loop_s:.0f} |")
