@@ -67,7 +67,8 @@ class _CodePipelineSuite:
     beam_args: list[str] = []
 
     def run(self, *argv: str) -> int:
-        return main(["code", *argv, *self.beam_args])
+        """Run the code pipeline's syntax stage (the stage under test here) on this runner."""
+        return main(["code", "--stages", "syntax", *argv, *self.beam_args])
 
     def test_hostile_input_lands_in_the_right_exits(self, tmp_path):
         src = _write(tmp_path / "hostile.jsonl", HOSTILE_LINES)
@@ -207,6 +208,8 @@ def test_gcs_paths_through_a_real_gcs_protocol_server(tmp_path, gcs_emulator):
             "--output",
             "gs://swallow-test/out",
             "--no_auth",
+            "--stages",
+            "syntax",
         ]
     )
     assert rc == 0
