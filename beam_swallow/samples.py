@@ -4,6 +4,14 @@ The code sample is real Python written by others, read at run time from this
 interpreter's standard library (nothing of it is stored in this repository):
 a deterministic pick of ``.py`` files, test data included, so the sample holds
 the odd Python 2 file and deliberately broken file as the wild does.
+
+The math sample, ``data/math_pages.jsonl``, holds pages written for this
+project in the shape of FineMath records (``text``, ``url``, ``fetch_time``,
+``language``): forum threads, Q&A sites, blogs, worksheets, lecture notes and
+calculators, each with the residue a crawl brings along (cookie banners,
+navigation, dates, votes, comments, footers) around one question and its
+answer: the material the math rewrite is meant to clean. The URLs use reserved
+example domains.
 """
 
 from __future__ import annotations
@@ -12,11 +20,12 @@ import json
 import random
 import sys
 import sysconfig
+from importlib import resources
 from pathlib import Path
 
 from apache_beam.io.filesystems import FileSystems
 
-__all__ = ["stdlib_python_files", "code_sample_records", "write_sample"]
+__all__ = ["stdlib_python_files", "code_sample_records", "math_sample_records", "write_sample"]
 
 SAMPLE_SEED = 2505_02881
 
@@ -56,6 +65,12 @@ def code_sample_records(size: int, max_bytes: int = 60_000) -> list[dict]:
             }
         )
     return records
+
+
+def math_sample_records(size: int) -> list[dict]:
+    """The first ``size`` bundled math pages (there are 14) as records."""
+    lines = resources.files("beam_swallow").joinpath("data", "math_pages.jsonl").read_text("utf-8")
+    return [json.loads(line) for line in lines.splitlines() if line.strip()][:size]
 
 
 def write_sample(records: list[dict], path: str) -> str:

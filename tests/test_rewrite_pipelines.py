@@ -17,10 +17,9 @@ import pytest
 
 from beam_swallow.cli import main
 from beam_swallow.inference.config import EngineConfig
-from beam_swallow.math_sample import math_sample_records
 from beam_swallow.prompts import load_prompt
 from beam_swallow.records import Reason, text_id
-from beam_swallow.samples import stdlib_python_files
+from beam_swallow.samples import math_sample_records, stdlib_python_files
 from tests.conftest import read_jsonl_dir
 
 pytest.importorskip("llama_cpp", reason="the embedded engine needs beam-swallow[embedded]")

@@ -9,27 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_swallow.dedup.planted import plant_copies
 from beam_swallow.options import SwallowOptions
-from beam_swallow.pipelines.registry import DEDUP_STAGES, resolve_stages
-from beam_swallow.pipelines.runner import run_stages
-from beam_swallow.samples import code_sample_records, write_sample
+from beam_swallow.pipelines.registry import DEDUP_STAGES
+from beam_swallow.pipelines.runner import run_pipeline
+from beam_swallow.records import Record
+from beam_swallow.samples import code_sample_records
 
 __all__ = ["DEFAULT_DEDUP_STAGES", "run_dedup"]
 
 DEFAULT_DEDUP_STAGES = "exact_dedup,near_dedup,decontaminate"
 
 
+def _planted_sample(opts: SwallowOptions) -> list[Record]:
+    return plant_copies(code_sample_records(opts.sample_size))
+
+
 def run_dedup(options: PipelineOptions) -> dict[str, Any]:
     """Run the dedup pipeline; returns the report (also in ``DIR/report.json``)."""
-    FileSystems.set_options(options)
-    opts = options.view_as(SwallowOptions)
-    names = resolve_stages(opts.stages or DEFAULT_DEDUP_STAGES, DEDUP_STAGES)
-    pattern = opts.input or write_sample(
-        plant_copies(code_sample_records(opts.sample_size)),
-        FileSystems.join(opts.output, "sample", "stdlib-planted.jsonl"),
+    return run_pipeline(
+        options, DEDUP_STAGES, DEFAULT_DEDUP_STAGES, _planted_sample, "stdlib-planted.jsonl"
     )
-    return run_stages(options, pattern, names, DEDUP_STAGES)

@@ -6,9 +6,11 @@ sample data; this module is the wiring they share.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
@@ -22,11 +24,13 @@ from beam_swallow.io import (
     clear_outputs,
 )
 from beam_swallow.options import SwallowOptions
-from beam_swallow.pipelines.registry import StageFactory
+from beam_swallow.pipelines.registry import StageFactory, resolve_stages
+from beam_swallow.records import Record
 from beam_swallow.report import COUNTS_DIR, REPORT_NAME, CountExits, write_report
+from beam_swallow.samples import write_sample
 from beam_swallow.transforms.stage import StageResult
 
-__all__ = ["apply_stages", "make_pipeline", "merge_exits", "run_stages"]
+__all__ = ["apply_stages", "make_pipeline", "merge_exits", "run_pipeline", "run_stages"]
 
 _LOCAL_RUNNER_NAMES = {None, "local", "fnapirunner"}
 
@@ -93,3 +97,24 @@ def run_stages(
         )
         results | "Count" >> CountExits(opts.output)
     return write_report(opts.output, [READ_STAGE, *names])
+
+
+def run_pipeline(
+    options: PipelineOptions,
+    factories: dict[str, StageFactory],
+    default_stages: str,
+    sample: Callable[[SwallowOptions], list[Record]],
+    sample_name: str,
+) -> dict[str, Any]:
+    """Run one of the pipelines: ``--stages`` (or ``default_stages``) of ``factories``.
+
+    Without ``--input`` the records ``sample`` builds are written to
+    ``OUT/sample/<sample_name>`` and read from there like any input.
+    """
+    FileSystems.set_options(options)  # gs:// credentials etc. before the sample is written
+    opts = options.view_as(SwallowOptions)
+    names = resolve_stages(opts.stages or default_stages, factories)
+    pattern = opts.input or write_sample(
+        sample(opts), FileSystems.join(opts.output, "sample", sample_name)
+    )
+    return run_stages(options, pattern, names, factories)
