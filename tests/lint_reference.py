@@ -1,50 +1,14 @@
-"""What the lint tests compare against: the real ``pylint`` CLI, and real files.
+"""Real inputs for the lint tests: standard-library files and a file that hangs.
 
-:func:`cli_score` runs ``python -m pylint`` with the stage's flags on one file
-alone, in a fresh empty directory, with an empty $HOME and no $PYLINTRC or
-$PYTHONPATH, so no rc file can leak in, and reads the "rated at X/10" line.
+The scores they are compared with come from
+:func:`beam_swallow.linting.reference.cli_score`, the ``pylint`` CLI itself.
 """
 
 from __future__ import annotations
 
 import ast
-import os
-import re
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-from beam_swallow.linting.score import PYLINT_FLAGS
 from beam_swallow.samples import code_sample_records
-
-_RATED = re.compile(r"rated at (-?\d+\.\d+)/10")
-
-
-def cli_score(source: str) -> float | None:
-    """The note the pylint CLI prints for ``source`` alone; None when it prints none."""
-    with tempfile.TemporaryDirectory() as tmp:
-        home, work = Path(tmp, "home"), Path(tmp, "work")
-        home.mkdir()
-        work.mkdir()
-        (work / "snippet.py").write_text(source, encoding="utf-8", newline="")
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in {"PYLINTRC", "PYTHONPATH", "XDG_CONFIG_HOME"}
-        }
-        env["HOME"] = str(home)
-        done = subprocess.run(
-            [sys.executable, "-m", "pylint", *PYLINT_FLAGS, "snippet.py"],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert sorted(os.listdir(work)) == ["snippet.py"], "the CLI left files behind"
-    match = _RATED.search(done.stdout)
-    return float(match.group(1)) if match else None
 
 
 def stdlib_sources(count: int, max_bytes: int = 12_000) -> list[str]:

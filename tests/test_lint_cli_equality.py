@@ -14,7 +14,8 @@ import pytest
 
 from beam_swallow.cli import main
 from beam_swallow.linting import LintPool, Status
-from tests.lint_reference import cli_score, stdlib_sources
+from beam_swallow.linting.reference import cli_score
+from tests.lint_reference import stdlib_sources
 
 # Pairs run in this order on one worker: the first file assigns an attribute
 # onto a shared (standard-library) object, the second reads it. The CLI,
@@ -33,6 +34,36 @@ LEAK_PAIRS = [
         "def helper():\n    return 1\n\n\nprint(helper())\n",
         "print(helper())\n",
     ),
+]
+
+# What building a library module does to the rest of astroid happens, in the
+# CLI, only in a file whose analysis builds that module; a warm worker built it
+# for an earlier file, and must replay it for the files that use it.
+# 1. Writes onto other modules: building tkinter gives astroid's sys a
+#    ``last_type``, which the files in between must not see.
+TKINTER = "import tkinter\n\nprint(tkinter.TkVersion)\n"
+READS_SYS_LAST_TYPE = "import sys\n\nprint(sys.last_type)\n"
+# 2. Inference-cache resets: building colorsys clears astroid's inference
+#    cache, after which ``module`` infers afresh and the CLI no longer sees
+#    the attribute assigned to it.
+USES_COLORSYS = (
+    "import colorsys\nimport types\n\nprint(colorsys.ONE_THIRD, types.ModuleType('x'))\n"
+)
+READS_AFTER_COLORSYS = (
+    "import types\n\nimport colorsys\n\n"
+    "module = types.ModuleType('blah')\nmodule.__loader__ = None\n"
+    "print(module.__loader__, colorsys.ONE_THIRD)\n"
+)
+LIBRARY_BUILD_SEQUENCE = [
+    TKINTER,
+    READS_SYS_LAST_TYPE,
+    "import sys\nimport tkinter\n\nprint(sys.last_type, tkinter.TkVersion)\n",
+    READS_SYS_LAST_TYPE,
+    "from tkinter import ttk\nimport sys\n\nprint(sys.last_type, ttk.Button)\n",
+    READS_SYS_LAST_TYPE,
+    USES_COLORSYS,
+    READS_AFTER_COLORSYS,
+    READS_AFTER_COLORSYS,
 ]
 
 EDGE_CASES = [
@@ -75,6 +106,17 @@ def test_no_state_leaks_from_one_file_into_the_next():
     assert got == expected
     # The probes are real: every second file is penalized by the CLI.
     assert all(score < 10.0 for score in expected[1::2])
+
+
+def test_library_module_builds_are_replayed_for_the_files_that_use_them():
+    with LintPool(workers=1, timeout_s=300, recycle_after=10_000) as pool:
+        got = [r.pylint_score for r in pool.map(LIBRARY_BUILD_SEQUENCE)]
+    expected = _cli_scores(LIBRARY_BUILD_SEQUENCE)
+    assert got == expected
+    # The probes are real: the CLI penalizes sys.last_type only without
+    # tkinter, and the attribute read only after colorsys was built.
+    assert expected[1] < 10.0 and expected[2] == 10.0
+    assert expected[6] == 10.0 and expected[7] < 10.0
 
 
 def test_lint_score_tool_prints_the_cli_scores(tmp_path, capsys, real_files):

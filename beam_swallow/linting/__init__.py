@@ -1,8 +1,10 @@
 """Scoring Python files with pylint, fast and exactly as the CLI does.
 
 ``score`` holds the flags and the arithmetic, ``checker`` one warm in-process
-linter, ``worker`` the process around it, ``pool`` the processes with their
-timeouts. The lint stage and the ``lint-score`` tool both use :class:`LintPool`.
+linter, ``build_effects`` what keeps its scores equal to a fresh process's,
+``worker`` the process around it, ``pool`` the processes with their timeouts,
+``reference`` the ``pylint`` CLI the scores are held to. The lint stage and the
+``lint-score`` tool both use :class:`LintPool`.
 """
 
 from beam_swallow.linting.pool import LintPool, PoolStats, default_workers

@@ -15,6 +15,10 @@ after each file, so the note equals what the CLI prints for that file alone:
   module is evicted from astroid's caches afterwards;
 - attributes the file assigned onto other modules' objects (``os.x = 1``
   adds ``x`` to astroid's cached ``os`` module) are removed again;
+- what building a library module does to the rest of astroid (attributes it
+  assigns onto other modules, resets of the inference cache) happens when
+  the file's analysis first uses the module, as in the CLI's fresh process
+  (see :mod:`~beam_swallow.linting.build_effects`);
 - the inference caches that hold the file's nodes are cleared, which also
   keeps memory from growing with every file.
 
@@ -22,12 +26,6 @@ What stays warm is the point of the exercise: the parsed standard library and
 installed packages that files import. The source is written to the linter's
 private directory and always removed afterwards. Not thread-safe: one per
 process (astroid's manager is process-global).
-
-Known gap: library modules built while checking one file stay cached, and
-their own cross-module assignments stay with them (``tkinter`` records
-``sys.last_type``), so a later file can see an attribute the CLI would call
-``no-member``. Evicting such modules was tried: slower, and it did not close
-the gap. Recycling workers bounds how long such state lives.
 """
 
 from __future__ import annotations
@@ -36,8 +34,6 @@ import itertools
 import os
 from pathlib import Path
 
-import astroid
-from astroid import nodes
 from astroid.context import _invalidate_cache
 from astroid.inference_tip import clear_inference_tip_cache
 from astroid.manager import AstroidManager
@@ -49,6 +45,7 @@ from pylint.reporters import CollectingReporter
 from pylint.typing import FileItem
 from pylint.utils import LinterStats
 
+from beam_swallow.linting.build_effects import BuildEffects
 from beam_swallow.linting.score import PYLINT_FLAGS, printed_score, pylint_note
 
 __all__ = ["LinterCrash", "WarmLinter"]
@@ -81,6 +78,7 @@ class WarmLinter:
         # cwd, $HOME or $PYLINTRC hold.
         _config_initialization(self._linter, list(PYLINT_FLAGS), self._reporter, config_file=None)
         self._linter.initialize()
+        self._build_effects = BuildEffects.installed()
 
     def note(self, source: str) -> float | None:
         """pylint's note for ``source`` as the CLI prints it; None without statements.
@@ -122,10 +120,8 @@ class WarmLinter:
 
     def _forget(self, modname: str, path: str) -> None:
         """Undo everything the file left in astroid's process-wide state."""
+        self._build_effects.file_done(modname)
         manager = AstroidManager()
-        module = manager.astroid_cache.pop(modname, None)
-        if module is not None:
-            _remove_foreign_attributes(module)
         stale = [key for key in manager._mod_file_cache if modname in key or path in key]
         for key in stale:
             del manager._mod_file_cache[key]
@@ -134,32 +130,3 @@ class WarmLinter:
         clear_lru_caches()
         LookupMixIn.lookup.cache_clear()
         self._reporter.reset()
-
-
-def _remove_foreign_attributes(module: nodes.Module) -> None:
-    """Take the file's ``x.attr = ...`` assignments back out of other modules.
-
-    When astroid builds a module it records each attribute assignment on the
-    object the target infers to, even when that object lives in another
-    (cached) module; left there, a later file would see ``os.attr`` exist.
-    """
-    for assign in module.nodes_of_class(nodes.AssignAttr):
-        try:
-            targets = list(assign.expr.infer())
-        except astroid.AstroidError:
-            continue
-        for target in targets:
-            owner = getattr(target, "_proxied", target)
-            try:
-                if owner.root() is module:
-                    continue
-            except AttributeError:
-                continue
-            for table in (getattr(owner, "locals", None), getattr(owner, "instance_attrs", None)):
-                if not isinstance(table, dict):
-                    continue
-                values = table.get(assign.attrname)
-                if values and assign in values:
-                    values.remove(assign)
-                    if not values:
-                        del table[assign.attrname]
