@@ -7,15 +7,18 @@ pylint flags, one after another in this run:
    4 threads, as the SwallowCode release did;
 2. the ``lint`` stage: ``beam.Create | Lint()`` on the local FnApiRunner (in
    memory), pool start-up and Beam overhead included;
-3. floor: one warm in-process linter per core (``WarmLinter`` in a
-   ``ProcessPoolExecutor``), already warmed up, no pipeline, no timeouts:
-   pylint's own per-file analysis and nothing else.
+3. floor: one warm lint worker per core (the stage's ``LintPool``), already
+   warmed up, fed straight from a list: no pipeline, no batches, pylint's own
+   per-file analysis and little else.
 
 For each: seconds, files/s, the ratio to the original, and the peak RSS of
 this process plus all its descendants (sampled from /proc every 50 ms, so
-Linux only). Then how many files got the same score from all three.
+Linux only). Then how many files got the same score from all three, and,
+with ``--shuffled``, from the lint workers once more with the files in a
+shuffled order (a warm worker's score must not depend on what it checked
+before).
 
-Run: ``python bench/lint.py [--files N] [--workers N] [--threads N]``.
+Run: ``python bench/lint.py [--files N] [--workers N] [--threads N] [--shuffled]``.
 """
 
 from __future__ import annotations
@@ -23,25 +26,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
-import sys
+import random
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-from beam_swallow.linting import PYLINT_FLAGS, default_workers
-from beam_swallow.linting.checker import LinterCrash, WarmLinter
+from beam_swallow.linting import LintPool, default_workers
+from beam_swallow.linting.reference import cli_score
 from beam_swallow.samples import code_sample_records
 from beam_swallow.transforms.lint import Lint, LintConfig
 
-_RATED = re.compile(r"rated at (-?\d+\.\d+)/10")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -104,23 +104,9 @@ class TreeRss:
         return total
 
 
-def _cli_one(text: str) -> float | None:
-    with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "snippet.py").write_text(text, encoding="utf-8", newline="")
-        done = subprocess.run(
-            [sys.executable, "-m", "pylint", *PYLINT_FLAGS, "snippet.py"],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    match = _RATED.search(done.stdout)
-    return float(match.group(1)) if match else None
-
-
 def original(texts: list[str], threads: int) -> list[float | None]:
     with ThreadPoolExecutor(threads) as executor:
-        return list(executor.map(_cli_one, texts))
+        return list(executor.map(cli_score, texts))
 
 
 def stage(texts: list[str], workers: int) -> list[float | None]:
@@ -142,28 +128,30 @@ def stage(texts: list[str], workers: int) -> list[float | None]:
     return scores
 
 
-_FLOOR_LINTER: WarmLinter | None = None
-
-
-def _floor_init() -> None:
-    global _FLOOR_LINTER
-    _FLOOR_LINTER = WarmLinter(tempfile.mkdtemp(prefix="bench-floor-"))
-
-
-def _floor_one(text: str) -> float | None:
-    try:
-        return _FLOOR_LINTER.note(text)
-    except LinterCrash:
-        return None
-
-
 def floor(texts: list[str], workers: int) -> tuple[list[float | None], float]:
-    """Scores and seconds, timed after every process is up and has linted one file."""
-    with ProcessPoolExecutor(workers, initializer=_floor_init) as executor:
-        list(executor.map(_floor_one, ["x = 1\n"] * workers * 4))
+    """Scores and seconds, timed after every worker is up and has linted files.
+
+    The workers are the lint stage's own (fresh interpreters, so nothing this
+    benchmark imported, such as Beam's warning filters, reaches astroid's view
+    of live modules), fed straight from a list: no pipeline, no batches.
+    """
+    with LintPool(workers, timeout_s=3600, recycle_after=10**9) as pool:
+        pool.map(["x = 1\n"] * workers * 4)
         start = time.perf_counter()
-        scores = list(executor.map(_floor_one, texts))
+        scores = [result.pylint_score for result in pool.map(texts)]
         return scores, time.perf_counter() - start
+
+
+def shuffled(texts: list[str], workers: int, seed: int) -> list[float | None]:
+    """Scores from fresh lint workers fed the files in a shuffled order, in input order."""
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)
+    with LintPool(workers, timeout_s=3600, recycle_after=10**9) as pool:
+        results = pool.map([texts[index] for index in order])
+    scores: list[float | None] = [None] * len(texts)
+    for index, result in zip(order, results, strict=True):
+        scores[index] = result.pylint_score
+    return scores
 
 
 def _timed(run: Callable[[], list[float | None]]) -> tuple[list[float | None], float, int]:
@@ -179,6 +167,11 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=240)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--threads", type=int, default=4, help="the original's thread count")
+    parser.add_argument(
+        "--shuffled",
+        action="store_true",
+        help="also score the files in a shuffled order and compare with the CLI",
+    )
     args = parser.parse_args()
     texts = _files(args.files)
     size = sum(len(t) for t in texts)
@@ -193,7 +186,7 @@ def main() -> None:
     rows = [
         (f"original: pylint subprocess per file, {args.threads} threads", base_s, base_rss),
         (f"lint stage, FnApiRunner in memory, {args.workers} workers", ours_s, ours_rss),
-        (f"floor: {args.workers} warm linters, no pipeline (warmed up)", best_s, rss.peak),
+        (f"floor: {args.workers} warm lint workers, no pipeline (warmed up)", best_s, rss.peak),
     ]
     print()
     print("| method | seconds | files/s | vs original | peak RSS MB (process tree) |")
@@ -203,15 +196,18 @@ def main() -> None:
             f"| {name} | {seconds:.1f} | {len(texts) / seconds:.2f} | "
             f"{base_s / seconds:.1f}x | {peak / 2**20:.0f} |"
         )
-    same_stage = sum(a == b for a, b in zip(base, ours, strict=True))
-    same_floor = sum(a == b for a, b in zip(base, best, strict=True))
     print()
     print(f"stage / floor throughput: {best_s / ours_s:.2f}")
-    print(f"identical scores, stage vs original: {same_stage}/{len(texts)}")
-    print(f"identical scores, floor vs original: {same_floor}/{len(texts)}")
-    for index, (a, b) in enumerate(zip(base, ours, strict=True)):
-        if a != b:
-            print(f"  file {index}: original {a}, stage {b}")
+    columns = {"stage": ours, "floor": best}
+    if args.shuffled:
+        columns["shuffled"] = shuffled(texts, args.workers, seed=len(texts))
+    for name, scores in columns.items():
+        same = sum(a == b for a, b in zip(base, scores, strict=True))
+        print(f"identical scores, {name} vs original: {same}/{len(texts)}")
+    for index, original_score in enumerate(base):
+        others = {name: scores[index] for name, scores in columns.items()}
+        if any(score != original_score for score in others.values()):
+            print(f"  file {index}: original {original_score}, {others}")
 
 
 if __name__ == "__main__":
