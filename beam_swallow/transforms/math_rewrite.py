@@ -19,8 +19,6 @@ Counters: ``rewrite.kept``, ``rewrite.<reason>``, ``rewrite.dead_letter``.
 
 from __future__ import annotations
 
-from functools import partial
-
 from beam_swallow.inference.base import ChatRequest, ChatResult
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.stage import LLMStage
@@ -28,7 +26,8 @@ from beam_swallow.records import TEXT, Reason, Record, Reject
 from beam_swallow.transforms.rewrite import (
     RewriteConfig,
     build_request,
-    clipped_answer,
+    refused,
+    rewrite_stage,
     rewritten,
     with_prompt_sha,
 )
@@ -55,18 +54,10 @@ def judge_math(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
     """Keep the whole answer as the new text unless it is too short to be one."""
     answer = result.text or ""
     if len(answer.strip()) <= cfg.short_chars:
-        return Reject(
-            Reason.TOO_SHORT,
-            {"answer": clipped_answer(answer), "generation": with_prompt_sha(record, STAGE, cfg)},
-        )
+        return Reject(Reason.TOO_SHORT, refused(record, STAGE, cfg, answer))
     return rewritten(record, STAGE, cfg, answer)
 
 
 def math_stage(engine: EngineConfig, cfg: RewriteConfig) -> LLMStage:
     """The math rewrite stage as a PTransform returning a StageResult."""
-    return LLMStage(
-        STAGE,
-        engine,
-        partial(build_math_request, engine=engine, cfg=cfg),
-        partial(judge_math, cfg=cfg),
-    )
+    return rewrite_stage(STAGE, engine, cfg, judge_math, build=build_math_request)

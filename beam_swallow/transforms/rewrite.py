@@ -3,9 +3,10 @@
 Each stage is an :class:`~beam_swallow.inference.stage.LLMStage` given two plain
 functions: one turning a record into a chat request (the prompt's turns, then
 the record's text as the user turn), one judging the answer. This module holds
-their common parts: the stage config, the request builder, and
-:func:`rewritten`, which puts a rewrite in place of the text while keeping
-the way back to the original.
+their common parts: the stage config, :func:`rewrite_stage` that wires the
+two functions into an LLMStage, the request builder, :func:`refused`, what a
+rejected answer keeps, and :func:`rewritten`, which puts a rewrite in place of
+the text while keeping the way back to the original.
 
 Provenance on every record a rewriting stage keeps:
 
@@ -20,13 +21,16 @@ The record's ``id`` never changes, so outputs join back to inputs by id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from beam_swallow.inference.base import ChatRequest
 from beam_swallow.inference.config import EngineConfig
+from beam_swallow.inference.stage import LLMStage
 from beam_swallow.prompts import Prompt, load_prompt
-from beam_swallow.records import ID, TEXT, Record, text_id
+from beam_swallow.records import ID, TEXT, Record, Reject, text_id
 
 __all__ = [
     "ANSWER_CLIP",
@@ -34,7 +38,8 @@ __all__ = [
     "SHORT_CHARS",
     "RewriteConfig",
     "build_request",
-    "clipped_answer",
+    "refused",
+    "rewrite_stage",
     "rewritten",
     "with_prompt_sha",
 ]
@@ -78,9 +83,13 @@ def with_prompt_sha(record: Record, stage: str, cfg: RewriteConfig) -> dict[str,
     return generation
 
 
-def clipped_answer(answer: str | None) -> str:
-    """A refused answer as kept on its rejected record, for inspection."""
-    return (answer or "")[:ANSWER_CLIP]
+def refused(record: Record, stage: str, cfg: RewriteConfig, answer: str | None) -> dict[str, Any]:
+    """What a rejected answer's record keeps: the answer (clipped), for inspection,
+    and the prompt's provenance."""
+    return {
+        "answer": (answer or "")[:ANSWER_CLIP],
+        "generation": with_prompt_sha(record, stage, cfg),
+    }
 
 
 def rewritten(record: Record, stage: str, cfg: RewriteConfig, text: str) -> Record:
@@ -92,3 +101,15 @@ def rewritten(record: Record, stage: str, cfg: RewriteConfig, text: str) -> Reco
     out[TEXT] = text
     out["generation"] = with_prompt_sha(record, stage, cfg)
     return out
+
+
+def rewrite_stage(
+    stage: str,
+    engine: EngineConfig,
+    cfg: RewriteConfig,
+    judge: Callable[..., Record | Reject],
+    build: Callable[..., ChatRequest | Reject] = build_request,
+) -> LLMStage:
+    """A rewriting stage: ``build(record, engine=, cfg=)`` makes each request,
+    ``judge(record, result, cfg=)`` keeps or rejects each answer."""
+    return LLMStage(stage, engine, partial(build, engine=engine, cfg=cfg), partial(judge, cfg=cfg))

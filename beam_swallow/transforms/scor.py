@@ -23,8 +23,6 @@ Counters: ``scor.kept``, ``scor.<reason>``, ``scor.dead_letter``.
 
 from __future__ import annotations
 
-from functools import partial
-
 from beam_swallow.inference.base import ChatResult
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.stage import LLMStage
@@ -32,10 +30,9 @@ from beam_swallow.records import Reason, Record, Reject
 from beam_swallow.transforms.parse import extract_code_block
 from beam_swallow.transforms.rewrite import (
     RewriteConfig,
-    build_request,
-    clipped_answer,
+    refused,
+    rewrite_stage,
     rewritten,
-    with_prompt_sha,
 )
 from beam_swallow.transforms.syntax import compile_verdict
 
@@ -47,17 +44,16 @@ STAGE = "scor"
 def judge_scor(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record | Reject:
     """Keep the rewritten program as the new text, or reject the answer with a reason."""
     code = extract_code_block(result.text or "")
-    refused = {
-        "answer": clipped_answer(result.text),
-        "generation": with_prompt_sha(record, STAGE, cfg),
-    }
+    kept_on_reject = refused(record, STAGE, cfg, result.text)
     if code is None:
-        return Reject(Reason.NO_CODE_BLOCK, refused)
+        return Reject(Reason.NO_CODE_BLOCK, kept_on_reject)
     if len(code.strip()) <= cfg.short_chars:
-        return Reject(Reason.TOO_SHORT, refused)
+        return Reject(Reason.TOO_SHORT, kept_on_reject)
     reason, error = compile_verdict(code)
     if reason is not None and not cfg.keep_uncompilable:
-        return Reject(Reason.DOES_NOT_COMPILE, {**refused, "compiles": False, "error": error[:500]})
+        return Reject(
+            Reason.DOES_NOT_COMPILE, {**kept_on_reject, "compiles": False, "error": error[:500]}
+        )
     out = rewritten(record, STAGE, cfg, code)
     out["compiles"] = reason is None
     return out
@@ -65,9 +61,4 @@ def judge_scor(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
 
 def scor_stage(engine: EngineConfig, cfg: RewriteConfig) -> LLMStage:
     """The scor stage as a PTransform returning a StageResult."""
-    return LLMStage(
-        STAGE,
-        engine,
-        partial(build_request, engine=engine, cfg=cfg),
-        partial(judge_scor, cfg=cfg),
-    )
+    return rewrite_stage(STAGE, engine, cfg, judge_scor)

@@ -19,8 +19,6 @@ Counters: ``sgcr.kept``, ``sgcr.<reason>``, ``sgcr.dead_letter``.
 
 from __future__ import annotations
 
-from functools import partial
-
 from beam_swallow.inference.base import ChatResult
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.stage import LLMStage
@@ -29,10 +27,9 @@ from beam_swallow.transforms.parse import parse_sgcr
 from beam_swallow.transforms.repetition import has_long_repeat
 from beam_swallow.transforms.rewrite import (
     RewriteConfig,
-    build_request,
-    clipped_answer,
+    refused,
+    rewrite_stage,
     rewritten,
-    with_prompt_sha,
 )
 from beam_swallow.transforms.syntax import compile_verdict
 
@@ -47,12 +44,7 @@ def judge_sgcr(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
     if answer.code is None or has_long_repeat(answer.code):
         reason = Reason.NO_CODE_BLOCK if answer.code is None else Reason.REPETITION
         return Reject(
-            reason,
-            {
-                "sgcr_score": answer.score,
-                "answer": clipped_answer(result.text),
-                "generation": with_prompt_sha(record, STAGE, cfg),
-            },
+            reason, {"sgcr_score": answer.score, **refused(record, STAGE, cfg, result.text)}
         )
     out = rewritten(record, STAGE, cfg, answer.code)
     out["sgcr_score"] = answer.score
@@ -63,9 +55,4 @@ def judge_sgcr(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
 
 def sgcr_stage(engine: EngineConfig, cfg: RewriteConfig) -> LLMStage:
     """The sgcr stage as a PTransform returning a StageResult."""
-    return LLMStage(
-        STAGE,
-        engine,
-        partial(build_request, engine=engine, cfg=cfg),
-        partial(judge_sgcr, cfg=cfg),
-    )
+    return rewrite_stage(STAGE, engine, cfg, judge_sgcr)
