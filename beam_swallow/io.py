@@ -32,7 +32,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.records import ID, TEXT, Reason, Record, Reject, text_id
-from beam_swallow.transforms.stage import (
+from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
     REJECTED,
@@ -66,6 +66,12 @@ class ReaderConfig:
     text_field: str = "text"
     id_field: str | None = None
     max_text_chars: int = 10_000_000
+
+    def __post_init__(self) -> None:
+        if not self.text_field:
+            raise ValueError("--text_field must not be empty")
+        if self.max_text_chars < 1:
+            raise ValueError(f"max_text_chars must be positive, got {self.max_text_chars}")
 
 
 class InvalidRecord(ValueError):
@@ -149,8 +155,8 @@ class _ReadFileDoFn(beam.DoFn):
         try:
             record = convert(value, self._cfg)
         except InvalidRecord as exc:
-            letter = emit_dead_letter(READ_STAGE, raw, str(exc))
-            letter.value.update(error_type=exc.kind, source_file=source)
+            letter = emit_dead_letter(READ_STAGE, raw, str(exc), exc.kind)
+            letter.value["source_file"] = source
             yield letter
             return
         yield emit_verdict(READ_STAGE, record, _judge_size(record, self._cfg))

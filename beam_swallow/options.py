@@ -1,9 +1,12 @@
 """Every knob of beam-swallow, as one Beam ``PipelineOptions`` subclass.
 
-Defaults are the paper's values (see the README's tables); each flag has a help
-line, because ``beam-swallow <command> --help`` prints them. Flags are grouped
-by stage so ``--help`` reads in pipeline order. :meth:`SwallowOptions.validate`
-returns error strings that the CLI prints before anything runs.
+Defaults are the paper's values, and each is read from the config dataclass
+that owns it (``LintConfig``, ``MinhashConfig``, ``EngineConfig``, ...), so a
+default is written once; so are the checks of a value, which run when
+:mod:`beam_swallow.pipelines.registry` builds the configs from these options,
+before anything is read or cleared. Each flag has a help line, because
+``beam-swallow <command> --help`` prints them. Flags are grouped by stage so
+``--help`` reads in pipeline order.
 """
 
 from __future__ import annotations
@@ -12,11 +15,47 @@ import argparse
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-__all__ = ["DEFAULT_CODE_STAGES", "DEFAULT_MATH_STAGES", "SwallowOptions"]
+from beam_swallow.dedup.keep import DEFAULT_KEEP, KEEP_CHOICES
+from beam_swallow.dedup.minhash import VERIFY_MODES, MinhashConfig
+from beam_swallow.inference.base import SamplingParams
+from beam_swallow.inference.config import (
+    DEFAULT_BATCH_SIZE,
+    EMBEDDED_MAX_TOKENS,
+    EMBEDDED_REPETITION_PENALTY,
+    ENGINES,
+    EngineConfig,
+)
+from beam_swallow.io import ReaderConfig
+from beam_swallow.linting.config import LintConfig
+from beam_swallow.prompts import PROMPT_NAMES
+from beam_swallow.transforms.decontaminate import DecontamConfig
+from beam_swallow.transforms.exact_dedup import DEFAULT_NORMALIZE, NORMALIZATIONS
+from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, RewriteConfig
+
+__all__ = [
+    "DEFAULT_CODE_STAGES",
+    "DEFAULT_DEDUP_STAGES",
+    "DEFAULT_MATH_STAGES",
+    "SwallowOptions",
+    "add_lint_pool_arguments",
+]
 
 # The paper's order, with dedup before the costly rewriting (see README, "Stages").
 DEFAULT_CODE_STAGES = "syntax,lint,exact_dedup,near_dedup,decontaminate,sgcr,scor"
-DEFAULT_MATH_STAGES = "exact_dedup,near_dedup,rewrite"
+DEFAULT_MATH_STAGES = "exact_dedup,near_dedup,math_rewrite"
+DEFAULT_DEDUP_STAGES = "exact_dedup,near_dedup,decontaminate"
+
+_LINT = LintConfig()
+_MINHASH = MinhashConfig()
+_ENGINE = EngineConfig()
+_SAMPLING = SamplingParams()
+_DECONTAM = DecontamConfig()
+_READER = ReaderConfig()
+_PROMPT_HELP = {
+    "sgcr": "sgcr (style-guided rewrite)",
+    "scor": "scor (self-contained rewrite)",
+    "math_rewrite": "math_rewrite (one-shot)",
+}
 
 
 def _positive_int(value: str) -> int:
@@ -31,6 +70,30 @@ def _positive_float(value: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
     return number
+
+
+def add_lint_pool_arguments(group: argparse._ArgumentGroup) -> None:
+    """The flags of the lint worker pool, shared by the lint stage and ``lint-score``."""
+    group.add_argument(
+        "--lint_timeout",
+        type=_positive_float,
+        default=_LINT.timeout_s,
+        help="Seconds pylint may spend on one file; then its worker is killed and the "
+        f"file rejected 'lint_timeout' (default {_LINT.timeout_s:g}).",
+    )
+    group.add_argument(
+        "--lint_workers",
+        type=_positive_int,
+        default=_LINT.workers,
+        help="Lint worker processes per pipeline worker (default: its CPU count).",
+    )
+    group.add_argument(
+        "--lint_recycle_after",
+        type=_positive_int,
+        default=_LINT.recycle_after,
+        help="Replace a lint worker after this many files, to bound its memory "
+        f"(default {_LINT.recycle_after}).",
+    )
 
 
 class SwallowOptions(PipelineOptions):
@@ -54,7 +117,7 @@ class SwallowOptions(PipelineOptions):
         )
         io.add_argument(
             "--text_field",
-            default="text",
+            default=_READER.text_field,
             help="Input field that holds the text (The Stack dumps use 'content'). "
             "Outputs keep the same name.",
         )
@@ -73,9 +136,9 @@ class SwallowOptions(PipelineOptions):
         io.add_argument(
             "--max_text_chars",
             type=_positive_int,
-            default=10_000_000,
+            default=_READER.max_text_chars,
             help="Records whose text is longer are rejected 'too_large' at read "
-            "(default 10,000,000 characters).",
+            f"(default {_READER.max_text_chars:,} characters).",
         )
         io.add_argument(
             "--sample_size",
@@ -90,40 +153,23 @@ class SwallowOptions(PipelineOptions):
             "--stages",
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "
-            f"{DEFAULT_CODE_STAGES or '(none)'}; math: {DEFAULT_MATH_STAGES or '(none)'}.",
+            f"{DEFAULT_CODE_STAGES}; math: {DEFAULT_MATH_STAGES}; dedup: {DEFAULT_DEDUP_STAGES}.",
         )
 
         lint = parser.add_argument_group("lint")
         lint.add_argument(
             "--min_quality",
             type=float,
-            default=7.0,
-            help="Keep files whose comment-penalized pylint score is at least this (paper: 7.0).",
+            default=_LINT.min_quality,
+            help="Keep files whose comment-penalized pylint score is at least this "
+            f"(paper: {_LINT.min_quality}).",
         )
-        lint.add_argument(
-            "--lint_timeout",
-            type=_positive_float,
-            default=120.0,
-            help="Seconds pylint may spend on one file; then its worker is killed and the "
-            "record rejected 'lint_timeout' (default 120).",
-        )
-        lint.add_argument(
-            "--lint_workers",
-            type=_positive_int,
-            default=None,
-            help="Lint worker processes per pipeline worker (default: its CPU count).",
-        )
-        lint.add_argument(
-            "--lint_recycle_after",
-            type=_positive_int,
-            default=500,
-            help="Replace a lint worker after this many files, to bound its memory (default 500).",
-        )
+        add_lint_pool_arguments(lint)
         llm = parser.add_argument_group("inference")
         llm.add_argument(
             "--engine",
-            choices=("embedded", "openai", "vllm"),
-            default="embedded",
+            choices=ENGINES,
+            default=_ENGINE.engine,
             help="LLM engine for the rewriting stages: embedded (SmolLM2-135M on llama.cpp, CPU), "
             "openai (any OpenAI-compatible server at --endpoint) or vllm (offline engine in the worker).",
         )
@@ -146,44 +192,57 @@ class SwallowOptions(PipelineOptions):
         llm.add_argument(
             "--max_concurrency",
             type=_positive_int,
-            default=8,
-            help="openai: requests in flight at once per worker process (default 8).",
+            default=_ENGINE.max_concurrency,
+            help="openai: requests in flight at once per worker process "
+            f"(default {_ENGINE.max_concurrency}).",
         )
         llm.add_argument(
             "--request_timeout",
-            type=float,
-            default=600.0,
-            help="openai: seconds one request may take before it is retried (default 600).",
+            type=_positive_float,
+            default=_ENGINE.request_timeout,
+            help="openai: seconds one request may take before it is retried "
+            f"(default {_ENGINE.request_timeout:g}).",
         )
         llm.add_argument(
             "--retries",
             type=int,
-            default=6,
+            default=_ENGINE.retries,
             help="openai: retries on connection errors, timeouts, 429 and 5xx, with exponential "
-            "backoff and jitter; then the record is a dead letter (default 6).",
+            f"backoff and jitter; then the record is a dead letter (default {_ENGINE.retries}).",
         )
         llm.add_argument(
             "--retry_max_wait",
             type=float,
-            default=30.0,
-            help="openai: longest wait between two retries, in seconds (default 30).",
+            default=_ENGINE.retry_max_wait,
+            help="openai: longest wait between two retries, in seconds "
+            f"(default {_ENGINE.retry_max_wait:g}).",
         )
         llm.add_argument(
-            "--temperature", type=float, default=0.2, help="Sampling temperature (paper: 0.2)."
+            "--temperature",
+            type=float,
+            default=_SAMPLING.temperature,
+            help=f"Sampling temperature (paper: {_SAMPLING.temperature}).",
         )
-        llm.add_argument("--top_p", type=float, default=0.7, help="Nucleus sampling (paper: 0.7).")
+        llm.add_argument(
+            "--top_p",
+            type=float,
+            default=_SAMPLING.top_p,
+            help=f"Nucleus sampling (paper: {_SAMPLING.top_p}).",
+        )
         llm.add_argument(
             "--max_tokens",
             type=_positive_int,
             default=None,
             help="Longest answer in tokens; longer ones are rejected 'truncated' "
-            "(default: 8192 as in the paper; 1024 for the embedded engine).",
+            f"(default: {_SAMPLING.max_tokens} as in the paper; {EMBEDDED_MAX_TOKENS} for the "
+            "embedded engine).",
         )
         llm.add_argument(
             "--repetition_penalty",
             type=float,
             default=None,
-            help="Penalty on repeated tokens, 1.0 = none (default: 1.0 as in the paper; 1.1 for "
+            help="Penalty on repeated tokens, 1.0 = none (default: "
+            f"{_SAMPLING.repetition_penalty} as in the paper; {EMBEDDED_REPETITION_PENALTY} for "
             "the embedded engine, whose tiny model otherwise loops until max_tokens).",
         )
         llm.add_argument(
@@ -193,8 +252,9 @@ class SwallowOptions(PipelineOptions):
             "--batch_size",
             type=_positive_int,
             default=None,
-            help="Prompts per RunInference batch (default: embedded 8, openai 64, vllm 2048 "
-            "as in the paper).",
+            help="Prompts per RunInference batch (default: "
+            + ", ".join(f"{engine} {size}" for engine, size in DEFAULT_BATCH_SIZE.items())
+            + "; vllm's is the paper's).",
         )
         llm.add_argument(
             "--max_model_len",
@@ -206,18 +266,19 @@ class SwallowOptions(PipelineOptions):
         llm.add_argument(
             "--tensor_parallel_size",
             type=_positive_int,
-            default=1,
+            default=_ENGINE.tensor_parallel_size,
             help="vllm: GPUs per engine (paper: 4).",
         )
         llm.add_argument(
             "--gpu_memory_utilization",
             type=float,
-            default=0.9,
-            help="vllm: fraction of GPU memory the engine may take (default 0.9).",
+            default=_ENGINE.gpu_memory_utilization,
+            help="vllm: fraction of GPU memory the engine may take "
+            f"(default {_ENGINE.gpu_memory_utilization}).",
         )
         llm.add_argument(
             "--dtype",
-            default="auto",
+            default=_ENGINE.dtype,
             help="vllm: weight dtype, e.g. auto, bfloat16 (paper), float32 (CPU).",
         )
         llm.add_argument(
@@ -228,11 +289,8 @@ class SwallowOptions(PipelineOptions):
         )
 
         rewriting = parser.add_argument_group("rewriting")
-        for name, what in (
-            ("sgcr", "sgcr (style-guided rewrite)"),
-            ("scor", "scor (self-contained rewrite)"),
-            ("math", "the math rewrite (one-shot)"),
-        ):
+        for name in PROMPT_NAMES:
+            what = _PROMPT_HELP[name]
             rewriting.add_argument(
                 f"--{name}_prompt",
                 default=None,
@@ -255,76 +313,79 @@ class SwallowOptions(PipelineOptions):
         rewriting.add_argument(
             "--too_short_chars",
             type=int,
-            default=50,
+            default=RewriteConfig.short_chars,
             help="scor code and math answers of at most this many characters are rejected "
-            "'too_short' (paper: 50).",
+            f"'too_short' (paper: {RewriteConfig.short_chars}).",
         )
         rewriting.add_argument(
             "--max_prompt_chars",
             type=_positive_int,
-            default=102_688,
-            help="math: prompts longer than this many characters (all turns, page included) "
-            "are rejected 'too_long' unsent (paper: 102688).",
+            default=MAX_PROMPT_CHARS,
+            help="math_rewrite: prompts longer than this many characters (all turns, page "
+            f"included) are rejected 'too_long' unsent (paper: {MAX_PROMPT_CHARS}).",
         )
 
         dedup = parser.add_argument_group("dedup")
         dedup.add_argument(
             "--dedup_keep",
-            choices=("smallest_id", "best"),
-            default="smallest_id",
+            choices=KEEP_CHOICES,
+            default=DEFAULT_KEEP,
             help="exact_dedup, near_dedup: which record of a duplicate group is kept: the "
             "smallest id, or the highest quality_score (ties: smallest id).",
         )
         dedup.add_argument(
             "--exact_dedup_normalize",
-            choices=("none", "whitespace"),
-            default="whitespace",
+            choices=NORMALIZATIONS,
+            default=DEFAULT_NORMALIZE,
             help="exact_dedup: compare texts as they are, or with whitespace runs folded.",
         )
         dedup.add_argument(
             "--shingle_size",
             type=_positive_int,
-            default=5,
-            help="MinHash shingle: this many consecutive code tokens (paper: 5).",
+            default=_MINHASH.shingle_size,
+            help=f"MinHash shingle: this many consecutive code tokens (paper: {_MINHASH.shingle_size}).",
         )
         dedup.add_argument(
             "--num_perm",
             type=_positive_int,
-            default=256,
+            default=_MINHASH.num_perm,
             help="MinHash signature length: bins of one-permutation hashing with densification "
             "(the paper's decontamination check used 256 permutations).",
         )
         dedup.add_argument(
             "--bands",
             type=_positive_int,
-            default=32,
-            help="near_dedup LSH bands; bands x rows <= num_perm. 32 x 8: S-curve knee "
-            "(1/b)^(1/r) ~ 0.65, candidates then verified against --near_dedup_threshold.",
+            default=_MINHASH.bands,
+            help="near_dedup LSH bands; bands x rows <= num_perm. "
+            f"{_MINHASH.bands} x {_MINHASH.rows}: S-curve knee (1/b)^(1/r) ~ "
+            f"{_MINHASH.lsh_threshold:.2f}, candidates then verified against --near_dedup_threshold.",
         )
         dedup.add_argument(
             "--rows",
             type=_positive_int,
-            default=8,
+            default=_MINHASH.rows,
             help="near_dedup LSH rows per band.",
         )
         dedup.add_argument(
             "--near_dedup_threshold",
             type=float,
-            default=0.7,
-            help="near_dedup: candidate pairs with Jaccard below this are not duplicates.",
+            default=_MINHASH.threshold,
+            help="near_dedup: candidate pairs with Jaccard below this are not duplicates "
+            f"(default {_MINHASH.threshold}).",
         )
         dedup.add_argument(
             "--near_dedup_verify",
-            choices=("none", "minhash", "exact"),
-            default="minhash",
+            choices=VERIFY_MODES,
+            default=_MINHASH.verify,
             help="near_dedup: check LSH candidates by estimated Jaccard (minhash), exact "
             "Jaccard of the shingle sets (exact), or not at all (none).",
         )
         dedup.add_argument(
             "--cc_rounds",
             type=_positive_int,
-            default=6,
-            help="near_dedup: Large-Star/Small-Star rounds of the connected-components step.",
+            default=_MINHASH.cc_rounds,
+            help="near_dedup: Large-Star/Small-Star rounds of the connected-components step "
+            f"(default {_MINHASH.cc_rounds}).",
         )
         dedup.add_argument(
             "--decontam_file",
@@ -340,35 +401,14 @@ class SwallowOptions(PipelineOptions):
         dedup.add_argument(
             "--decontam_threshold",
             type=float,
-            default=0.8,
+            default=_DECONTAM.threshold,
             help="decontaminate: MinHash similarity to a benchmark task that counts as a "
-            "leak (paper: 0.8).",
+            f"leak (paper: {_DECONTAM.threshold}).",
         )
         dedup.add_argument(
             "--decontam_min_chars",
             type=_positive_int,
-            default=50,
+            default=_DECONTAM.min_chars,
             help="decontaminate: benchmark prompts/solutions shorter than this (whitespace "
-            "folded) are not searched for as substrings.",
+            f"folded) are not searched for as substrings (default {_DECONTAM.min_chars}).",
         )
-
-    def validate_swallow(self) -> list[str]:
-        """Errors in the combination of flags, as messages (empty when fine)."""
-        errors = []
-        if not self.output:
-            errors.append("--output must not be empty")
-        if not self.text_field:
-            errors.append("--text_field must not be empty")
-        if self.engine == "openai" and not self.endpoint:
-            errors.append("--engine=openai needs --endpoint")
-        if self.engine in ("openai", "vllm") and not self.model:
-            errors.append(f"--engine={self.engine} needs --model")
-        if self.bands * self.rows > self.num_perm:
-            errors.append(
-                f"--bands x --rows ({self.bands * self.rows}) must not exceed --num_perm "
-                f"({self.num_perm})"
-            )
-        for flag in ("near_dedup_threshold", "decontam_threshold"):
-            if not 0.0 < getattr(self, flag) <= 1.0:
-                errors.append(f"--{flag} must be in (0, 1]")
-        return errors

@@ -15,6 +15,7 @@ can name them exactly.
 from __future__ import annotations
 
 import hashlib
+import re
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,10 +25,12 @@ __all__ = [
     "REASON",
     "STAGE",
     "TEXT",
+    "ErrorKind",
     "Reason",
     "Record",
     "Reject",
     "dead_letter",
+    "error_kind",
     "rejected",
     "text_id",
 ]
@@ -67,6 +70,24 @@ class Reason:
     CONTAMINATED = "contaminated"
 
 
+class ErrorKind:
+    """The named ``error_type`` of dead letters for input that is broken, not judged.
+
+    Exceptions have no constant here: their kind is :func:`error_kind` of the
+    exception (``lint_error``, ``engine_error``, ``value_error``, ...).
+    """
+
+    # read: one line or row
+    INVALID_UTF8 = "invalid_utf8"
+    INVALID_JSON = "invalid_json"
+    INVALID_UNICODE = "invalid_unicode"
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_TEXT = "missing_text"
+    MISSING_ID = "missing_id"
+    # dedup: two records claim one id with different texts
+    DUPLICATE_ID = "duplicate_id"
+
+
 @dataclass(frozen=True)
 class Reject:
     """A stage's verdict that a record is dropped, with optional extra fields."""
@@ -89,12 +110,36 @@ def rejected(record: Record, stage: str, reason: str, **fields: Any) -> Record:
     return out
 
 
-def dead_letter(payload: Any, stage: str, error: BaseException | str) -> Record:
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def error_kind(error: BaseException | type[BaseException] | str) -> str:
+    """The ``error_type`` of a dead letter: one snake_case vocabulary for every exit.
+
+    Input problems have named kinds (``invalid_json``, ``duplicate_id``, ...);
+    an exception's kind is its class name in snake_case, so ``LintError`` is
+    ``lint_error`` and ``JSONDecodeError`` is ``json_decode_error``. A name
+    given as a string (an engine's error class) is converted the same way.
+    """
+    if isinstance(error, BaseException):
+        name = type(error).__name__
+    elif isinstance(error, type):
+        name = error.__name__
+    else:
+        name = error
+    return _WORD_START.sub("_", name).lower()
+
+
+def dead_letter(
+    payload: Any, stage: str, error: BaseException | str, kind: str | None = None
+) -> Record:
     """A dead letter: what broke (record or raw input), where, and the error.
 
     ``payload`` is a record dict, or raw input (bytes or str) that never became
     one. Raw bytes are kept as text with undecodable bytes escaped, so the
-    dead-letter sink itself can never fail on them.
+    dead-letter sink itself can never fail on them. ``error_type`` is ``kind``
+    when given, else :func:`error_kind` of the exception; a message given as a
+    string needs its ``kind``.
     """
     if isinstance(payload, dict):
         out: Record = dict(payload)
@@ -104,10 +149,12 @@ def dead_letter(payload: Any, stage: str, error: BaseException | str) -> Record:
         out = {"raw": payload}
     out[STAGE] = stage
     if isinstance(error, BaseException):
-        out["error_type"] = type(error).__name__
+        out["error_type"] = kind or error_kind(error)
         out["error"] = str(error)[:2000]
         out["traceback"] = "".join(traceback.format_exception(error))[-4000:]
     else:
-        out["error_type"] = "InvalidInput"
+        if kind is None:
+            raise ValueError("a dead letter with a message needs its kind")
+        out["error_type"] = kind
         out["error"] = error
     return out

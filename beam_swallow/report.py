@@ -26,7 +26,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.records import REASON
-from beam_swallow.transforms.stage import DEAD_LETTER, KEPT, REJECTED, StageResult
+from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, StageResult
 
 __all__ = [
     "COUNTS_DIR",
@@ -131,13 +131,9 @@ def build_report(
     return report
 
 
-def write_report(
-    output_dir: str, stages: Sequence[str], extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def write_report(output_dir: str, stages: Sequence[str]) -> dict[str, Any]:
     """Build report.json from the run's counts, write it, and return it."""
     report = build_report(read_counts(output_dir), stages)
-    if extra:
-        report.update(extra)
     path = FileSystems.join(output_dir, REPORT_NAME)
     with FileSystems.create(path, mime_type="application/json") as handle:
         handle.write(json.dumps(report, indent=2).encode("utf-8"))

@@ -42,7 +42,6 @@ import numpy as np
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from datasketch import MinHash
 
-from beam_swallow.dedup.accuracy import pair_accuracy
 from beam_swallow.dedup.minhash import (
     MinhashConfig,
     estimate_jaccard,
@@ -51,8 +50,9 @@ from beam_swallow.dedup.minhash import (
     text_window_hashes,
     tokenize,
 )
-from beam_swallow.dedup.planted import family_corpus, mutate, plant_copies
 from beam_swallow.samples import code_sample_records
+from beam_swallow.testing.accuracy import pair_accuracy
+from beam_swallow.testing.planted import family_corpus, mutate, plant_copies
 from beam_swallow.transforms.exact_dedup import ExactDedup
 from beam_swallow.transforms.near_dedup import NearDedup
 

@@ -32,7 +32,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from beam_swallow.inference.base import Message, SamplingParams
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.embedded import load_embedded
-from beam_swallow.inference.stage import LLMStage
+from beam_swallow.transforms.llm import LLMStage
 
 SYSTEM = "You are a senior Python engineer. Rewrite the user's code to be clear and idiomatic."
 

@@ -38,8 +38,8 @@ import apache_beam as beam
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from beam_swallow.linting import LintPool, default_workers
-from beam_swallow.linting.reference import cli_score
 from beam_swallow.samples import code_sample_records
+from beam_swallow.testing.lint_reference import cli_score
 from beam_swallow.transforms.lint import Lint, LintConfig
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")

@@ -1,32 +1,19 @@
-"""Shared fixtures: output readers and a real GCS-protocol server."""
+"""Shared fixtures: a real GCS-protocol server and a real Beam job service.
+
+Helpers (output readers, the conservation check, ports) live in
+:mod:`beam_swallow.testing`.
+"""
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-
-def read_jsonl_dir(directory: Path) -> list[dict]:
-    """Every record of every .jsonl.gz shard under ``directory``."""
-    records = []
-    for shard in sorted(directory.glob("*.jsonl.gz")):
-        with gzip.open(shard, "rt", encoding="utf-8") as handle:
-            records.extend(json.loads(line) for line in handle if line.strip())
-    return records
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from beam_swallow.testing import free_port, wait_for_port
 
 
 @pytest.fixture(scope="session")
@@ -40,16 +27,11 @@ def gcs_emulator():
         stderr=subprocess.DEVNULL,
     )
     host = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
+    try:
+        wait_for_port(port, proc, "gcp-storage-emulator")
+    except RuntimeError as exc:
         proc.kill()
-        pytest.fail("gcp-storage-emulator did not start")
+        pytest.fail(str(exc))
     previous = os.environ.get("STORAGE_EMULATOR_HOST")
     os.environ["STORAGE_EMULATOR_HOST"] = host
     try:
@@ -81,16 +63,11 @@ def job_service():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
+    try:
+        wait_for_port(port, proc, "the Beam job service")
+    except RuntimeError as exc:
         proc.kill()
-        pytest.fail("the Beam job service did not start")
+        pytest.fail(str(exc))
     try:
         yield f"localhost:{port}"
     finally:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from beam_swallow.dedup.benchmarks import BenchmarkIndex, humaneval_items, jsonl_items
+from beam_swallow.dedup.contamination import BenchmarkIndex, humaneval_items, jsonl_items
 from beam_swallow.dedup.minhash import MinhashConfig
 from beam_swallow.records import Reason, Reject
 from beam_swallow.samples import code_sample_records

@@ -11,15 +11,12 @@ from pathlib import Path
 import pytest
 
 from beam_swallow.cli import main
-from tests.conftest import read_jsonl_dir
+from beam_swallow.testing import assert_conserved, read_jsonl_dir, read_outputs, read_report
 
 
 def _report(out: Path) -> dict:
-    report = json.loads((out / "report.json").read_text())
-    assert report["balanced"] is True
-    for stage, entry in report["stages"].items():
-        total = entry["kept"] + sum(entry["rejected"].values()) + entry["dead_letter"]
-        assert entry["input"] == total, stage
+    report = read_report(out)
+    assert_conserved(report, read_outputs(out))
     return report
 
 

@@ -23,8 +23,8 @@ from beam_swallow.dedup.minhash import (
     tokenize,
     window_hashes,
 )
-from beam_swallow.dedup.planted import mutate
 from beam_swallow.samples import code_sample_records
+from beam_swallow.testing.planted import mutate
 
 
 def test_tokenizer_splits_identifiers_numbers_and_symbols():

@@ -16,15 +16,15 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from beam_swallow.dedup.accuracy import pair_accuracy
 from beam_swallow.dedup.minhash import MinhashConfig
-from beam_swallow.dedup.planted import family_corpus
 from beam_swallow.pipelines.runner import make_pipeline
 from beam_swallow.records import Reason
 from beam_swallow.samples import code_sample_records
+from beam_swallow.testing import read_jsonl_dir
+from beam_swallow.testing.accuracy import pair_accuracy
+from beam_swallow.testing.planted import family_corpus
 from beam_swallow.transforms.exact_dedup import ExactDedup
 from beam_swallow.transforms.near_dedup import NearDedup
-from tests.conftest import read_jsonl_dir
 
 RUNNER_MODES = ["in_memory", "multi_processing"]
 
@@ -72,7 +72,7 @@ def test_exact_dedup_keeps_smallest_id(mode):
     ]
     assert {r["reason"] for r in rejected} == {Reason.EXACT_DUPLICATE}
     assert {r["stage"] for r in rejected} == {"exact_dedup"}
-    assert [(d["id"], d["error_type"]) for d in dead] == [("7", "AttributeError")]
+    assert [(d["id"], d["error_type"]) for d in dead] == [("7", "attribute_error")]
 
 
 def test_exact_dedup_best_quality_and_no_normalization():
@@ -149,4 +149,5 @@ def test_near_dedup_is_deterministic_and_conserves(mode):
     kept, rejected, dead = first
     assert ("dup", "dup", 1.0) in [(r["id"], r["duplicate_of"], r["similarity"]) for r in rejected]
     assert sorted(d["id"] for d in dead) == ["broken", "clash"]
+    assert {d["id"]: d["error_type"] for d in dead}["clash"] == "duplicate_id"
     assert [r["id"] for r in kept].count("clash") == 1

@@ -26,9 +26,9 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from beam_swallow.inference.base import ChatResult, Message, SamplingParams
 from beam_swallow.inference.config import EngineConfig
-from beam_swallow.inference.stage import LLMStage
 from beam_swallow.records import Reason, Record
-from tests.conftest import free_port
+from beam_swallow.testing import free_port
+from beam_swallow.transforms.llm import LLMStage
 
 pytest.importorskip("llama_cpp.server.app")
 
@@ -293,8 +293,8 @@ def test_server_answering_errors(server):
             | beam.Map(lambda r: (r["id"], r["error_type"], r["error"].split(":")[0])),
             equal_to(
                 [
-                    ("always_500", "HTTPStatusError", "HTTP 500"),
-                    ("always_400", "HTTPStatusError", "HTTP 400"),
+                    ("always_500", "http_status_error", "HTTP 500"),
+                    ("always_400", "http_status_error", "HTTP 400"),
                 ]
             ),
             label="dead",
@@ -319,7 +319,7 @@ def test_unreachable_server_is_a_dead_letter_after_retries():
     pipeline, out = _run(engine, records)
     assert_that(
         out["dead_letter"] | beam.Map(lambda r: (r["id"], r["error_type"])),
-        equal_to([("nobody_home", "ConnectError")]),
+        equal_to([("nobody_home", "connect_error")]),
         label="dead",
     )
     assert_that(out["kept"], equal_to([]), label="kept")

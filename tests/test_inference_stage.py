@@ -19,8 +19,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from beam_swallow.inference.base import ChatResult, Message, SamplingParams
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.embedded import EmbeddedHandler
-from beam_swallow.inference.stage import LLMStage
 from beam_swallow.records import Reason, Record, Reject
+from beam_swallow.transforms.llm import LLMStage
 
 pytest.importorskip("llama_cpp")
 
@@ -100,7 +100,7 @@ def test_llm_stage_routes_every_record_once():
     )
     assert_that(
         out["dead_letter"] | beam.Map(lambda r: (r["id"], r["error_type"], r["stage"])),
-        equal_to([("judge_breaks", "ValueError", STAGE), ("no_text", "KeyError", STAGE)]),
+        equal_to([("judge_breaks", "value_error", STAGE), ("no_text", "key_error", STAGE)]),
         label="dead",
     )
 
@@ -165,7 +165,7 @@ def test_failed_batch_becomes_one_dead_letter_per_record():
     assert_that(
         out["dead_letter"]
         | beam.Map(lambda r: (r["id"], r["error_type"], "crashed" in r["error"])),
-        equal_to([("crash_a", "RuntimeError", True), ("crash_b", "RuntimeError", True)]),
+        equal_to([("crash_a", "runtime_error", True), ("crash_b", "runtime_error", True)]),
         label="dead",
     )
     assert_that(out["kept"] | beam.Map(lambda r: r["id"]), equal_to(["fine"]), label="kept")

@@ -21,8 +21,8 @@ from apache_beam.testing.util import assert_that, equal_to  # noqa: E402
 from beam_swallow.inference import make_handler  # noqa: E402
 from beam_swallow.inference.base import Message, SamplingParams  # noqa: E402
 from beam_swallow.inference.config import EngineConfig  # noqa: E402
-from beam_swallow.inference.stage import LLMStage  # noqa: E402
 from beam_swallow.records import Reason  # noqa: E402
+from beam_swallow.transforms.llm import LLMStage  # noqa: E402
 
 pytestmark = pytest.mark.vllm
 

@@ -14,8 +14,7 @@ import pytest
 
 from beam_swallow.cli import main
 from beam_swallow.linting import LintPool, Status
-from beam_swallow.linting.reference import cli_score
-from tests.lint_reference import stdlib_sources
+from beam_swallow.testing.lint_reference import cli_score, stdlib_sources
 
 # Pairs run in this order on one worker: the first file assigns an attribute
 # onto a shared (standard-library) object, the second reads it. The CLI,

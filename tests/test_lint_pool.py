@@ -14,7 +14,7 @@ from astroid.manager import AstroidManager
 
 from beam_swallow.linting import LintPool, Status
 from beam_swallow.linting.checker import WarmLinter
-from tests.lint_reference import hanging_source, stdlib_sources
+from beam_swallow.testing.lint_reference import hanging_source, stdlib_sources
 
 
 def _alive(pid: int) -> bool:

@@ -20,9 +20,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from beam_swallow.cli import main
 from beam_swallow.linting import comment_ratio, penalized
 from beam_swallow.records import Reason, text_id
+from beam_swallow.testing import assert_conserved, read_outputs, read_report
+from beam_swallow.testing.lint_reference import hanging_source, stdlib_sources
 from beam_swallow.transforms.lint import Lint, LintConfig
-from tests.conftest import read_jsonl_dir
-from tests.lint_reference import hanging_source, stdlib_sources
 
 LOW = "import os\nvalue = undefined_name + os.sep\nprint(value)\n"
 CHATTY = "".join(f"# note {i}\n" for i in range(12)) + "x = 1\nprint(x)\n"
@@ -51,16 +51,13 @@ class _LintStageSuite:
         argv += ["--lint_timeout", "5", "--lint_workers", "1", *self.beam_args]
         assert main(argv) == 0
 
-        report = json.loads((out / "report.json").read_text())
-        lint = report["stages"]["lint"]
-        assert report["balanced"] and lint["balanced"]
-        assert lint["input"] == len(texts)
-        assert lint["input"] == lint["kept"] + sum(lint["rejected"].values()) + lint["dead_letter"]
-
-        kept = read_jsonl_dir(out / "kept")
-        rejected = {r["n"]: r for r in read_jsonl_dir(out / "rejected")}
-        dead = read_jsonl_dir(out / "dead_letter")
-        assert len(kept) + len(rejected) + len(dead) == len(texts)
+        report = read_report(out)
+        outputs = read_outputs(out)
+        assert_conserved(report, outputs)
+        assert report["stages"]["lint"]["input"] == len(texts)
+        kept, dead = outputs["kept"], outputs["dead_letter"]
+        rejected = {r["n"]: r for r in outputs["rejected"]}
+        assert len(rejected) == len(outputs["rejected"])  # each record once
 
         for record in kept:
             assert record["n"] < len(real)
@@ -98,7 +95,7 @@ class _LintStageSuite:
             )
             assert_that(kept, equal_to([("good", 10.0)]), label="kept")
             assert_that(rejected, equal_to([("empty", Reason.NO_STATEMENTS)]), label="rejected")
-            assert_that(dead, equal_to([("none", "lint", "LintError")]), label="dead")
+            assert_that(dead, equal_to([("none", "lint", "lint_error")]), label="dead")
         assert list(Path(private_tmp).glob("beam-swallow-lint-*")) == []
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from beam_swallow.cli import main
 from beam_swallow.records import text_id
-from tests.conftest import read_jsonl_dir
+from beam_swallow.testing import assert_conserved, read_jsonl_dir, read_outputs, read_report
 
 GOOD = "def add(a, b):\n    return a + b\n"
 BIG = "value = 1\n" * 400_000  # 4 MB of valid Python
@@ -48,17 +48,11 @@ def _write(path: Path, lines: list[bytes], compress: bool = False) -> Path:
 
 
 def _report(out: Path) -> dict:
-    return json.loads((out / "report.json").read_text())
+    return read_report(out)
 
 
-def _assert_conserved(report: dict) -> None:
-    assert report["balanced"] is True
-    assert (
-        report["input"] == report["kept"] + sum(report["rejected"].values()) + report["dead_letter"]
-    )
-    for stage, entry in report["stages"].items():
-        total = entry["kept"] + sum(entry["rejected"].values()) + entry["dead_letter"]
-        assert entry["input"] == total, stage
+def _assert_conserved(report: dict, out: Path) -> None:
+    assert_conserved(report, read_outputs(out))
 
 
 class _CodePipelineSuite:
@@ -77,7 +71,7 @@ class _CodePipelineSuite:
             self.run("--input", str(src), "--output", str(out), "--max_text_chars", "5000000") == 0
         )
         report = _report(out)
-        _assert_conserved(report)
+        _assert_conserved(report, out)
         assert report["input"] == 14
         assert report["stages"]["read"]["dead_letter"] == 6
         assert report["stages"]["syntax"]["rejected"] == {
@@ -112,7 +106,7 @@ class _CodePipelineSuite:
         out = tmp_path / "out"
         assert self.run("--input", str(src), "--output", str(out), "--max_text_chars", "1000") == 0
         report = _report(out)
-        _assert_conserved(report)
+        _assert_conserved(report, out)
         assert report["stages"]["read"]["rejected"] == {"too_large": 1}
         assert report["kept"] == 1
 
@@ -136,7 +130,7 @@ class _CodePipelineSuite:
         assert kept == [{**rows[0], "id": "b1", "syntax_ok": True}]
         rejected = read_jsonl_dir(out / "rejected")
         assert rejected[0]["blob_id"] == "b2" and rejected[0]["content"] == "print 'py2'"
-        _assert_conserved(_report(out))
+        _assert_conserved(_report(out), out)
 
     def test_rerun_replaces_outputs(self, tmp_path):
         out = tmp_path / "out"
@@ -175,7 +169,7 @@ def test_stdlib_sample_without_input(tmp_path, capsys):
     assert main(["code", "--output", str(out), "--sample_size", "30", "--stages", "syntax"]) == 0
     report = _report(out)
     assert report["input"] == 30
-    _assert_conserved(report)
+    _assert_conserved(report, out)
     kept = read_jsonl_dir(out / "kept")
     assert all(r["path"].endswith(".py") and r["id"] == text_id(r["text"]) for r in kept)
     printed = capsys.readouterr().out
@@ -185,6 +179,27 @@ def test_stdlib_sample_without_input(tmp_path, capsys):
 def test_unknown_stage_is_a_clear_error(tmp_path, capsys):
     assert main(["code", "--output", str(tmp_path), "--stages", "syntax,nope"]) == 2
     assert "unknown stage(s) nope" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["--stages", "near_dedup", "--bands", "40", "--rows", "8"], "exceeds --num_perm"),
+        (["--stages", "sgcr", "--engine", "openai", "--model", "m"], "--endpoint"),
+        (["--stages", "lint", "--min_quality", "7", "--text_field", ""], "--text_field"),
+        (["--stages", "decontaminate", "--decontam_file", "missing.jsonl"], "not found"),
+    ],
+)
+def test_a_bad_flag_fails_before_an_earlier_run_is_cleared(tmp_path, capsys, bad, message):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": GOOD}) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["code", "--input", str(source), "--output", str(out)]
+    assert main([*argv, "--stages", "syntax"]) == 0
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    assert main([*argv, *bad]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
 
 
 def test_missing_input_files_are_a_clear_error(tmp_path, capsys):
@@ -214,7 +229,7 @@ def test_gcs_paths_through_a_real_gcs_protocol_server(tmp_path, gcs_emulator):
     )
     assert rc == 0
     report = json.loads(bucket.blob("out/report.json").download_as_bytes())
-    _assert_conserved(report)
+    assert_conserved(report)
     assert (report["input"], report["kept"], report["dead_letter"]) == (4, 1, 3)
     names = {blob.name for blob in client.list_blobs("swallow-test", prefix="out/")}
     assert any(name.startswith("out/kept/") for name in names)

@@ -10,9 +10,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_swallow.inference.base import Message
 from beam_swallow.options import SwallowOptions
+from beam_swallow.pipelines.registry import rewrite_config
 from beam_swallow.prompts import PROMPT_NAMES, load_prompt, parse_prompt
 from beam_swallow.transforms.parse import parse_sgcr
-from beam_swallow.transforms.rewrite import MAX_PROMPT_CHARS, SHORT_CHARS, RewriteConfig
+from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, SHORT_CHARS
 
 
 @pytest.mark.parametrize("name", PROMPT_NAMES)
@@ -25,7 +26,7 @@ def test_builtin_sha_is_the_file_hash(name):
 
 
 def test_math_prompt_is_one_shot():
-    prompt = load_prompt("math")
+    prompt = load_prompt("math_rewrite")
     assert [turn.role for turn in prompt.turns] == ["system", "user", "assistant"]
     messages = prompt.messages("a page")
     assert messages[-1] == Message("user", "a page")
@@ -90,11 +91,11 @@ def test_flags_reach_the_config(tmp_path):
     path = tmp_path / "sgcr.txt"
     path.write_text("Rate and rewrite.\n", encoding="utf-8")
     opts = PipelineOptions([f"--sgcr_prompt={path}", "--keep_original"]).view_as(SwallowOptions)
-    sgcr = RewriteConfig.from_options(opts, "sgcr")
+    sgcr = rewrite_config(opts, "sgcr")
     assert sgcr.prompt.turns[0].content == "Rate and rewrite."
     assert sgcr.keep_original and not sgcr.keep_uncompilable
     assert sgcr.max_prompt_chars is None
-    math = RewriteConfig.from_options(opts, "math")
-    assert math.prompt.sha == load_prompt("math").sha
+    math = rewrite_config(opts, "math_rewrite")
+    assert math.prompt.sha == load_prompt("math_rewrite").sha
     assert math.max_prompt_chars == MAX_PROMPT_CHARS
     assert math.short_chars == SHORT_CHARS

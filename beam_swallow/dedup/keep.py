@@ -14,20 +14,27 @@ import math
 
 from beam_swallow.records import ID, Record
 
-__all__ = ["KEEP_CHOICES", "Rank", "canonical", "rank_key"]
+__all__ = ["DEFAULT_KEEP", "KEEP_CHOICES", "Rank", "canonical", "check_keep", "rank_key"]
 
 KEEP_CHOICES = ("smallest_id", "best")
+DEFAULT_KEEP = "smallest_id"
 QUALITY = "quality_score"
 
 Rank = tuple[float, str]
+
+
+def check_keep(keep: str) -> str:
+    """``keep`` itself, or ValueError when it names no keep rule."""
+    if keep not in KEEP_CHOICES:
+        raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {keep!r}")
+    return keep
 
 
 def rank_key(record: Record, keep: str) -> Rank:
     """The record's place in the keep order: smaller is kept."""
     if keep == "smallest_id":
         return (0.0, str(record[ID]))
-    if keep != "best":
-        raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {keep!r}")
+    check_keep(keep)
     score = record.get(QUALITY)
     if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
         return (math.inf, str(record[ID]))

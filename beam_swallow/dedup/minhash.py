@@ -106,7 +106,7 @@ class MinhashConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.bands * self.rows > self.num_perm:
             raise ValueError(
-                f"bands x rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}"
+                f"--bands x --rows = {self.bands * self.rows} exceeds --num_perm = {self.num_perm}"
             )
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")

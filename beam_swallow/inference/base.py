@@ -23,12 +23,10 @@ __all__ = [
     "SamplingParams",
     "ChatRequest",
     "ChatResult",
-    "FINISH_STOP",
     "FINISH_LENGTH",
     "FINISH_TOO_LONG",
 ]
 
-FINISH_STOP = "stop"
 FINISH_LENGTH = "length"
 FINISH_TOO_LONG = "too_long"
 

@@ -1,9 +1,10 @@
 """One frozen value that says which engine answers the LLM stages, and how.
 
-Built once from the options (:meth:`EngineConfig.from_options`) and handed to
-:class:`~beam_swallow.inference.stage.LLMStage`; DoFns and model handlers never
-read options. Sampling defaults are the paper's (temperature 0.2, top_p 0.7,
-max_tokens 8192), except that the embedded engine's ``max_tokens`` defaults to
+Built once from the options (by :mod:`beam_swallow.pipelines.registry`) and
+handed to the LLM stages; DoFns and model handlers never read options. Sampling
+defaults are the paper's (temperature 0.2, top_p 0.7, max_tokens 8192; see
+:meth:`EngineConfig.default_sampling`), except that the embedded engine's
+``max_tokens`` defaults to
 :data:`EMBEDDED_MAX_TOKENS`: its model is tiny and runs on CPU, and its 8,192
 token context could not hold an 8,192 token answer next to any prompt, and its
 ``repetition_penalty`` defaults to :data:`EMBEDDED_REPETITION_PENALTY` (the
@@ -14,12 +15,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from beam_swallow.inference.base import ChatRequest, Message, SamplingParams
-
-if TYPE_CHECKING:
-    from beam_swallow.options import SwallowOptions
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -73,9 +71,7 @@ class EngineConfig:
     retries: int = 6
     retry_max_wait: float = 30.0
     sampling: SamplingParams = field(
-        default_factory=lambda: SamplingParams(
-            max_tokens=EMBEDDED_MAX_TOKENS, repetition_penalty=EMBEDDED_REPETITION_PENALTY
-        )
+        default_factory=lambda: EngineConfig.default_sampling("embedded")
     )
     batch_size: int | None = None
     max_model_len: int | None = None
@@ -110,40 +106,12 @@ class EngineConfig:
         """A request for one record with this engine's sampling settings."""
         return ChatRequest(id=record_id, messages=tuple(messages), sampling=self.sampling)
 
-    @classmethod
-    def from_options(cls, opts: SwallowOptions) -> EngineConfig:
-        """Build from the options' inference group; raises ValueError on bad combinations."""
-        engine = opts.engine
-        max_tokens = opts.max_tokens
-        if max_tokens is None:
-            max_tokens = EMBEDDED_MAX_TOKENS if engine == "embedded" else SamplingParams.max_tokens
-        penalty = opts.repetition_penalty
-        if penalty is None:
-            penalty = (
-                EMBEDDED_REPETITION_PENALTY
-                if engine == "embedded"
-                else SamplingParams.repetition_penalty
+    @staticmethod
+    def default_sampling(engine: str) -> SamplingParams:
+        """The sampling an engine gets when no flag says otherwise: the paper's,
+        with the embedded engine's own ``max_tokens`` and ``repetition_penalty``."""
+        if engine == "embedded":
+            return SamplingParams(
+                max_tokens=EMBEDDED_MAX_TOKENS, repetition_penalty=EMBEDDED_REPETITION_PENALTY
             )
-        return cls(
-            engine=engine,
-            model=opts.model,
-            endpoint=opts.endpoint,
-            api_key_env=opts.api_key_env,
-            max_concurrency=opts.max_concurrency,
-            request_timeout=opts.request_timeout,
-            retries=opts.retries,
-            retry_max_wait=opts.retry_max_wait,
-            sampling=SamplingParams(
-                temperature=opts.temperature,
-                top_p=opts.top_p,
-                max_tokens=max_tokens,
-                seed=opts.seed,
-                repetition_penalty=penalty,
-            ),
-            batch_size=opts.batch_size,
-            max_model_len=opts.max_model_len,
-            tensor_parallel_size=opts.tensor_parallel_size,
-            gpu_memory_utilization=opts.gpu_memory_utilization,
-            dtype=opts.dtype,
-            engine_kwargs=parse_engine_kwargs(opts.engine_kwargs),
-        )
+        return SamplingParams()

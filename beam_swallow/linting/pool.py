@@ -39,13 +39,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
-import beam_swallow
 from beam_swallow.linting.score import LintResult, Status
 from beam_swallow.linting.worker import read_frame, write_frame
 
-__all__ = ["LintPool", "PoolStats", "default_workers"]
+__all__ = ["LintPool", "PoolStats", "check_limits", "default_workers"]
 
-_PACKAGE_ROOT = str(Path(beam_swallow.__file__).resolve().parent.parent)
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 # The package root is on the path only while the worker module is imported:
 # afterwards sys.path must be what the pylint CLI would see.
 _BOOTSTRAP = (
@@ -57,6 +56,16 @@ _START_TIMEOUT_S = 300.0
 _MAX_START_FAILURES = 3
 _MAX_TRIES = 2
 _LOG_NAME = "worker.log"  # the worker's stderr, beside the file it checks
+
+
+def check_limits(workers: int | None, timeout_s: float, recycle_after: int) -> None:
+    """Raise ValueError unless the pool's limits are possible (``workers=None``: decide later)."""
+    if workers is not None and workers < 1:
+        raise ValueError(f"lint workers must be >= 1, got {workers}")
+    if not timeout_s > 0:
+        raise ValueError(f"lint timeout must be positive, got {timeout_s}")
+    if recycle_after < 1:
+        raise ValueError(f"lint recycle_after must be >= 1, got {recycle_after}")
 
 
 def default_workers() -> int:
@@ -160,8 +169,7 @@ class LintPool:
     """
 
     def __init__(self, workers: int, timeout_s: float, recycle_after: int) -> None:
-        if workers < 1 or recycle_after < 1 or timeout_s <= 0:
-            raise ValueError("workers and recycle_after must be >= 1, timeout_s > 0")
+        check_limits(workers, timeout_s, recycle_after)
         self.timeout_s = timeout_s
         self.recycle_after = recycle_after
         self.stats = PoolStats()

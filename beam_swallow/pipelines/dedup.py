@@ -1,7 +1,7 @@
 """The standalone dedup pipeline: read, then the ``--stages`` of DEDUP_STAGES.
 
 Without ``--input`` it runs on standard-library files with planted exact and
-near copies (:func:`~beam_swallow.dedup.planted.plant_copies`), so a bare
+near copies (:func:`~beam_swallow.testing.planted.plant_copies`), so a bare
 ``beam-swallow dedup`` shows each stage at work.
 """
 
@@ -11,16 +11,14 @@ from typing import Any
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from beam_swallow.dedup.planted import plant_copies
-from beam_swallow.options import SwallowOptions
+from beam_swallow.options import DEFAULT_DEDUP_STAGES, SwallowOptions
 from beam_swallow.pipelines.registry import DEDUP_STAGES
 from beam_swallow.pipelines.runner import run_pipeline
 from beam_swallow.records import Record
 from beam_swallow.samples import code_sample_records
+from beam_swallow.testing.planted import plant_copies
 
-__all__ = ["DEFAULT_DEDUP_STAGES", "run_dedup"]
-
-DEFAULT_DEDUP_STAGES = "exact_dedup,near_dedup,decontaminate"
+__all__ = ["run_dedup"]
 
 
 def _planted_sample(opts: SwallowOptions) -> list[Record]:

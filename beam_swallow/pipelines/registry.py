@@ -1,7 +1,11 @@
-"""Which stages each pipeline knows, by name, and how to build them from options.
+"""Options to configs to stages: the one place that reads beam-swallow's flags.
 
-A factory takes the parsed :class:`SwallowOptions` and returns a PTransform whose
-``expand`` returns a :class:`StageResult`. ``--stages`` picks and orders them.
+Each ``*_config(opts)`` builds one frozen config from the parsed
+:class:`SwallowOptions`; the config checks its own values and raises
+ValueError. Each stage factory takes the options and returns the stage's
+PTransform, whose ``expand`` returns a :class:`~beam_swallow.stage.StageResult`.
+``--stages`` picks and orders them; :func:`build_stages` builds every named
+stage at once, so a bad flag fails before a pipeline reads or clears anything.
 """
 
 from __future__ import annotations
@@ -10,58 +14,151 @@ from collections.abc import Callable
 
 import apache_beam as beam
 
-from beam_swallow.dedup.factories import DEDUP_FACTORIES, exact_dedup_stage, near_dedup_stage
-from beam_swallow.inference.config import EngineConfig
+from beam_swallow.dedup.minhash import MinhashConfig
+from beam_swallow.inference.base import SamplingParams
+from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
+from beam_swallow.io import ReaderConfig
+from beam_swallow.linting.config import LintConfig
 from beam_swallow.options import SwallowOptions
-from beam_swallow.transforms.lint import Lint, LintConfig
-from beam_swallow.transforms.math_rewrite import math_stage
-from beam_swallow.transforms.rewrite import RewriteConfig
-from beam_swallow.transforms.scor import scor_stage
-from beam_swallow.transforms.sgcr import sgcr_stage
-from beam_swallow.transforms.syntax import Syntax
+from beam_swallow.prompts import load_prompt
+from beam_swallow.transforms import (
+    Decontaminate,
+    ExactDedup,
+    Lint,
+    MathRewrite,
+    NearDedup,
+    Scor,
+    Sgcr,
+    Syntax,
+)
+from beam_swallow.transforms.decontaminate import DecontamConfig
+from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage
 
 __all__ = [
     "CODE_STAGES",
     "DEDUP_STAGES",
     "MATH_STAGES",
     "StageFactory",
+    "build_stages",
+    "decontam_config",
+    "engine_config",
+    "lint_config",
+    "minhash_config",
+    "reader_config",
     "resolve_stages",
+    "rewrite_config",
 ]
 
 StageFactory = Callable[[SwallowOptions], beam.PTransform]
 
 
-def _llm_stage(
-    build: Callable[[EngineConfig, RewriteConfig], beam.PTransform], prompt: str
-) -> StageFactory:
-    """A factory for a rewriting stage: engine and prompt configs from the options."""
-    return lambda opts: build(
-        EngineConfig.from_options(opts), RewriteConfig.from_options(opts, prompt)
+def reader_config(opts: SwallowOptions) -> ReaderConfig:
+    """How input records are read: text and id fields, the size limit."""
+    return ReaderConfig(
+        text_field=opts.text_field, id_field=opts.id_field, max_text_chars=opts.max_text_chars
     )
 
 
+def lint_config(opts: SwallowOptions) -> LintConfig:
+    """The lint stage's threshold and worker pool."""
+    return LintConfig(
+        min_quality=opts.min_quality,
+        timeout_s=opts.lint_timeout,
+        workers=opts.lint_workers,
+        recycle_after=opts.lint_recycle_after,
+    )
+
+
+def minhash_config(opts: SwallowOptions) -> MinhashConfig:
+    """The one MinHash configuration near_dedup and decontaminate share."""
+    return MinhashConfig(
+        shingle_size=opts.shingle_size,
+        num_perm=opts.num_perm,
+        bands=opts.bands,
+        rows=opts.rows,
+        threshold=opts.near_dedup_threshold,
+        verify=opts.near_dedup_verify,
+        cc_rounds=opts.cc_rounds,
+    )
+
+
+def decontam_config(opts: SwallowOptions) -> DecontamConfig:
+    """Which benchmarks decontaminate searches, and what counts as a match."""
+    files = tuple(p.strip() for p in (opts.decontam_file or "").split(",") if p.strip())
+    return DecontamConfig(
+        files=files,
+        humaneval=not opts.decontam_skip_humaneval,
+        threshold=opts.decontam_threshold,
+        min_chars=opts.decontam_min_chars,
+        minhash=minhash_config(opts),
+    )
+
+
+def engine_config(opts: SwallowOptions) -> EngineConfig:
+    """The engine of the LLM stages; unset sampling flags take the engine's defaults."""
+    defaults = EngineConfig.default_sampling(opts.engine)
+    penalty = opts.repetition_penalty
+    return EngineConfig(
+        engine=opts.engine,
+        model=opts.model,
+        endpoint=opts.endpoint,
+        api_key_env=opts.api_key_env,
+        max_concurrency=opts.max_concurrency,
+        request_timeout=opts.request_timeout,
+        retries=opts.retries,
+        retry_max_wait=opts.retry_max_wait,
+        sampling=SamplingParams(
+            temperature=opts.temperature,
+            top_p=opts.top_p,
+            max_tokens=opts.max_tokens or defaults.max_tokens,
+            seed=opts.seed,
+            repetition_penalty=defaults.repetition_penalty if penalty is None else penalty,
+        ),
+        batch_size=opts.batch_size,
+        max_model_len=opts.max_model_len,
+        tensor_parallel_size=opts.tensor_parallel_size,
+        gpu_memory_utilization=opts.gpu_memory_utilization,
+        dtype=opts.dtype,
+        engine_kwargs=parse_engine_kwargs(opts.engine_kwargs),
+    )
+
+
+def rewrite_config(opts: SwallowOptions, stage: str) -> RewriteConfig:
+    """The settings of rewriting stage ``stage``, whose prompt has the same name."""
+    return RewriteConfig(
+        prompt=load_prompt(stage, getattr(opts, f"{stage}_prompt")),
+        keep_original=opts.keep_original,
+        keep_uncompilable=opts.keep_uncompilable,
+        short_chars=opts.too_short_chars,
+        max_prompt_chars=opts.max_prompt_chars if stage == MathRewrite.stage else None,
+    )
+
+
+def _rewriting(stage: type[RewriteStage]) -> StageFactory:
+    return lambda opts: stage(engine_config(opts), rewrite_config(opts, stage.stage))
+
+
+_DEDUP: dict[str, StageFactory] = {
+    ExactDedup.stage: lambda opts: ExactDedup(opts.exact_dedup_normalize, opts.dedup_keep),
+    NearDedup.stage: lambda opts: NearDedup(minhash_config(opts), opts.dedup_keep),
+    Decontaminate.stage: lambda opts: Decontaminate(decontam_config(opts)),
+}
+
 CODE_STAGES: dict[str, StageFactory] = {
-    "syntax": lambda opts: Syntax(),
-    "lint": lambda opts: Lint(
-        LintConfig(
-            min_quality=opts.min_quality,
-            timeout_s=opts.lint_timeout,
-            workers=opts.lint_workers,
-            recycle_after=opts.lint_recycle_after,
-        )
-    ),
-    "sgcr": _llm_stage(sgcr_stage, "sgcr"),
-    "scor": _llm_stage(scor_stage, "scor"),
-    **DEDUP_FACTORIES,
+    Syntax.stage: lambda opts: Syntax(),
+    Lint.stage: lambda opts: Lint(lint_config(opts)),
+    Sgcr.stage: _rewriting(Sgcr),
+    Scor.stage: _rewriting(Scor),
+    **_DEDUP,
 }
 
 MATH_STAGES: dict[str, StageFactory] = {
-    "exact_dedup": exact_dedup_stage,
-    "near_dedup": near_dedup_stage,
-    "rewrite": _llm_stage(math_stage, "math"),
+    ExactDedup.stage: _DEDUP[ExactDedup.stage],
+    NearDedup.stage: _DEDUP[NearDedup.stage],
+    MathRewrite.stage: _rewriting(MathRewrite),
 }
 
-DEDUP_STAGES: dict[str, StageFactory] = dict(DEDUP_FACTORIES)
+DEDUP_STAGES: dict[str, StageFactory] = dict(_DEDUP)
 
 
 def resolve_stages(spec: str, known: dict[str, StageFactory]) -> list[str]:
@@ -76,3 +173,10 @@ def resolve_stages(spec: str, known: dict[str, StageFactory]) -> list[str]:
     if repeated:
         raise ValueError(f"stage(s) listed twice: {', '.join(repeated)}")
     return names
+
+
+def build_stages(
+    opts: SwallowOptions, names: list[str], known: dict[str, StageFactory]
+) -> dict[str, beam.PTransform]:
+    """Every stage of ``names``, built now; raises ValueError on a bad flag."""
+    return {name: known[name](opts) for name in names}

@@ -24,11 +24,16 @@ from beam_swallow.io import (
     clear_outputs,
 )
 from beam_swallow.options import SwallowOptions
-from beam_swallow.pipelines.registry import StageFactory, resolve_stages
+from beam_swallow.pipelines.registry import (
+    StageFactory,
+    build_stages,
+    reader_config,
+    resolve_stages,
+)
 from beam_swallow.records import Record
 from beam_swallow.report import COUNTS_DIR, REPORT_NAME, CountExits, write_report
 from beam_swallow.samples import write_sample
-from beam_swallow.transforms.stage import StageResult
+from beam_swallow.stage import StageResult
 
 __all__ = ["apply_stages", "make_pipeline", "merge_exits", "run_pipeline", "run_stages"]
 
@@ -50,17 +55,12 @@ def make_pipeline(options: PipelineOptions) -> beam.Pipeline:
     return beam.Pipeline(options=options)
 
 
-def apply_stages(
-    read: StageResult,
-    names: list[str],
-    factories: dict[str, StageFactory],
-    opts: SwallowOptions,
-) -> dict[str, StageResult]:
+def apply_stages(read: StageResult, stages: dict[str, beam.PTransform]) -> dict[str, StageResult]:
     """Chain stages: each takes the previous one's kept records."""
     results = {READ_STAGE: read}
     kept = read.kept
-    for name in names:
-        result = kept | name >> factories[name](opts)
+    for name, stage in stages.items():
+        result = kept | name >> stage
         results[name] = result
         kept = result.kept
     return results
@@ -77,26 +77,25 @@ def merge_exits(results: dict[str, StageResult]) -> StageResult:
 def run_stages(
     options: PipelineOptions,
     input_pattern: str,
-    names: list[str],
-    factories: dict[str, StageFactory],
+    reader: ReaderConfig,
+    stages: dict[str, beam.PTransform],
 ) -> dict[str, Any]:
-    """Run read + ``names`` + sinks to completion; write and return the report."""
+    """Run read + ``stages`` + sinks to completion; write and return the report.
+
+    Everything that can fail on a flag is built before this is called: the only
+    thing checked here, before the outputs are cleared, is that the input exists.
+    """
     opts = options.view_as(SwallowOptions)
     check_inputs(input_pattern)
     clear_outputs(opts.output, [*SINKS, COUNTS_DIR, REPORT_NAME])
-    reader = ReaderConfig(
-        text_field=opts.text_field,
-        id_field=opts.id_field,
-        max_text_chars=opts.max_text_chars,
-    )
     with make_pipeline(options) as pipeline:
         read = pipeline | "Read" >> ReadRecords(input_pattern, reader)
-        results = apply_stages(read, names, factories, opts)
+        results = apply_stages(read, stages)
         merge_exits(results) | "Write" >> WriteOutputs(
             opts.output, opts.text_field, opts.output_format
         )
         results | "Count" >> CountExits(opts.output)
-    return write_report(opts.output, [READ_STAGE, *names])
+    return write_report(opts.output, [READ_STAGE, *stages])
 
 
 def run_pipeline(
@@ -113,8 +112,12 @@ def run_pipeline(
     """
     FileSystems.set_options(options)  # gs:// credentials etc. before the sample is written
     opts = options.view_as(SwallowOptions)
+    if not opts.output:
+        raise ValueError("--output must not be empty")
+    reader = reader_config(opts)
     names = resolve_stages(opts.stages or default_stages, factories)
+    stages = build_stages(opts, names, factories)
     pattern = opts.input or write_sample(
         sample(opts), FileSystems.join(opts.output, "sample", sample_name)
     )
-    return run_stages(options, pattern, names, factories)
+    return run_stages(options, pattern, reader, stages)

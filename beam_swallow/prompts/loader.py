@@ -24,8 +24,7 @@ from beam_swallow.inference.base import Message
 
 __all__ = ["PROMPT_NAMES", "Prompt", "load_prompt", "parse_prompt"]
 
-PROMPT_NAMES = ("sgcr", "scor", "math")
-ROLES = ("system", "user", "assistant")
+PROMPT_NAMES = ("sgcr", "scor", "math_rewrite")
 
 _MARKER = re.compile(r"^=== *(system|user|assistant) *===[ \t]*$", re.MULTILINE)
 

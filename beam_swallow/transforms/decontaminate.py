@@ -6,7 +6,7 @@ a text is rejected ``contaminated`` when a benchmark prompt or solution
 (whitespace folded, at least ``--decontam_min_chars`` long) occurs in it, or
 when its MinHash similarity to a task reaches ``--decontam_threshold`` (0.8,
 the paper's setting), on the same shingles and permutations as ``near_dedup``
-(see :mod:`beam_swallow.dedup.benchmarks`).
+(see :mod:`beam_swallow.dedup.contamination`).
 
 Rejected records get ``benchmark``, ``benchmark_task_id``,
 ``contamination_match`` (``substring`` or ``minhash``) and ``similarity``.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from apache_beam.io.filesystems import FileSystems
 
-from beam_swallow.dedup.benchmarks import (
+from beam_swallow.dedup.contamination import (
     DEFAULT_FIELDS,
     BenchmarkIndex,
     BenchmarkItem,
@@ -30,7 +30,7 @@ from beam_swallow.dedup.benchmarks import (
 )
 from beam_swallow.dedup.minhash import MinhashConfig
 from beam_swallow.records import TEXT, Reason, Record, Reject
-from beam_swallow.transforms.stage import RecordStage
+from beam_swallow.stage import RecordStage
 
 __all__ = ["STAGE", "DecontamConfig", "Decontaminate", "load_items"]
 
@@ -92,8 +92,10 @@ class _Judge:
 class Decontaminate(RecordStage):
     """The decontaminate stage as a PTransform returning a StageResult."""
 
+    stage = STAGE
+
     def __init__(self, cfg: DecontamConfig = DecontamConfig()):
         missing = [path for path in cfg.files if not FileSystems.exists(path)]
         if missing:
             raise ValueError(f"--decontam_file not found: {', '.join(missing)}")
-        super().__init__(STAGE, _Judge(cfg))
+        super().__init__(_Judge(cfg))

@@ -26,21 +26,22 @@ from typing import Any
 import apache_beam as beam
 from apache_beam import pvalue
 
-from beam_swallow.dedup.keep import KEEP_CHOICES, canonical, rank_key
+from beam_swallow.dedup.keep import DEFAULT_KEEP, canonical, check_keep, rank_key
 from beam_swallow.records import TEXT, Reason, Record, Reject
-from beam_swallow.transforms.stage import (
+from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
     REJECTED,
     StageResult,
-    emit_dead_letter,
     emit_verdict,
+    guarded,
 )
 
-__all__ = ["NORMALIZATIONS", "STAGE", "ExactDedup", "text_digest"]
+__all__ = ["DEFAULT_NORMALIZE", "NORMALIZATIONS", "STAGE", "ExactDedup", "text_digest"]
 
 STAGE = "exact_dedup"
 NORMALIZATIONS = ("none", "whitespace")
+DEFAULT_NORMALIZE = "whitespace"
 _KEYED = "keyed"
 
 
@@ -59,13 +60,14 @@ class _KeyDoFn(beam.DoFn):
         self._keep = keep
 
     def process(self, record: Record) -> Iterator[pvalue.TaggedOutput]:
-        try:
-            key = text_digest(record[TEXT], self._normalize)
-            order = (*rank_key(record, self._keep), canonical(record))
-        except Exception as exc:  # a broken record is a dead letter, never a crash
-            yield emit_dead_letter(STAGE, record, exc)
-            return
-        yield pvalue.TaggedOutput(_KEYED, (key, (order, record)))
+        keyed = guarded(STAGE, record, self._keyed, record)
+        yield (
+            keyed if isinstance(keyed, pvalue.TaggedOutput) else pvalue.TaggedOutput(_KEYED, keyed)
+        )
+
+    def _keyed(self, record: Record) -> tuple[bytes, tuple[tuple[Any, ...], Record]]:
+        order = (*rank_key(record, self._keep), canonical(record))
+        return text_digest(record[TEXT], self._normalize), (order, record)
 
 
 def _verdicts(item: tuple[bytes, dict[str, Iterable[Any]]]) -> Iterator[pvalue.TaggedOutput]:
@@ -84,14 +86,14 @@ def _verdicts(item: tuple[bytes, dict[str, Iterable[Any]]]) -> Iterator[pvalue.T
 class ExactDedup(beam.PTransform):
     """The exact_dedup stage as a PTransform returning a StageResult."""
 
-    def __init__(self, normalize: str = "whitespace", keep: str = "smallest_id"):
+    stage = STAGE
+
+    def __init__(self, normalize: str = DEFAULT_NORMALIZE, keep: str = DEFAULT_KEEP):
         super().__init__(label=STAGE)
         if normalize not in NORMALIZATIONS:
             raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
-        if keep not in KEEP_CHOICES:
-            raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {keep!r}")
         self._normalize = normalize
-        self._keep = keep
+        self._keep = check_keep(keep)
 
     def expand(self, records: beam.PCollection) -> StageResult:
         keyed = records | "Key" >> beam.ParDo(_KeyDoFn(self._normalize, self._keep)).with_outputs(

@@ -16,7 +16,7 @@ Exits:
 - rejected ``lint_timeout``: no score within ``timeout_s``; the worker was
   killed, ``error`` says so.
 - dead letter: pylint or astroid crashed on the file, or the worker died on it
-  twice (``error_type`` ``LintError``), or the text is not a string.
+  twice (``error_type`` ``lint_error``), or the text is not a string.
 
 Counters: ``lint.kept``, ``lint.low_quality``, ``lint.no_statements``,
 ``lint.lint_timeout``, ``lint.dead_letter``.
@@ -25,21 +25,20 @@ Counters: ``lint.kept``, ``lint.low_quality``, ``lint.no_statements``,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam import pvalue
 
+from beam_swallow.linting.config import LintConfig
 from beam_swallow.linting.pool import LintPool, default_workers
 from beam_swallow.linting.score import LintResult, Status
 from beam_swallow.records import TEXT, Reason, Record, Reject
-from beam_swallow.transforms.stage import (
+from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
     REJECTED,
     StageResult,
-    emit_dead_letter,
-    emit_verdict,
+    emit_judged,
 )
 
 __all__ = ["STAGE", "Lint", "LintConfig", "LintError", "lint_verdict"]
@@ -52,22 +51,8 @@ class LintError(RuntimeError):
     """pylint could not score a file: it crashed, or its worker died on it."""
 
 
-@dataclass(frozen=True)
-class LintConfig:
-    """The lint stage's settings; ``workers=None`` means one per CPU of the worker machine."""
-
-    min_quality: float = 7.0
-    timeout_s: float = 120.0
-    workers: int | None = None
-    recycle_after: int = 500
-
-    def __post_init__(self) -> None:
-        if self.timeout_s <= 0:
-            raise ValueError(f"lint timeout must be positive, got {self.timeout_s}")
-        if self.workers is not None and self.workers < 1:
-            raise ValueError(f"lint workers must be >= 1, got {self.workers}")
-        if self.recycle_after < 1:
-            raise ValueError(f"lint recycle_after must be >= 1, got {self.recycle_after}")
+# What a record without a string text is given instead of a score: a LintError.
+_NO_TEXT = LintResult(Status.ERROR, error="record has no string text")
 
 
 def lint_verdict(record: Record, result: LintResult, min_quality: float) -> Record | Reject:
@@ -94,24 +79,15 @@ class _LintBatchDoFn(beam.DoFn):
         self._pool: LintPool | None = None
 
     def setup(self) -> None:
-        self._pool = LintPool(
-            self._cfg.workers or default_workers(), self._cfg.timeout_s, self._cfg.recycle_after
-        )
+        self._pool = self._cfg.pool()
 
     def process(self, batch: list[Record]) -> Iterator[pvalue.TaggedOutput]:
         texts = [record.get(TEXT) for record in batch]
         valid = [i for i, text in enumerate(texts) if isinstance(text, str)]
         results = dict(zip(valid, self._pool.map([texts[i] for i in valid]), strict=True))
         for index, record in enumerate(batch):
-            if index not in results:
-                yield emit_dead_letter(STAGE, record, LintError("record has no string text"))
-                continue
-            try:
-                verdict = lint_verdict(record, results[index], self._cfg.min_quality)
-            except LintError as exc:
-                yield emit_dead_letter(STAGE, record, exc)
-                continue
-            yield emit_verdict(STAGE, record, verdict)
+            result = results.get(index, _NO_TEXT)
+            yield emit_judged(STAGE, record, lint_verdict, result, self._cfg.min_quality)
 
     def teardown(self) -> None:
         if self._pool is not None:
@@ -121,6 +97,8 @@ class _LintBatchDoFn(beam.DoFn):
 
 class Lint(beam.PTransform):
     """The lint stage as a PTransform returning a StageResult."""
+
+    stage = STAGE
 
     def __init__(self, cfg: LintConfig | None = None):
         super().__init__(label=STAGE)

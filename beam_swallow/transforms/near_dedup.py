@@ -25,7 +25,7 @@ Steps, every one a Beam transform and none holding the corpus in one place:
 Ids are expected to be unique. Records that share an id anyway are ordered by
 their canonical JSON; after the first, one with the same text is rejected
 ``near_duplicate`` (similarity 1.0), one with a different text becomes a dead
-letter (``DuplicateId``), since it cannot be told apart from the first.
+letter (``duplicate_id``), since it cannot be told apart from the first.
 
 Counters: ``near_dedup.kept``, ``near_dedup.near_duplicate``,
 ``near_dedup.dead_letter``, ``near_dedup.cc_unconverged``.
@@ -41,7 +41,7 @@ import numpy as np
 from apache_beam import pvalue
 
 from beam_swallow.dedup.components import ConnectedComponents
-from beam_swallow.dedup.keep import KEEP_CHOICES, canonical, rank_key
+from beam_swallow.dedup.keep import DEFAULT_KEEP, canonical, check_keep, rank_key
 from beam_swallow.dedup.minhash import (
     MinhashConfig,
     band_keys,
@@ -51,14 +51,15 @@ from beam_swallow.dedup.minhash import (
     signature,
     text_window_hashes,
 )
-from beam_swallow.records import ID, TEXT, Reason, Record, Reject
-from beam_swallow.transforms.stage import (
+from beam_swallow.records import ID, TEXT, ErrorKind, Reason, Record, Reject
+from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
     REJECTED,
     StageResult,
     emit_dead_letter,
     emit_verdict,
+    guarded,
 )
 
 __all__ = ["STAGE", "NearDedup"]
@@ -79,20 +80,23 @@ class _SignDoFn(beam.DoFn):
         self._keep = keep
 
     def process(self, record: Record) -> Iterator[pvalue.TaggedOutput]:
-        try:
-            node = rank_key(record, self._keep)
-            windows = text_window_hashes(record[TEXT], self._cfg.shingle_size)
-            sig = signature(windows, self._cfg)
-            keys = band_keys(sig, self._cfg.bands, self._cfg.rows)
-        except Exception as exc:  # a broken record is a dead letter, never a crash
-            yield emit_dead_letter(STAGE, record, exc)
+        signed = guarded(STAGE, record, self._sign, record)
+        if isinstance(signed, pvalue.TaggedOutput):
+            yield signed
             return
+        node, windows, sig, keys = signed
         yield pvalue.TaggedOutput(_RECORDS, (node[1], record))
         yield pvalue.TaggedOutput(_SIGS, (node, sig.tobytes()))
         if self._cfg.verify == "exact":
             yield pvalue.TaggedOutput(_SHINGLES, (node, distinct_hashes(windows).tobytes()))
         for key in keys:
             yield pvalue.TaggedOutput(_BANDS, (key, node))
+
+    def _sign(self, record: Record) -> tuple[Any, np.ndarray, np.ndarray, list[bytes]]:
+        node = rank_key(record, self._keep)
+        windows = text_window_hashes(record[TEXT], self._cfg.shingle_size)
+        sig = signature(windows, self._cfg)
+        return node, windows, sig, band_keys(sig, self._cfg.bands, self._cfg.rows)
 
 
 def _star_edges(item: tuple[bytes, Iterable[Any]]) -> Iterator[tuple[Any, Any]]:
@@ -177,17 +181,21 @@ class _VerdictDoFn(beam.DoFn):
                 yield emit_verdict(STAGE, other, Reject(Reason.NEAR_DUPLICATE, fields))
             else:
                 yield emit_dead_letter(
-                    STAGE, other, "DuplicateId: another record has this id and a different text"
+                    STAGE,
+                    other,
+                    "another record has this id and a different text",
+                    ErrorKind.DUPLICATE_ID,
                 )
 
 
 class NearDedup(beam.PTransform):
     """The near_dedup stage as a PTransform returning a StageResult."""
 
-    def __init__(self, cfg: MinhashConfig | None = None, keep: str = "smallest_id"):
+    stage = STAGE
+
+    def __init__(self, cfg: MinhashConfig | None = None, keep: str = DEFAULT_KEEP):
         super().__init__(label=STAGE)
-        if keep not in KEEP_CHOICES:
-            raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {keep!r}")
+        check_keep(keep)
         self._cfg = cfg or MinhashConfig()
         self._keep = keep
 

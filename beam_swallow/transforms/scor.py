@@ -12,7 +12,7 @@ do not compile are rejected ``does_not_compile`` unless ``--keep_uncompilable``
 files out of the data.
 
 - kept: ``text`` is the rewrite; ``compiles``; the provenance of
-  :mod:`~beam_swallow.transforms.rewrite`.
+  :mod:`~beam_swallow.transforms.rewriting`.
 - rejected: ``no_code_block``, ``too_short`` (<= ``--too_short_chars``, paper
   50), ``does_not_compile``, ``truncated`` and ``too_long`` (from LLMStage).
   The refused ``answer`` is kept.
@@ -24,19 +24,12 @@ Counters: ``scor.kept``, ``scor.<reason>``, ``scor.dead_letter``.
 from __future__ import annotations
 
 from beam_swallow.inference.base import ChatResult
-from beam_swallow.inference.config import EngineConfig
-from beam_swallow.inference.stage import LLMStage
 from beam_swallow.records import Reason, Record, Reject
 from beam_swallow.transforms.parse import extract_code_block
-from beam_swallow.transforms.rewrite import (
-    RewriteConfig,
-    refused,
-    rewrite_stage,
-    rewritten,
-)
+from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage, refused, rewritten
 from beam_swallow.transforms.syntax import compile_verdict
 
-__all__ = ["STAGE", "judge_scor", "scor_stage"]
+__all__ = ["STAGE", "Scor", "judge_scor"]
 
 STAGE = "scor"
 
@@ -44,7 +37,7 @@ STAGE = "scor"
 def judge_scor(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record | Reject:
     """Keep the rewritten program as the new text, or reject the answer with a reason."""
     code = extract_code_block(result.text or "")
-    kept_on_reject = refused(record, STAGE, cfg, result.text)
+    kept_on_reject = refused(result.text)
     if code is None:
         return Reject(Reason.NO_CODE_BLOCK, kept_on_reject)
     if len(code.strip()) <= cfg.short_chars:
@@ -54,11 +47,13 @@ def judge_scor(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
         return Reject(
             Reason.DOES_NOT_COMPILE, {**kept_on_reject, "compiles": False, "error": error[:500]}
         )
-    out = rewritten(record, STAGE, cfg, code)
+    out = rewritten(record, cfg, code)
     out["compiles"] = reason is None
     return out
 
 
-def scor_stage(engine: EngineConfig, cfg: RewriteConfig) -> LLMStage:
-    """The scor stage as a PTransform returning a StageResult."""
-    return rewrite_stage(STAGE, engine, cfg, judge_scor)
+class Scor(RewriteStage):
+    """The scor stage: ``Scor(engine, cfg)`` is a PTransform returning a StageResult."""
+
+    stage = STAGE
+    judge = staticmethod(judge_scor)

@@ -8,7 +8,7 @@ rewrites it (prompt ``sgcr``; the user turn is the code). The answer is read by
   does not parse), ``suggestions``, ``sgcr_compiles`` (whether the rewrite
   compiles; the paper found 0.73% do not and never checked; they are kept here
   since SCOR rewrites them again), plus the provenance of
-  :mod:`~beam_swallow.transforms.rewrite`.
+  :mod:`~beam_swallow.transforms.rewriting`.
 - rejected: ``no_code_block`` (no closed python block), ``repetition`` (code of
   1,000+ characters with a 100+ character chunk repeated back to back),
   ``truncated`` and ``too_long`` (from LLMStage). The refused ``answer`` is kept.
@@ -20,20 +20,13 @@ Counters: ``sgcr.kept``, ``sgcr.<reason>``, ``sgcr.dead_letter``.
 from __future__ import annotations
 
 from beam_swallow.inference.base import ChatResult
-from beam_swallow.inference.config import EngineConfig
-from beam_swallow.inference.stage import LLMStage
 from beam_swallow.records import Reason, Record, Reject
 from beam_swallow.transforms.parse import parse_sgcr
 from beam_swallow.transforms.repetition import has_long_repeat
-from beam_swallow.transforms.rewrite import (
-    RewriteConfig,
-    refused,
-    rewrite_stage,
-    rewritten,
-)
+from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage, refused, rewritten
 from beam_swallow.transforms.syntax import compile_verdict
 
-__all__ = ["STAGE", "judge_sgcr", "sgcr_stage"]
+__all__ = ["STAGE", "Sgcr", "judge_sgcr"]
 
 STAGE = "sgcr"
 
@@ -43,16 +36,16 @@ def judge_sgcr(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
     answer = parse_sgcr(result.text or "")
     if answer.code is None or has_long_repeat(answer.code):
         reason = Reason.NO_CODE_BLOCK if answer.code is None else Reason.REPETITION
-        return Reject(
-            reason, {"sgcr_score": answer.score, **refused(record, STAGE, cfg, result.text)}
-        )
-    out = rewritten(record, STAGE, cfg, answer.code)
+        return Reject(reason, {"sgcr_score": answer.score, **refused(result.text)})
+    out = rewritten(record, cfg, answer.code)
     out["sgcr_score"] = answer.score
     out["suggestions"] = answer.suggestions
     out["sgcr_compiles"] = compile_verdict(answer.code)[0] is None
     return out
 
 
-def sgcr_stage(engine: EngineConfig, cfg: RewriteConfig) -> LLMStage:
-    """The sgcr stage as a PTransform returning a StageResult."""
-    return rewrite_stage(STAGE, engine, cfg, judge_sgcr)
+class Sgcr(RewriteStage):
+    """The sgcr stage: ``Sgcr(engine, cfg)`` is a PTransform returning a StageResult."""
+
+    stage = STAGE
+    judge = staticmethod(judge_sgcr)

@@ -18,7 +18,7 @@ Counters: ``syntax.kept``, ``syntax.<reason>``, ``syntax.dead_letter``.
 from __future__ import annotations
 
 from beam_swallow.records import TEXT, Reason, Record, Reject
-from beam_swallow.transforms.stage import RecordStage
+from beam_swallow.stage import RecordStage
 
 __all__ = ["STAGE", "Syntax", "compile_verdict", "judge_syntax"]
 
@@ -52,5 +52,7 @@ def judge_syntax(record: Record) -> Record | Reject:
 class Syntax(RecordStage):
     """The syntax stage as a PTransform returning a StageResult."""
 
+    stage = STAGE
+
     def __init__(self) -> None:
-        super().__init__(STAGE, judge_syntax)
+        super().__init__(judge_syntax)

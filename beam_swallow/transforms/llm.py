@@ -13,13 +13,16 @@ Exits (a :class:`StageResult`); every record leaves through exactly one:
   context (``too_long``); the answer hit ``max_tokens`` (``truncated``); or
   ``judge`` returned a Reject.
 - dead letter: ``build_request`` or ``judge`` raised; the engine answered the
-  request with an error (``error_type`` and ``error`` from the result, e.g.
-  after the openai engine's retries ran out); or RunInference failed a whole
-  batch, which is exploded into one dead letter per record.
+  request with an error (``error_type`` is the engine's error class in
+  snake_case, e.g. ``http_status_error`` after the openai engine's retries ran
+  out); or RunInference failed a whole batch, which is exploded into one dead
+  letter per record.
 - kept: what ``judge`` returned.
 
-Before judging, each answered record gains ``generation[<stage>]``: engine,
-model, temperature, top_p, max_tokens, prompt and completion token counts and
+Provenance is stamped here, once, on every record the stage lets out through
+any exit: ``generation[<stage>]`` holds the engine, model, sampling settings and
+the stage's own ``provenance`` (the rewriting stages put ``prompt_sha`` there),
+plus, once the engine answered, prompt and completion token counts and
 finish_reason (merged into an existing ``generation`` dict).
 
 Counters: ``<stage>.kept``, ``<stage>.<reason>``, ``<stage>.dead_letter``
@@ -29,7 +32,7 @@ Counters: ``<stage>.kept``, ``<stage>.<reason>``, ``<stage>.dead_letter``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import apache_beam as beam
@@ -46,17 +49,19 @@ from beam_swallow.inference.base import (
 )
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.handler import ChatModelHandler
-from beam_swallow.records import Reason, Record, Reject
-from beam_swallow.transforms.stage import (
+from beam_swallow.records import Reason, Record, Reject, error_kind
+from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
     REJECTED,
     StageResult,
     emit_dead_letter,
+    emit_judged,
     emit_verdict,
+    guarded,
 )
 
-__all__ = ["LLMStage", "generation_stamp"]
+__all__ = ["EngineError", "LLMStage"]
 
 BuildRequest = Callable[[Record], "ChatRequest | Reject"]
 JudgeAnswer = Callable[[Record, ChatResult], "Record | Reject"]
@@ -68,98 +73,115 @@ _READY = "ready"
 Key = tuple[Record, SamplingParams]
 
 
-def generation_stamp(
-    record: Record, stage: str, engine: EngineConfig, sampling: SamplingParams, result: ChatResult
-) -> Record:
-    """A copy of ``record`` whose ``generation[stage]`` says how its answer was made."""
-    generation = dict(record.get("generation") or {})
-    generation[stage] = {
-        "engine": engine.engine,
-        "model": engine.model_label,
-        "temperature": sampling.temperature,
-        "top_p": sampling.top_p,
-        "max_tokens": sampling.max_tokens,
-        "repetition_penalty": sampling.repetition_penalty,
-        "prompt_tokens": result.prompt_tokens,
-        "completion_tokens": result.completion_tokens,
-        "finish_reason": result.finish_reason,
-    }
-    return {**record, "generation": generation}
+class EngineError(RuntimeError):
+    """What the engine reported for a request (or RunInference for a batch)."""
+
+
+class _Stamp:
+    """Writes ``generation[stage]`` onto the records of one stage."""
+
+    def __init__(self, stage: str, engine: EngineConfig, provenance: Mapping[str, Any]):
+        self.stage = stage
+        self._base = {
+            "engine": engine.engine,
+            "model": engine.model_label,
+            **provenance,
+        }
+
+    def __call__(
+        self, record: Record, sampling: SamplingParams, result: ChatResult | None = None
+    ) -> Record:
+        entry: dict[str, Any] = {
+            **self._base,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+            "repetition_penalty": sampling.repetition_penalty,
+        }
+        if result is not None and not result.failed:
+            entry.update(
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+                finish_reason=result.finish_reason,
+            )
+        generation = dict(record.get("generation") or {})
+        generation[self.stage] = {**generation.get(self.stage, {}), **entry}
+        return {**record, "generation": generation}
 
 
 class _BuildRequestDoFn(beam.DoFn):
-    def __init__(self, stage: str, build_request: BuildRequest):
-        self._stage = stage
+    def __init__(self, stamp: _Stamp, sampling: SamplingParams, build_request: BuildRequest):
+        self._stamp = stamp
+        self._sampling = sampling
         self._build_request = build_request
 
     def process(self, record: Record) -> Iterator[pvalue.TaggedOutput]:
-        try:
-            request = self._build_request(record)
-            if not isinstance(request, (ChatRequest, Reject)):
-                raise TypeError(
-                    f"build_request returned {type(request).__name__}, "
-                    "expected ChatRequest or Reject"
-                )
-        except Exception as exc:  # a broken record is a dead letter, never a crash
-            yield emit_dead_letter(self._stage, record, exc)
-            return
-        if isinstance(request, Reject):
-            yield emit_verdict(self._stage, record, request)
-            return
-        yield pvalue.TaggedOutput(_READY, ((record, request.sampling), request))
+        stage = self._stamp.stage
+        stamped = self._stamp(record, self._sampling)
+        request = guarded(stage, stamped, self._checked, record)
+        if isinstance(request, pvalue.TaggedOutput):
+            yield request
+        elif isinstance(request, Reject):
+            yield emit_verdict(stage, stamped, request)
+        else:
+            yield pvalue.TaggedOutput(_READY, ((record, request.sampling), request))
+
+    def _checked(self, record: Record) -> ChatRequest | Reject:
+        request = self._build_request(record)
+        if not isinstance(request, (ChatRequest, Reject)):
+            raise TypeError(
+                f"build_request returned {type(request).__name__}, expected ChatRequest or Reject"
+            )
+        return request
+
+
+def _verdict(judge: JudgeAnswer, record: Record, result: ChatResult) -> Record | Reject:
+    """What the stage says of an answer: the engine's finish first, then the judge."""
+    if result.finish_reason == FINISH_TOO_LONG:
+        return Reject(Reason.TOO_LONG)
+    if result.finish_reason == FINISH_LENGTH:
+        return Reject(Reason.TRUNCATED)
+    return judge(record, result)
 
 
 class _JudgeAnswerDoFn(beam.DoFn):
-    def __init__(self, stage: str, engine: EngineConfig, judge: JudgeAnswer):
-        self._stage = stage
-        self._engine = engine
+    def __init__(self, stamp: _Stamp, judge: JudgeAnswer):
+        self._stamp = stamp
         self._judge = judge
 
     def process(self, element: tuple[Key, ChatResult]) -> Iterator[pvalue.TaggedOutput]:
         (record, sampling), result = element
+        stamped = self._stamp(record, sampling, result)
         if result.failed:
-            yield _engine_dead_letter(self._stage, record, result.error_type, result.error or "")
+            yield _engine_dead_letter(
+                self._stamp.stage, stamped, result.error_type, result.error or ""
+            )
             return
-        try:
-            stamped = generation_stamp(record, self._stage, self._engine, sampling, result)
-            if result.finish_reason == FINISH_TOO_LONG:
-                verdict: Record | Reject = Reject(Reason.TOO_LONG)
-            elif result.finish_reason == FINISH_LENGTH:
-                verdict = Reject(Reason.TRUNCATED)
-            else:
-                verdict = self._judge(stamped, result)
-        except Exception as exc:  # a judge that breaks makes a dead letter
-            yield emit_dead_letter(self._stage, record, exc)
-            return
-        yield emit_verdict(self._stage, stamped, verdict)
+        yield emit_judged(self._stamp.stage, stamped, _verdict, self._judge, result)
 
 
 class _ExplodeFailedBatchDoFn(beam.DoFn):
     """A batch RunInference itself failed on: one dead letter per record in it."""
 
-    def __init__(self, stage: str):
-        self._stage = stage
+    def __init__(self, stamp: _Stamp):
+        self._stamp = stamp
 
     def process(
         self, failed: tuple[Iterable[tuple[Key, ChatRequest]], Any]
     ) -> Iterator[pvalue.TaggedOutput]:
         batch, error = failed
         error_type, message = _describe(error)
-        for (record, _), _request in batch:
-            yield _engine_dead_letter(self._stage, record, error_type, message)
-
-
-class EngineError(RuntimeError):
-    """What the engine reported for a request (or RunInference for a batch)."""
+        for (record, sampling), _request in batch:
+            stamped = self._stamp(record, sampling)
+            yield _engine_dead_letter(self._stamp.stage, stamped, error_type, message)
 
 
 def _engine_dead_letter(
     stage: str, record: Record, error_type: str | None, error: str
 ) -> pvalue.TaggedOutput:
     """A dead letter whose ``error_type`` names the engine's error, not ours."""
-    out = emit_dead_letter(stage, record, EngineError(error))
-    out.value["error_type"] = error_type or EngineError.__name__
-    return out
+    kind = error_kind(error_type) if error_type else error_kind(EngineError)
+    return emit_dead_letter(stage, record, EngineError(error), kind)
 
 
 def _describe(error: Any) -> tuple[str, str]:
@@ -170,14 +192,15 @@ def _describe(error: Any) -> tuple[str, str]:
 
 
 class LLMStage(beam.PTransform):
-    """A rewriting stage over an LLM engine; returns a :class:`StageResult`.
+    """A stage over an LLM engine; returns a :class:`StageResult`.
 
     ``build_request(record)`` returns a :class:`ChatRequest` (see
     :meth:`EngineConfig.request`) or a :class:`Reject`; ``judge(record, result)``
-    sees only answers that finished with ``stop`` and returns the kept record
-    or a :class:`Reject`. ``handler`` replaces the one ``make_handler(engine)``
-    builds (e.g. a subclass with extra instrumentation); it must answer the
-    same contract.
+    sees only answers that finished with ``stop`` (the record already stamped)
+    and returns the kept record or a :class:`Reject`. ``provenance`` is added to
+    ``generation[stage]`` of every record (e.g. ``{"prompt_sha": ...}``).
+    ``handler`` replaces the one ``make_handler(engine)`` builds (e.g. a
+    subclass with extra instrumentation); it must answer the same contract.
     """
 
     def __init__(
@@ -187,21 +210,21 @@ class LLMStage(beam.PTransform):
         build_request: BuildRequest,
         judge: JudgeAnswer,
         *,
+        provenance: Mapping[str, Any] | None = None,
         handler: ChatModelHandler | None = None,
     ):
         super().__init__(label=stage)
         if not callable(build_request) or not callable(judge):
             raise TypeError(f"build_request and judge for stage {stage!r} must be callable")
-        self._stage = stage
+        self._stamp = _Stamp(stage, engine, provenance or {})
         self._engine = engine
         self._build_request = build_request
         self._judge = judge
         self._handler = handler
 
     def expand(self, records: beam.PCollection) -> StageResult:
-        stage = self._stage
         built = records | "BuildRequest" >> beam.ParDo(
-            _BuildRequestDoFn(stage, self._build_request)
+            _BuildRequestDoFn(self._stamp, self._engine.sampling, self._build_request)
         ).with_outputs(_READY, REJECTED, DEAD_LETTER)
         handler = self._handler or make_handler(self._engine)
         answered, failures = (
@@ -212,10 +235,10 @@ class LLMStage(beam.PTransform):
             ).with_exception_handling()
         )
         judged = answered | "Judge" >> beam.ParDo(
-            _JudgeAnswerDoFn(stage, self._engine, self._judge)
+            _JudgeAnswerDoFn(self._stamp, self._judge)
         ).with_outputs(KEPT, REJECTED, DEAD_LETTER)
         exploded = failures.failed_inferences | "ExplodeFailedBatches" >> beam.ParDo(
-            _ExplodeFailedBatchDoFn(stage)
+            _ExplodeFailedBatchDoFn(self._stamp)
         ).with_outputs(DEAD_LETTER)
         rejected = (built[REJECTED], judged[REJECTED]) | "Rejected" >> beam.Flatten()
         dead = (

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from beam_swallow.linting.config import LintConfig
 from beam_swallow.linting.pool import LintPool, default_workers
 from beam_swallow.linting.score import LintResult, Status
+from beam_swallow.options import add_lint_pool_arguments
 
 __all__ = ["HELP", "main", "result_line"]
 
@@ -50,18 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--format", choices=("jsonl",), default="jsonl", help="Output format (JSON lines)."
     )
-    parser.add_argument(
-        "--lint_timeout", type=float, default=120.0, help="Seconds per file (default 120)."
-    )
-    parser.add_argument(
-        "--lint_workers", type=int, default=None, help="Worker processes (default: CPU count)."
-    )
-    parser.add_argument(
-        "--lint_recycle_after",
-        type=int,
-        default=500,
-        help="Replace a worker after this many files (default 500).",
-    )
+    add_lint_pool_arguments(parser.add_argument_group("lint worker pool"))
     return parser
 
 
@@ -86,13 +76,14 @@ def _score(pool: LintPool, paths: Sequence[str], chunk: int) -> Iterator[dict[st
 def main(argv: list[str]) -> int:
     """Run the tool; returns the exit status."""
     args = _parser().parse_args(argv)
-    workers_bad = args.lint_workers is not None and args.lint_workers < 1
-    if args.lint_timeout <= 0 or workers_bad or args.lint_recycle_after < 1:
-        print("beam-swallow lint-score: error: limits must be positive", file=sys.stderr)
-        return 2
-    workers = args.lint_workers or default_workers()
+    cfg = LintConfig(
+        timeout_s=args.lint_timeout,
+        workers=args.lint_workers,
+        recycle_after=args.lint_recycle_after,
+    )
+    workers = cfg.workers or default_workers()
     failed = False
-    with LintPool(workers, args.lint_timeout, args.lint_recycle_after) as pool:
+    with cfg.pool() as pool:
         for line in _score(pool, args.files, _CHUNK_PER_WORKER * workers):
             failed |= line["status"] == Status.ERROR
             print(json.dumps(line), flush=True)

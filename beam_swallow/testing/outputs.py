@@ -1,0 +1,70 @@
+"""Reading a run's outputs back, and the conservation law checked on them.
+
+``input = kept + rejected + dead_letter`` must hold for the run and for every
+stage, each stage's input must be what the stage before it kept, the files on
+disk must hold exactly the records report.json counts, and no record may leave
+through two exits. :func:`assert_conserved` checks all of it, so a test states
+the law once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EXITS", "assert_conserved", "read_jsonl_dir", "read_outputs", "read_report"]
+
+EXITS = ("kept", "rejected", "dead_letter")
+
+
+def read_jsonl_dir(directory: Path) -> list[dict[str, Any]]:
+    """Every record of every .jsonl.gz shard under ``directory``."""
+    records = []
+    for shard in sorted(Path(directory).glob("*.jsonl.gz")):
+        with gzip.open(shard, "rt", encoding="utf-8", newline="\n") as handle:
+            records.extend(json.loads(line) for line in handle if line.strip())
+    return records
+
+
+def read_outputs(out: Path) -> dict[str, list[dict[str, Any]]]:
+    """The three exits of a run written under ``out``."""
+    return {sink: read_jsonl_dir(Path(out) / sink) for sink in EXITS}
+
+
+def read_report(out: Path) -> dict[str, Any]:
+    """``out/report.json``."""
+    return json.loads((Path(out) / "report.json").read_text(encoding="utf-8"))
+
+
+def _total(entry: dict[str, Any]) -> int:
+    return entry["kept"] + sum(entry["rejected"].values()) + entry["dead_letter"]
+
+
+def assert_conserved(
+    report: dict[str, Any], outputs: dict[str, list[dict[str, Any]]] | None = None
+) -> None:
+    """Assert the conservation law on a report, and on the outputs when given.
+
+    (Ids cannot show a record in two exits: exact copies share the id their text
+    gives them. The counts per exit and per reason on disk must match instead.)
+    """
+    assert report["balanced"] is True, report
+    assert report["input"] == _total(report), report
+    previous_kept = None
+    for stage, entry in report["stages"].items():
+        assert entry["input"] == _total(entry), (stage, entry)
+        if previous_kept is not None:
+            assert entry["input"] == previous_kept, (stage, entry["input"], previous_kept)
+        previous_kept = entry["kept"]
+    if report["stages"]:
+        assert report["kept"] == previous_kept, (report["kept"], previous_kept)
+    if outputs is None:
+        return
+    assert len(outputs["kept"]) == report["kept"]
+    assert len(outputs["rejected"]) == sum(report["rejected"].values())
+    assert len(outputs["dead_letter"]) == report["dead_letter"]
+    reasons = Counter(record["reason"] for record in outputs["rejected"])
+    assert dict(reasons) == report["rejected"], (dict(reasons), report["rejected"])
