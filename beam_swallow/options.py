@@ -277,9 +277,12 @@ class SwallowOptions(PipelineOptions):
         )
         dedup.add_argument(
             "--exact_dedup_normalize",
-            choices=("none", "whitespace"),
-            default="whitespace",
-            help="exact_dedup: compare texts as they are, or with whitespace runs folded.",
+            choices=("python", "whitespace", "none"),
+            default="python",
+            help="exact_dedup: compare texts as Python reads them (python: spaces between "
+            "tokens and blank lines ignored, indentation and strings kept; text that is not "
+            "Python as under whitespace), with every whitespace run folded (whitespace: for "
+            "prose; merges code that differs in indentation), or exactly (none).",
         )
         dedup.add_argument(
             "--shingle_size",
@@ -348,8 +351,17 @@ class SwallowOptions(PipelineOptions):
             "--decontam_min_chars",
             type=_positive_int,
             default=50,
-            help="decontaminate: benchmark prompts/solutions shorter than this (whitespace "
+            help="decontaminate: --decontam_file fields shorter than this (whitespace "
             "folded) are not searched for as substrings.",
+        )
+        dedup.add_argument(
+            "--decontam_solution_min_chars",
+            type=int,
+            default=0,
+            help="decontaminate: also search for each HumanEval solution on its own when it "
+            "is at least this many characters (whitespace folded). Default 0: off, as in the "
+            "paper, which searched for prompt and solution together (short solutions are "
+            "idioms ordinary code holds).",
         )
 
     def validate_swallow(self) -> list[str]:
@@ -368,6 +380,8 @@ class SwallowOptions(PipelineOptions):
                 f"--bands x --rows ({self.bands * self.rows}) must not exceed --num_perm "
                 f"({self.num_perm})"
             )
+        if self.decontam_solution_min_chars < 0:
+            errors.append("--decontam_solution_min_chars must be >= 0")
         for flag in ("near_dedup_threshold", "decontam_threshold"):
             if not 0.0 < getattr(self, flag) <= 1.0:
                 errors.append(f"--{flag} must be in (0, 1]")
