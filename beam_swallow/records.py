@@ -53,6 +53,7 @@ class Reason:
     # lint
     LOW_QUALITY = "low_quality"
     NO_STATEMENTS = "no_statements"
+    UNPARSABLE = "unparsable"  # pylint could not read or parse the file
     LINT_TIMEOUT = "lint_timeout"
     # rewriting
     NO_CODE_BLOCK = "no_code_block"

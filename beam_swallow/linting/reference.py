@@ -3,7 +3,7 @@
 :func:`cli_score` runs ``python -m pylint`` with the stage's flags on one file
 in a fresh empty directory, with an empty $HOME and no $PYLINTRC, $PYTHONPATH
 or $XDG_CONFIG_HOME, so no rc file can leak in, and reads the "rated at X/10"
-line. One process per file: this is also the original SwallowCode method,
+line. The file is saved in the encoding its coding line declares. One process per file: this is also the original SwallowCode method,
 which is why the lint benchmark uses it as its baseline.
 """
 
@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from beam_swallow.linting.score import PYLINT_FLAGS
+from beam_swallow.linting.source import encode_source
 
 __all__ = ["cli_score"]
 
@@ -30,7 +31,7 @@ def cli_score(source: str) -> float | None:
         home, work = Path(tmp, "home"), Path(tmp, "work")
         home.mkdir()
         work.mkdir()
-        (work / "snippet.py").write_text(source, encoding="utf-8", newline="")
+        (work / "snippet.py").write_bytes(encode_source(source))
         env = {k: v for k, v in os.environ.items() if k not in _CONFIG_VARIABLES}
         env["HOME"] = str(home)
         done = subprocess.run(
