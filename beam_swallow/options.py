@@ -56,12 +56,13 @@ class SwallowOptions(PipelineOptions):
             "--text_field",
             default="text",
             help="Input field that holds the text (The Stack dumps use 'content'). "
-            "Outputs keep the same name.",
+            "Outputs keep the same name; an input field named 'text' is kept as it was.",
         )
         io.add_argument(
             "--id_field",
             default=None,
-            help="Input field to use as the record id (default: SHA-1 of the text).",
+            help="Input field to use as the record id (default: the record's own 'id' field, "
+            "else the SHA-1 of the text).",
         )
         io.add_argument(
             "--output_format",

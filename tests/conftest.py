@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+# How long a server may take to start: waits end as soon as it answers, so a
+# generous limit costs nothing on a fast machine and holds on a loaded one.
+_START_WAIT_S = 300
+
 
 def read_jsonl_dir(directory: Path) -> list[dict]:
     """Every record of every .jsonl.gz shard under ``directory``."""
@@ -40,7 +44,7 @@ def gcs_emulator():
         stderr=subprocess.DEVNULL,
     )
     host = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + _START_WAIT_S
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -81,7 +85,7 @@ def job_service():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + _START_WAIT_S
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -10,6 +10,10 @@ import ast
 
 from beam_swallow.samples import code_sample_records
 
+# A lint timeout for tests with a hanging file: far longer than any ordinary
+# test file takes on a loaded machine, far shorter than the hanging file needs.
+HANG_TIMEOUT_S = 20.0
+
 
 def stdlib_sources(count: int, max_bytes: int = 12_000) -> list[str]:
     """``count`` real, parseable standard-library files (a fixed pick)."""
