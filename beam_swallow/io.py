@@ -93,7 +93,7 @@ class InvalidRecord(ValueError):
 
 
 # Where a record keeps the input fields whose names the pipeline uses inside.
-SET_ASIDE = "_input_fields"
+_SET_ASIDE = "_input_fields"
 
 
 def _id_text(value: Any) -> str:
@@ -126,7 +126,7 @@ def to_record(obj: Any, cfg: ReaderConfig) -> Record:
     record[TEXT] = text
     record[ID] = record_id
     if aside:
-        record[SET_ASIDE] = aside
+        record[_SET_ASIDE] = aside
     return record
 
 
@@ -275,10 +275,10 @@ def to_output(record: Record, text_field: str) -> Record:
 
     Input fields set aside on read come back under their own names, as they were.
     """
-    if SET_ASIDE not in record and (text_field == TEXT or TEXT not in record):
+    if _SET_ASIDE not in record and (text_field == TEXT or TEXT not in record):
         return record
     out = dict(record)
-    aside = out.pop(SET_ASIDE, {})
+    aside = out.pop(_SET_ASIDE, {})
     if text_field != TEXT and TEXT in out:
         out[text_field] = out.pop(TEXT)
     out.update(aside)

@@ -9,9 +9,10 @@
 - Every line written is strict JSON: NaN and infinities, which ``json.dumps``
   writes as the non-JSON tokens ``NaN`` and ``Infinity``, become ``null``.
 
-:func:`read_objects` reads a whole small file (a benchmark, a configuration
-file) and stops at the first bad line with an error naming the file and line,
-so a broken configuration file stops a run before it starts.
+:func:`read_objects` reads a file that configures a run (a benchmark) and
+stops at the first bad line with an error naming the file and line, so a
+broken configuration file stops a run before it starts. Input shards are read
+by :mod:`beam_swallow.io` with the same :func:`iter_lines`.
 """
 
 from __future__ import annotations

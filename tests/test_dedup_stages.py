@@ -99,6 +99,11 @@ def test_python_normalization_keeps_what_python_means():
     # inside a string literal every character counts
     assert text_digest('s = "a  b"\n', "python") != text_digest('s = "a b"\n', "python")
     assert text_digest('s = """a\n\nb"""\n', "python") != text_digest('s = """a\nb"""\n', "python")
+    assert text_digest('s = """a  \nb"""\n', "python") != text_digest('s = """a\nb"""\n', "python")
+    # line endings as Python reads a file: inside a string literal too
+    assert text_digest('s = """a\r\nb"""\r\n', "python") == text_digest(
+        's = """a\nb"""\n', "python"
+    )
     # prose that is not Python has its whitespace folded
     page = "It's a page.\n\nWith  two lines."
     assert text_digest(page, "python") == text_digest("It's a page. With two lines.", "python")

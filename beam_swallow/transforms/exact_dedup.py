@@ -62,7 +62,11 @@ _IGNORED = {tokenize.NL, tokenize.ENDMARKER}
 
 
 def _python_tokens(text: str) -> list[str] | None:
-    """The tokens that carry ``text``'s meaning as Python; None when it does not tokenize."""
+    """The tokens that carry ``text``'s meaning as Python; None when it does not tokenize.
+
+    Line endings are first made ``\\n``, as Python reads a source file.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, ValueError):
