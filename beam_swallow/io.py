@@ -9,7 +9,17 @@ exits as every other:
 - dead letter: a line that is not UTF-8 (``invalid_utf8``), not JSON
   (``invalid_json``), holds a lone surrogate escape (``invalid_unicode``), is
   not an object (``not_an_object``), or lacks a string text field
-  (``missing_text``); the raw line is kept (bytes escaped).
+  (``missing_text``); the raw line is kept (bytes escaped). A file that
+  cannot be read to its end (``truncated_file``, ``corrupt_file``, see
+  :mod:`beam_swallow.files`) is one dead letter with ``source_file``, the
+  error and ``records_read``, after the records read before it went on.
+
+Lines are JSON Lines as :mod:`beam_swallow.jsonl` reads them. The record's id
+is its own ``id`` field (or ``--id_field``), else the SHA-1 of its text. No
+input field is lost: an input field whose name the pipeline uses inside
+(``text`` when ``--text_field`` is another field; ``id`` when ``--id_field``
+names another field or is not a string) is set aside on read and written
+back as it was by :func:`to_output`.
 
 Writing puts kept records under ``DIR/kept/`` (JSONL.gz or Parquet), and the
 rejected and dead-letter records under ``DIR/rejected/`` and
@@ -31,7 +41,9 @@ from apache_beam.io.fileio import EmptyMatchTreatment
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from beam_swallow.records import ID, TEXT, Reason, Record, Reject, text_id
+from beam_swallow.files import FileError, parquet_error, read_lines
+from beam_swallow.jsonl import dumps, iter_lines
+from beam_swallow.records import ID, TEXT, ErrorKind, Reason, Record, Reject, text_id
 from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
@@ -61,7 +73,11 @@ _PARQUET_ROWS_PER_FILE = 10_000
 
 @dataclass(frozen=True)
 class ReaderConfig:
-    """How input records are found in their files."""
+    """How input records are found in their files.
+
+    ``id_field=None``: the record's own ``id`` field, else the SHA-1 of the
+    text; a named ``id_field`` must be present in every record.
+    """
 
     text_field: str = "text"
     id_field: str | None = None
@@ -82,23 +98,43 @@ class InvalidRecord(ValueError):
         self.kind = kind
 
 
+# Where a record keeps the input fields whose names the pipeline uses inside.
+_SET_ASIDE = "_input_fields"
+
+
+def _id_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def to_record(obj: Any, cfg: ReaderConfig) -> Record:
     """Turn one decoded input object into a record, or raise InvalidRecord."""
     if not isinstance(obj, dict):
-        raise InvalidRecord("not_an_object", f"expected a JSON object, got {type(obj).__name__}")
+        raise InvalidRecord(
+            ErrorKind.NOT_AN_OBJECT, f"expected a JSON object, got {type(obj).__name__}"
+        )
     text = obj.get(cfg.text_field)
     if not isinstance(text, str):
         found = "missing" if text is None else f"a {type(text).__name__}"
-        raise InvalidRecord("missing_text", f"text field {cfg.text_field!r} is {found}")
+        raise InvalidRecord(ErrorKind.MISSING_TEXT, f"text field {cfg.text_field!r} is {found}")
     record = dict(obj)
     del record[cfg.text_field]
-    record[TEXT] = text
+    aside = {TEXT: record.pop(TEXT)} if TEXT in record else {}
     if cfg.id_field:
         if record.get(cfg.id_field) is None:
-            raise InvalidRecord("missing_id", f"id field {cfg.id_field!r} is missing")
-        record[ID] = str(record[cfg.id_field])
+            raise InvalidRecord(ErrorKind.MISSING_ID, f"id field {cfg.id_field!r} is missing")
+        if cfg.id_field != ID and ID in record:
+            aside[ID] = record[ID]
+        record_id = _id_text(record[cfg.id_field])
+    elif record.get(ID) is not None:
+        record_id = _id_text(record[ID])
     else:
-        record[ID] = text_id(text)
+        record_id = text_id(text)
+    if ID in record and not isinstance(record[ID], str):
+        aside.setdefault(ID, record[ID])
+    record[TEXT] = text
+    record[ID] = record_id
+    if aside:
+        record[_SET_ASIDE] = aside
     return record
 
 
@@ -107,13 +143,13 @@ def parse_line(line: bytes, cfg: ReaderConfig) -> Record:
     try:
         decoded = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidRecord("invalid_utf8", str(exc)) from None
+        raise InvalidRecord(ErrorKind.INVALID_UTF8, str(exc)) from None
     try:
         obj = json.loads(decoded)
     except ValueError as exc:  # JSONDecodeError, and over-long integers
-        raise InvalidRecord("invalid_json", str(exc)) from None
+        raise InvalidRecord(ErrorKind.INVALID_JSON, str(exc)) from None
     except RecursionError:
-        raise InvalidRecord("invalid_json", "nested too deeply to decode") from None
+        raise InvalidRecord(ErrorKind.INVALID_JSON, "nested too deeply to decode") from None
     if b"\\u" in line:  # only escapes can smuggle in lone surrogates
         _check_encodable(obj)
     return to_record(obj, cfg)
@@ -129,7 +165,9 @@ def _check_encodable(obj: Any) -> None:
     try:
         json.dumps(obj, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InvalidRecord("invalid_unicode", f"lone surrogate in a string: {exc}") from None
+        raise InvalidRecord(
+            ErrorKind.INVALID_UNICODE, f"lone surrogate in a string: {exc}"
+        ) from None
 
 
 def _judge_size(record: Record, cfg: ReaderConfig) -> Record | Reject:
@@ -162,28 +200,35 @@ class _ReadFileDoFn(beam.DoFn):
         yield emit_verdict(READ_STAGE, record, _judge_size(record, self._cfg))
 
     def _read_jsonl(self, readable: fileio.ReadableFile, path: str):
-        with readable.open(compression_type=CompressionTypes.AUTO) as handle:
-            for line_number, line in enumerate(iter(handle.readline, b""), start=1):
-                line = line.rstrip(b"\r\n")
-                if not line.strip():
-                    continue  # blank lines hold no record
-                yield from self._emit(parse_line, line, line, f"{path}:{line_number}")
+        records = 0
+        with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+            try:
+                for line_number, line in iter_lines(read_lines(raw, path)):
+                    records += 1
+                    yield from self._emit(parse_line, line, line, f"{path}:{line_number}")
+            except FileError as exc:
+                yield _file_dead_letter(path, exc, records)
 
     def _read_parquet(self, readable: fileio.ReadableFile, path: str):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            parquet = pq.ParquetFile(handle)
-            row_number = 0
-            for batch in parquet.iter_batches():
-                for row in batch.to_pylist():
-                    row_number += 1
-                    yield from self._emit(
-                        to_record,
-                        row,
-                        json.dumps(row, default=str),
-                        f"{path}:{row_number}",
-                    )
+        rows = 0
+        with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+            try:
+                for batch in pq.ParquetFile(raw).iter_batches():
+                    for row in batch.to_pylist():
+                        rows += 1
+                        raw_row = dumps(row, default=str)
+                        yield from self._emit(to_record, row, raw_row, f"{path}:{rows}")
+            except (pa.ArrowException, OSError) as exc:
+                yield _file_dead_letter(path, parquet_error(raw, exc), rows)
+
+
+def _file_dead_letter(path: str, error: FileError, records: int) -> beam.pvalue.TaggedOutput:
+    """One dead letter for a file that stops being readable after ``records`` records."""
+    payload = {"source_file": path, "records_read": records}
+    return emit_dead_letter(READ_STAGE, payload, str(error), error.kind)
 
 
 def split_patterns(patterns: str | Iterable[str]) -> list[str]:
@@ -233,17 +278,23 @@ class ReadRecords(beam.PTransform):
 
 
 def to_output(record: Record, text_field: str) -> Record:
-    """A record as written out: the text under the input's own field name."""
-    if text_field == TEXT or TEXT not in record:
+    """A record as written out: the text under the input's own field name.
+
+    Input fields set aside on read come back under their own names, as they were.
+    """
+    if _SET_ASIDE not in record and (text_field == TEXT or TEXT not in record):
         return record
     out = dict(record)
-    out[text_field] = out.pop(TEXT)
+    aside = out.pop(_SET_ASIDE, {})
+    if text_field != TEXT and TEXT in out:
+        out[text_field] = out.pop(TEXT)
+    out.update(aside)
     return out
 
 
 def _dumps(record: Record) -> str:
     # default=str: Parquet metadata (timestamps, decimals) must not break a sink.
-    return json.dumps(record, ensure_ascii=False, default=str)
+    return dumps(record, ensure_ascii=False, default=str)
 
 
 def write_jsonl(records: beam.PCollection, prefix: str, label: str):
@@ -262,7 +313,7 @@ def _parquet_table(rows: list[Record]):
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         # Fields whose types differ between records: store them as JSON strings.
         flat = [
-            {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in r.items()}
+            {k: v if isinstance(v, str) else dumps(v, default=str) for k, v in r.items()}
             for r in rows
         ]
         return pa.Table.from_pylist(flat)

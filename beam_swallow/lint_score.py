@@ -7,22 +7,29 @@ so a file's line here is what its record gets there::
 
 ``pylint_score`` is pylint's note as its CLI prints it, ``score`` the
 comment-penalized one; both are null unless ``status`` is ``ok``. Other
-statuses: ``no_statements``, ``timeout`` and ``error`` (the last two add an
-``error`` field). A file that cannot be read as UTF-8 is an ``error``.
+statuses: ``no_statements``, ``unparsable``, ``timeout`` and ``error`` (the
+last three add an ``error`` field).
+
+One line per argument, in order, matched by position (the same path given
+twice gets two lines). A file is read as Python reads it (its BOM or coding
+line, else UTF-8; see :mod:`~beam_swallow.linting.source`); one Python cannot
+decode is ``unparsable``, as pylint finds it; a path that cannot be read (missing, a
+directory, no permission) is an ``error``.
 Exit status: 0, or 1 when any file ended in ``error``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from beam_swallow.jsonl import dumps
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.linting.pool import LintPool, default_workers
 from beam_swallow.linting.score import LintResult, Status
+from beam_swallow.linting.source import decode_source
 from beam_swallow.options import add_lint_pool_arguments
 
 __all__ = ["HELP", "main", "result_line"]
@@ -56,21 +63,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read(path: str) -> str | LintResult:
+    """The file's text as Python reads it, or the result for a file with none."""
     try:
-        return Path(path).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = Path(path).read_bytes()
+    except OSError as exc:
         return LintResult(Status.ERROR, error=f"{type(exc).__name__}: {exc}")
+    try:
+        return decode_source(data)
+    except (SyntaxError, UnicodeDecodeError) as exc:
+        return LintResult(Status.UNPARSABLE, error=f"{type(exc).__name__}: {exc}")
 
 
 def _score(pool: LintPool, paths: Sequence[str], chunk: int) -> Iterator[dict[str, Any]]:
     for start in range(0, len(paths), chunk):
         part = paths[start : start + chunk]
-        texts = {path: _read(path) for path in part}
-        sources = [t for t in texts.values() if isinstance(t, str)]
-        scored = iter(pool.map(sources))
-        for path in part:
-            text = texts[path]
-            yield result_line(path, text if isinstance(text, LintResult) else next(scored))
+        read = [_read(path) for path in part]
+        to_lint = [index for index, text in enumerate(read) if isinstance(text, str)]
+        results = dict(zip(to_lint, pool.map([read[i] for i in to_lint]), strict=True))
+        for index, path in enumerate(part):
+            text = read[index]
+            yield result_line(path, text if isinstance(text, LintResult) else results[index])
 
 
 def main(argv: list[str]) -> int:
@@ -86,5 +98,5 @@ def main(argv: list[str]) -> int:
     with cfg.pool() as pool:
         for line in _score(pool, args.files, _CHUNK_PER_WORKER * workers):
             failed |= line["status"] == Status.ERROR
-            print(json.dumps(line), flush=True)
+            print(dumps(line), flush=True)
     return 1 if failed else 0

@@ -119,12 +119,13 @@ class SwallowOptions(PipelineOptions):
             "--text_field",
             default=_READER.text_field,
             help="Input field that holds the text (The Stack dumps use 'content'). "
-            "Outputs keep the same name.",
+            "Outputs keep the same name; an input field named 'text' is kept as it was.",
         )
         io.add_argument(
             "--id_field",
             default=None,
-            help="Input field to use as the record id (default: SHA-1 of the text).",
+            help="Input field to use as the record id (default: the record's own 'id' field, "
+            "else the SHA-1 of the text).",
         )
         io.add_argument(
             "--output_format",
@@ -337,7 +338,10 @@ class SwallowOptions(PipelineOptions):
             "--exact_dedup_normalize",
             choices=NORMALIZATIONS,
             default=DEFAULT_NORMALIZE,
-            help="exact_dedup: compare texts as they are, or with whitespace runs folded.",
+            help="exact_dedup: compare texts as Python reads them (python: spaces between "
+            "tokens and blank lines ignored, indentation and strings kept; text that is not "
+            "Python as under whitespace), with every whitespace run folded (whitespace: for "
+            "prose; merges code that differs in indentation), or exactly (none).",
         )
         dedup.add_argument(
             "--shingle_size",
@@ -409,6 +413,15 @@ class SwallowOptions(PipelineOptions):
             "--decontam_min_chars",
             type=_positive_int,
             default=_DECONTAM.min_chars,
-            help="decontaminate: benchmark prompts/solutions shorter than this (whitespace "
+            help="decontaminate: --decontam_file fields shorter than this (whitespace "
             f"folded) are not searched for as substrings (default {_DECONTAM.min_chars}).",
+        )
+        dedup.add_argument(
+            "--decontam_solution_min_chars",
+            type=int,
+            default=_DECONTAM.solution_min_chars,
+            help="decontaminate: also search for each HumanEval solution on its own when it "
+            "is at least this many characters (whitespace folded). Default 0: off, as in the "
+            "paper, which searched for prompt and solution together (short solutions are "
+            "idioms ordinary code holds).",
         )

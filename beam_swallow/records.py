@@ -56,6 +56,7 @@ class Reason:
     # lint
     LOW_QUALITY = "low_quality"
     NO_STATEMENTS = "no_statements"
+    UNPARSABLE = "unparsable"  # pylint could not read or parse the file
     LINT_TIMEOUT = "lint_timeout"
     # rewriting
     NO_CODE_BLOCK = "no_code_block"
@@ -84,6 +85,9 @@ class ErrorKind:
     NOT_AN_OBJECT = "not_an_object"
     MISSING_TEXT = "missing_text"
     MISSING_ID = "missing_id"
+    # read: a whole file (its records before the failure went on)
+    TRUNCATED_FILE = "truncated_file"
+    CORRUPT_FILE = "corrupt_file"
     # dedup: two records claim one id with different texts
     DUPLICATE_ID = "duplicate_id"
 

@@ -23,7 +23,7 @@ from beam_swallow.samples import code_sample_records
 from beam_swallow.testing import read_jsonl_dir
 from beam_swallow.testing.accuracy import pair_accuracy
 from beam_swallow.testing.planted import family_corpus
-from beam_swallow.transforms.exact_dedup import ExactDedup
+from beam_swallow.transforms.exact_dedup import ExactDedup, text_digest
 from beam_swallow.transforms.near_dedup import NearDedup
 
 RUNNER_MODES = ["in_memory", "multi_processing"]
@@ -52,7 +52,7 @@ def _collect(records, stage, mode="in_memory"):
 
 EXACT = [
     {"id": "3", "text": "a = 1\nb = 2\n", "quality_score": 9.0},
-    {"id": "1", "text": "a = 1\n  b = 2", "quality_score": 7.0},
+    {"id": "1", "text": "a = 1\n\nb  =  2   ", "quality_score": 7.0},
     {"id": "2", "text": "a = 1\nb = 2\n", "quality_score": 8.0},
     {"id": "9", "text": "print('alone')\n"},
     {"id": "5", "text": "x = 5\n"},
@@ -72,13 +72,57 @@ def test_exact_dedup_keeps_smallest_id(mode):
     ]
     assert {r["reason"] for r in rejected} == {Reason.EXACT_DUPLICATE}
     assert {r["stage"] for r in rejected} == {"exact_dedup"}
-    assert [(d["id"], d["error_type"]) for d in dead] == [("7", "attribute_error")]
+    assert [(d["id"], d["error_type"]) for d in dead] == [("7", "type_error")]
 
 
 def test_exact_dedup_best_quality_and_no_normalization():
     kept, rejected, _ = _collect(EXACT[:4], ExactDedup(normalize="none", keep="best"))
     assert sorted(r["id"] for r in kept) == ["1", "3", "9"]  # "1" differs in whitespace
     assert [(r["id"], r["duplicate_of"]) for r in rejected] == [("2", "3")]
+
+
+INSIDE = (
+    "def total(values):\n    out = 0\n    for v in values:\n        out += v\n        return out\n"
+)
+AFTER = "def total(values):\n    out = 0\n    for v in values:\n        out += v\n    return out\n"
+AS_TABS = "def total(values):\n\tout = 0\n\n\tfor v in values:\n\t\tout += v\n\treturn out   \n"
+
+
+def test_python_normalization_keeps_what_python_means():
+    # the same tokens, indented differently: different programs
+    assert text_digest(INSIDE, "whitespace") == text_digest(AFTER, "whitespace")
+    assert text_digest(INSIDE, "python") != text_digest(AFTER, "python")
+    # tabs for spaces, a blank line, trailing spaces, spaces between tokens: the same program
+    assert text_digest(AFTER, "python") == text_digest(AS_TABS, "python")
+    assert text_digest("x=[1,2]\n", "python") == text_digest("x = [1, 2]\n", "python")
+    assert text_digest("x = 1\r\n", "python") == text_digest("x = 1\n", "python")
+    # inside a string literal every character counts
+    assert text_digest('s = "a  b"\n', "python") != text_digest('s = "a b"\n', "python")
+    assert text_digest('s = """a\n\nb"""\n', "python") != text_digest('s = """a\nb"""\n', "python")
+    assert text_digest('s = """a  \nb"""\n', "python") != text_digest('s = """a\nb"""\n', "python")
+    # line endings as Python reads a file: inside a string literal too
+    assert text_digest('s = """a\r\nb"""\r\n', "python") == text_digest(
+        's = """a\nb"""\n', "python"
+    )
+    # prose that is not Python has its whitespace folded
+    page = "It's a page.\n\nWith  two lines."
+    assert text_digest(page, "python") == text_digest("It's a page. With two lines.", "python")
+    with pytest.raises(ValueError):
+        text_digest("x", "tokens")
+
+
+def test_exact_dedup_default_never_merges_different_programs():
+    records = [
+        {"id": "a", "text": INSIDE},
+        {"id": "b", "text": AFTER},
+        {"id": "c", "text": AS_TABS},
+    ]
+    kept, rejected, dead = _collect(records, ExactDedup())
+    assert sorted(r["id"] for r in kept) == ["a", "b"]
+    assert [(r["id"], r["duplicate_of"]) for r in rejected] == [("c", "b")]
+    assert dead == []
+    kept, rejected, _ = _collect(records, ExactDedup(normalize="whitespace"))
+    assert [r["id"] for r in kept] == ["a"]
 
 
 def _family_records(families):

@@ -15,7 +15,8 @@ PACKAGE = Path(beam_swallow.__file__).parent
 # of a lower floor, never of its own floor's other packages or of a higher one.
 LAYERS = [
     {"records"},
-    {"stage"},
+    {"files"},
+    {"stage", "jsonl"},
     {"samples", "io", "report", "linting", "dedup", "inference"},
     {"prompts"},
     {"transforms", "testing"},

@@ -21,7 +21,7 @@ from beam_swallow.cli import main
 from beam_swallow.linting import comment_ratio, penalized
 from beam_swallow.records import Reason, text_id
 from beam_swallow.testing import assert_conserved, read_outputs, read_report
-from beam_swallow.testing.lint_reference import hanging_source, stdlib_sources
+from beam_swallow.testing.lint_reference import HANG_TIMEOUT_S, hanging_source, stdlib_sources
 from beam_swallow.transforms.lint import Lint, LintConfig
 
 LOW = "import os\nvalue = undefined_name + os.sep\nprint(value)\n"
@@ -48,7 +48,7 @@ class _LintStageSuite:
         src.write_text("".join(json.dumps({"text": t, "n": i}) + "\n" for i, t in enumerate(texts)))
         out = tmp_path / "out"
         argv = ["code", "--input", str(src), "--output", str(out), "--stages", "lint"]
-        argv += ["--lint_timeout", "5", "--lint_workers", "1", *self.beam_args]
+        argv += ["--lint_timeout", str(HANG_TIMEOUT_S), "--lint_workers", "1", *self.beam_args]
         assert main(argv) == 0
 
         report = read_report(out)

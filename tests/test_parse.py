@@ -34,7 +34,7 @@ def test_full_answer():
     assert answer == SGCRAnswer(
         6.0,
         ["Add type hints to `area`.", "Rename `x` to `radius`.", "Add a docstring."],
-        "def area(radius: float) -> float:\n    return 3.14159 * radius**2\n",
+        "def area(radius: float) -> float:\n    return 3.14159 * radius**2",
     )
 
 
@@ -69,11 +69,39 @@ def test_score_values(section, score):
         f"### Evaluation Score\n{section}\n\n### Improved Code\n```python\npass\n```"
     )
     assert answer.score == score
-    assert answer.code == "pass\n"
+    assert answer.code == "pass"
 
 
 def test_score_in_the_header_line():
     assert parse_sgcr("### Evaluation Score: 8/10\nGood code.").score == 8.0
+
+
+# The layout the paper's prompt asks for and its parser reads: the score after
+# "Evaluation:" in a header line, the code block stripped.
+PAPER_LAYOUT = """### Evaluation: 6.5
+
+### Suggestions
+- Add type hints.
+
+### Improved Code
+```python
+
+def double(value: int) -> int:
+    return value * 2
+
+```
+"""
+
+
+def test_the_papers_layout():
+    answer = parse_sgcr(PAPER_LAYOUT)
+    assert answer == SGCRAnswer(
+        6.5, ["Add type hints."], "def double(value: int) -> int:\n    return value * 2"
+    )
+    assert parse_sgcr(PAPER_LAYOUT.replace("6.5", "nine")).score == NO_SCORE
+    assert parse_sgcr("### Evaluation\n8\n").score == 8.0
+    # a title that merely mentions evaluation later is not the score
+    assert parse_sgcr("### Notes on evaluation: 3\n").score == NO_SCORE
 
 
 def test_no_score_section():
@@ -84,12 +112,12 @@ def test_python_tag_required_for_sgcr():
     answer = parse_sgcr("### Improved Code\n```\nx = 1\n```\n")
     assert answer.code is None
     assert parse_sgcr("```py\nx = 1\n```").code is None
-    assert parse_sgcr("```Python\nx = 1\n```").code == "x = 1\n"
+    assert parse_sgcr("```Python\nx = 1\n```").code == "x = 1"
 
 
 def test_sgcr_takes_first_python_block_after_other_languages():
     text = "```bash\npip install x\n```\n```python\na = 1\n```\n```python\nb = 2\n```"
-    assert parse_sgcr(text).code == "a = 1\n"
+    assert parse_sgcr(text).code == "a = 1"
 
 
 def test_fences_must_stand_on_their_own_lines():
@@ -114,7 +142,7 @@ def test_empty_answers():
 def test_hash_comments_inside_code_are_not_headers():
     text = "### Suggestions\n- one\n```python\n### not a header\nx = 1\n```\n- two"
     answer = parse_sgcr(text)
-    assert answer.code == "### not a header\nx = 1\n"
+    assert answer.code == "### not a header\nx = 1"
     assert answer.suggestions[0] == "one"
 
 
@@ -131,7 +159,7 @@ def test_extract_first_block_any_language_stripped_with_newline():
 
 def test_longer_fences_may_quote_shorter_ones():
     text = "````python\ndoc = '''\n```\ninner\n```\n'''\n````"
-    assert parse_sgcr(text).code == "doc = '''\n```\ninner\n```\n'''\n"
+    assert parse_sgcr(text).code == "doc = '''\n```\ninner\n```\n'''"
     assert fenced_blocks(text)[0][0] == "python"
 
 

@@ -46,7 +46,7 @@ def test_sgcr_keeps_code_score_suggestions_and_provenance():
     cfg = RewriteConfig(load_prompt("sgcr"))
     code = "def double(x: int) -> int:\n    return x * 2\n"
     out = judge_sgcr(record(), answer(sgcr_answer(code)), cfg)
-    assert out[TEXT] == code
+    assert out[TEXT] == code.strip()  # stripped, as the paper extracts it
     assert out["sgcr_score"] == 6.0
     assert out["suggestions"] == ["Type hints."]
     assert out["sgcr_compiles"] is True

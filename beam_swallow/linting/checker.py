@@ -24,7 +24,11 @@ after each file, so the note equals what the CLI prints for that file alone:
 
 What stays warm is the point of the exercise: the parsed standard library and
 installed packages that files import. The source is written to the linter's
-private directory and always removed afterwards. Not thread-safe: one per
+private directory, in the encoding its coding line declares (see
+:mod:`~beam_swallow.linting.source`), and always removed afterwards. A file
+pylint cannot read or parse (``syntax-error`` or ``parse-error`` and no
+statement: an unknown codec, bytes its codec cannot decode, a grammar this
+Python lacks) raises :class:`Unparsable` with pylint's message. Not thread-safe: one per
 process (astroid's manager is process-global).
 """
 
@@ -47,16 +51,24 @@ from pylint.utils import LinterStats
 
 from beam_swallow.linting.build_effects import BuildEffects
 from beam_swallow.linting.score import PYLINT_FLAGS, printed_score, pylint_note
+from beam_swallow.linting.source import encode_source
 
-__all__ = ["LinterCrash", "WarmLinter"]
+__all__ = ["LinterCrash", "Unparsable", "WarmLinter"]
 
 # Messages pylint emits when astroid or a checker breaks on a file; the CLI
 # turns such a crash into a fatal message and a score of 0, we call it an error.
 _CRASH_MESSAGES = frozenset({"astroid-error", "fatal"})
+# Messages pylint emits when it cannot read or parse a file at all.
+_UNPARSABLE_MESSAGES = frozenset({"syntax-error", "parse-error"})
+_FILE_NAME = "<file>"  # stands for the temporary path in messages
 
 
 class LinterCrash(RuntimeError):
     """pylint or astroid broke on a file (not a judgement of the code)."""
+
+
+class Unparsable(ValueError):
+    """pylint could not read or parse a file; the message is pylint's."""
 
 
 class WarmLinter:
@@ -83,16 +95,22 @@ class WarmLinter:
     def note(self, source: str) -> float | None:
         """pylint's note for ``source`` as the CLI prints it; None without statements.
 
-        Raises :class:`LinterCrash` when pylint or astroid break on the file.
+        Raises :class:`Unparsable` when pylint cannot read or parse the file,
+        :class:`LinterCrash` when pylint or astroid break on it.
         """
         modname = f"{self._prefix}{next(self._counter)}"
         path = self._dir / f"{modname}.py"
-        path.write_text(source, encoding="utf-8", newline="")
+        path.write_bytes(encode_source(source))
         try:
             stats = self._check(FileItem(modname, str(path), modname))
+            unparsable = [m for m in self._reporter.messages if m.symbol in _UNPARSABLE_MESSAGES]
         finally:
             path.unlink(missing_ok=True)
             self._forget(modname, str(path))
+        if unparsable and not stats.statement:
+            message = unparsable[0]
+            text = message.msg.replace(str(path), _FILE_NAME)
+            raise Unparsable(f"{message.msg_id} ({message.symbol}): {text}")
         note = pylint_note(
             fatal=stats.fatal,
             error=stats.error,

@@ -50,6 +50,7 @@ class Status:
 
     OK = "ok"
     NO_STATEMENTS = "no_statements"
+    UNPARSABLE = "unparsable"  # pylint could not read or parse the file
     TIMEOUT = "timeout"
     ERROR = "error"
 
@@ -60,7 +61,8 @@ class LintResult:
 
     ``pylint_score`` is the note as the CLI prints it (two decimals), ``score``
     the penalized one; both are ``None`` unless ``status`` is ``ok``.
-    ``error`` says what went wrong for ``timeout`` and ``error``.
+    ``error`` says what went wrong for ``unparsable`` (pylint's message),
+    ``timeout`` and ``error``.
     """
 
     status: str

@@ -33,7 +33,7 @@ import threading
 import time
 from typing import Any, BinaryIO
 
-from beam_swallow.linting.checker import LinterCrash, WarmLinter
+from beam_swallow.linting.checker import LinterCrash, Unparsable, WarmLinter
 from beam_swallow.linting.score import LintResult, Status, comment_ratio, penalized
 
 __all__ = ["lint_source", "main", "read_frame", "write_frame"]
@@ -72,6 +72,8 @@ def lint_source(linter: WarmLinter, source: str) -> LintResult:
     """Score one file: pylint's note, the comment ratio, the penalized score."""
     try:
         note = linter.note(source)
+    except Unparsable as exc:
+        return LintResult(Status.UNPARSABLE, error=str(exc)[:2000])
     except LinterCrash as exc:
         return LintResult(Status.ERROR, error=str(exc)[:2000])
     except Exception as exc:  # e.g. text that cannot be written as UTF-8: broken, not judged

@@ -90,6 +90,7 @@ def decontam_config(opts: SwallowOptions) -> DecontamConfig:
         humaneval=not opts.decontam_skip_humaneval,
         threshold=opts.decontam_threshold,
         min_chars=opts.decontam_min_chars,
+        solution_min_chars=opts.decontam_solution_min_chars,
         minhash=minhash_config(opts),
     )
 

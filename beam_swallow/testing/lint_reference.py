@@ -1,10 +1,12 @@
 """The reference the lint engine is held to, and real inputs to hold it on.
 
-:func:`cli_score` is the ``pylint`` CLI on one file alone: it runs ``python -m pylint`` with the stage's flags on one file
-in a fresh empty directory, with an empty $HOME and no $PYLINTRC, $PYTHONPATH
-or $XDG_CONFIG_HOME, so no rc file can leak in, and reads the "rated at X/10"
-line. One process per file: this is also the original SwallowCode method,
-which is why the lint benchmark uses it as its baseline.
+:func:`cli_score` is the ``pylint`` CLI on one file alone: it runs
+``python -m pylint`` with the stage's flags on one file in a fresh empty
+directory, with an empty $HOME and no $PYLINTRC, $PYTHONPATH or
+$XDG_CONFIG_HOME, so no rc file can leak in, and reads the "rated at X/10"
+line. The file is saved in the encoding its coding line declares. One process
+per file: this is also the original SwallowCode method, which is why the lint
+benchmark uses it as its baseline.
 
 :func:`stdlib_sources` picks real standard-library files; :func:`hanging_source`
 is a valid file on which astroid's inference hangs, for the timeout tests.
@@ -21,9 +23,14 @@ import tempfile
 from pathlib import Path
 
 from beam_swallow.linting.score import PYLINT_FLAGS
+from beam_swallow.linting.source import encode_source
 from beam_swallow.samples import code_sample_records
 
-__all__ = ["cli_score", "hanging_source", "stdlib_sources"]
+__all__ = ["HANG_TIMEOUT_S", "cli_score", "hanging_source", "stdlib_sources"]
+
+# A lint timeout for tests with a hanging file: far longer than any ordinary
+# test file takes on a loaded machine, far shorter than the hanging file needs.
+HANG_TIMEOUT_S = 20.0
 
 _RATED = re.compile(r"rated at (-?\d+\.\d+)/10")
 _CONFIG_VARIABLES = frozenset({"PYLINTRC", "PYTHONPATH", "XDG_CONFIG_HOME"})
@@ -35,7 +42,7 @@ def cli_score(source: str) -> float | None:
         home, work = Path(tmp, "home"), Path(tmp, "work")
         home.mkdir()
         work.mkdir()
-        (work / "snippet.py").write_text(source, encoding="utf-8", newline="")
+        (work / "snippet.py").write_bytes(encode_source(source))
         env = {k: v for k, v in os.environ.items() if k not in _CONFIG_VARIABLES}
         env["HOME"] = str(home)
         done = subprocess.run(

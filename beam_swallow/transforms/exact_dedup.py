@@ -1,9 +1,20 @@
 """Stage ``exact_dedup``: one record per group of identical texts.
 
 Texts are grouped by a 128-bit BLAKE2b digest of the text under
-``--exact_dedup_normalize``: ``none`` (byte-identical) or ``whitespace``
-(every run of whitespace folded to one space, ends stripped, so re-indented
-or re-wrapped copies match). The kept record is the group's smallest
+``--exact_dedup_normalize``:
+
+- ``python`` (default): the text's Python tokens. Spaces between tokens,
+  blank lines and trailing spaces do not count; indentation (as
+  indent/dedent steps, so tabs and spaces that nest alike match), the line
+  breaks that end statements, comments and every string literal do. Two
+  files match only when Python reads them alike: re-indenting a block
+  changes what a program does, so it never makes a duplicate. A text that
+  does not tokenize as Python (prose, a broken file) is compared as under
+  ``whitespace``.
+- ``whitespace``: every run of whitespace folded to one space, ends stripped,
+  so re-wrapped prose matches (for math pages; it merges Python files that
+  differ only in indentation).
+- ``none``: the text exactly as it is. The kept record is the group's smallest
 :func:`~beam_swallow.dedup.keep.rank_key` (``--dedup_keep``: smallest id, or
 highest ``quality_score``), ties broken by the record's canonical JSON: the
 choice never depends on bundle order.
@@ -20,6 +31,8 @@ kept record's id). Counters: ``exact_dedup.kept``,
 from __future__ import annotations
 
 import hashlib
+import io
+import tokenize
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -40,18 +53,56 @@ from beam_swallow.stage import (
 __all__ = ["DEFAULT_NORMALIZE", "NORMALIZATIONS", "STAGE", "ExactDedup", "text_digest"]
 
 STAGE = "exact_dedup"
-NORMALIZATIONS = ("none", "whitespace")
-DEFAULT_NORMALIZE = "whitespace"
+NORMALIZATIONS = ("python", "whitespace", "none")
+DEFAULT_NORMALIZE = "python"
 _KEYED = "keyed"
+
+
+_STRUCTURE = {tokenize.INDENT: "<indent>", tokenize.DEDENT: "<dedent>", tokenize.NEWLINE: "\n"}
+_IGNORED = {tokenize.NL, tokenize.ENDMARKER}
+
+
+def _python_tokens(text: str) -> list[str] | None:
+    """The tokens that carry ``text``'s meaning as Python; None when it does not tokenize.
+
+    Line endings are first made ``\\n``, as Python reads a source file.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    if any(token.type == tokenize.ERRORTOKEN for token in tokens):
+        return None  # a stray quote or symbol: prose, not Python
+    return [
+        _STRUCTURE.get(token.type, token.string.rstrip())
+        for token in tokens
+        if token.type not in _IGNORED
+    ]
+
+
+def _digest(parts: Iterable[str]) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little") + data)  # length-prefixed: no ambiguity
+    return digest.digest()
 
 
 def text_digest(text: str, normalize: str) -> bytes:
     """The grouping key of a text under a normalization."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
+    if normalize == "python":
+        tokens = _python_tokens(text)
+        if tokens is not None:
+            return _digest(["python", *tokens])
+        normalize = "whitespace"
     if normalize == "whitespace":
         text = " ".join(text.split())
-    elif normalize != "none":
-        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return _digest([normalize, text])
 
 
 class _KeyDoFn(beam.DoFn):

@@ -13,13 +13,16 @@ Exits:
   ``quality_score`` (the penalized note).
 - rejected ``low_quality``: scored below ``min_quality`` (same three fields).
 - rejected ``no_statements``: pylint counts no statement, so there is no score.
+- rejected ``unparsable``: pylint could not read or parse the file (an
+  unknown codec in its coding line, bytes its codec cannot decode); ``error``
+  carries pylint's message.
 - rejected ``lint_timeout``: no score within ``timeout_s``; the worker was
   killed, ``error`` says so.
 - dead letter: pylint or astroid crashed on the file, or the worker died on it
   twice (``error_type`` ``lint_error``), or the text is not a string.
 
 Counters: ``lint.kept``, ``lint.low_quality``, ``lint.no_statements``,
-``lint.lint_timeout``, ``lint.dead_letter``.
+``lint.unparsable``, ``lint.lint_timeout``, ``lint.dead_letter``.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ def lint_verdict(record: Record, result: LintResult, min_quality: float) -> Reco
         return Reject(Reason.LINT_TIMEOUT, {"error": result.error})
     if result.status == Status.NO_STATEMENTS:
         return Reject(Reason.NO_STATEMENTS)
+    if result.status == Status.UNPARSABLE:
+        return Reject(Reason.UNPARSABLE, {"error": result.error})
     fields = {
         "pylint_score": result.pylint_score,
         "comment_ratio": result.comment_ratio,

@@ -3,12 +3,15 @@
 Two extraction rules, one per stage, as the paper applies them:
 
 - SGCR (:func:`parse_sgcr`): the answer is split into sections at ``###``
-  header lines. The score section's value parses as a float (``7``, ``7.5``,
-  ``**8**``, ``Score: 7/10`` all do; ``N/A``, an empty section, a value
-  outside 0-10 or out of another scale is ``-1.0``). The suggestions are the
-  items of the suggestions section. The code is the first fenced block
-  tagged ``python`` anywhere in the answer: the tag is required, and the
-  fences must be on lines of their own.
+  header lines. The score section is the first whose title holds "score"
+  (our prompt's ``### Evaluation Score``) or starts with "evaluation" (the
+  paper's ``### Evaluation: 7``); its value, after a colon in the title or
+  else on its first line, parses as a float (``7``, ``7.5``, ``**8**``,
+  ``Score: 7/10`` all do; ``N/A``, an empty section, a value outside 0-10 or
+  out of another scale is ``-1.0``). The suggestions are the items of the
+  suggestions section. The code is the first fenced block tagged ``python``
+  anywhere in the answer, stripped, as the paper extracts it: the tag is
+  required, and the fences must be on lines of their own.
 - SCOR (:func:`extract_code_block`): the first fenced block with any tag or
   none. It must be closed; its content is stripped and given one trailing
   newline.
@@ -153,11 +156,13 @@ def parse_sgcr(answer: str) -> SGCRAnswer:
     score = NO_SCORE
     suggestions: list[str] = []
     for title, body in _sections(answer):
-        if "score" in title and score == NO_SCORE:
+        if ("score" in title or title.startswith("evaluation")) and score == NO_SCORE:
             score = _score(title, body)
         elif "suggestion" in title and not suggestions:
             suggestions = _suggestions(body)
-    code = next((content + "\n" for tag, content in fenced_blocks(answer) if tag == "python"), None)
-    if code is not None and not code.strip():
+    code = next(
+        (content.strip() for tag, content in fenced_blocks(answer) if tag == "python"), None
+    )
+    if not code:
         code = None
     return SGCRAnswer(score, suggestions, code)

@@ -1,0 +1,107 @@
+"""JSON Lines as the format defines it, for every reader and writer in the project.
+
+- A line ends at ``\\n`` only (a ``\\r`` before it is dropped too). Never
+  ``str.splitlines``: it also breaks at U+2028, U+2029, U+0085, form feeds and
+  other characters that JSON allows raw inside a string (``json.dumps(...,
+  ensure_ascii=False)`` writes U+2028 as it is).
+- A UTF-8 byte-order mark at the start of a file is ignored, as RFC 8259
+  lets a parser do; anywhere else it is an error of the line it starts.
+- Every line written is strict JSON: NaN and infinities, which ``json.dumps``
+  writes as the non-JSON tokens ``NaN`` and ``Infinity``, become ``null``.
+
+:func:`read_objects` reads a file that configures a run (a benchmark) and
+stops at the first bad line with an error naming the file and line, so a
+broken configuration file stops a run before it starts. Input shards are read
+by :mod:`beam_swallow.io` with the same :func:`iter_lines`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from beam_swallow.files import FileError, read_lines
+
+__all__ = [
+    "BOM",
+    "JsonlError",
+    "dumps",
+    "iter_lines",
+    "line_content",
+    "parse_objects",
+    "read_objects",
+]
+
+BOM = b"\xef\xbb\xbf"
+
+
+class JsonlError(ValueError):
+    """A line of a JSON Lines file that is not JSON; the message names file and line."""
+
+
+def line_content(line: bytes, first: bool = False) -> bytes:
+    """``line`` without its ``\\n`` or ``\\r\\n`` (and the file's BOM if ``first``)."""
+    if first and line.startswith(BOM):
+        line = line[len(BOM) :]
+    if line.endswith(b"\n"):
+        line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+    return line
+
+
+def iter_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(line number, content)`` of every non-blank line, from lines split at ``\\n``."""
+    for number, line in enumerate(lines, start=1):
+        content = line_content(line, first=number == 1)
+        if content.strip():
+            yield number, content
+
+
+def read_objects(path: str) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` per non-blank line of a JSONL(.gz) file, local or gs://.
+
+    Raises :class:`JsonlError` naming ``path`` and the line at the first line
+    that is not UTF-8 JSON, or where the file stops being readable.
+    """
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+        yield from parse_objects(read_lines(raw, path), path)
+
+
+def parse_objects(lines: Iterable[bytes], name: str) -> Iterator[tuple[int, Any]]:
+    """:func:`read_objects` on lines already open; ``name`` is the file's, for errors."""
+    number = 0
+    try:
+        for number, content in iter_lines(lines):
+            try:
+                yield number, json.loads(content.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+                raise JsonlError(f"{name}:{number}: not a JSON line: {exc}") from None
+    except FileError as exc:
+        raise JsonlError(f"{name}: {exc.kind} after line {number}: {exc}") from None
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (at any depth) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def dumps(value: Any, **kwargs: Any) -> str:
+    """Strict JSON text for ``value``: non-finite floats are written as null.
+
+    Other keyword arguments go to :func:`json.dumps` (``ensure_ascii``,
+    ``default``, ``indent``...). Values without NaN take the fast path.
+    """
+    try:
+        return json.dumps(value, allow_nan=False, **kwargs)
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False, **kwargs)
