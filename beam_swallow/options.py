@@ -87,6 +87,11 @@ class SwallowOptions(PipelineOptions):
             "model's context; the math sample has 14 pages.",
         )
         io.add_argument(
+            "--quiet",
+            action="store_true",
+            help="No live progress lines (they are shown only on a terminal, for local runs).",
+        )
+        io.add_argument(
             "--stages",
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "
