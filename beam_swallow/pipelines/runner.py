@@ -119,7 +119,9 @@ def run_stages(
     result = run_watched(pipeline, options, stages, live, input_pattern)
     labels = {"Read": READ_STAGE, **{name: name for name in names}}
     tokenizer = load_tokenizer().name if count_tokens else None
-    return finish_report(opts.output, stages, labels, options, result, started, tokenizer)
+    return finish_report(
+        opts.output, stages, labels, options, result, started, tokenizer, input_pattern
+    )
 
 
 def run_pipeline(

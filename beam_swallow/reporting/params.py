@@ -48,8 +48,11 @@ def _swallow_settings(options: PipelineOptions) -> dict[str, Any]:
     return {action.dest: getattr(opts, action.dest, None) for action in parser._actions}
 
 
-def run_parameters(options: PipelineOptions, stages: list[str]) -> dict[str, Any]:
-    """The run's identity, for report.json's ``run`` entry."""
+def run_parameters(
+    options: PipelineOptions, stages: list[str], input_pattern: str
+) -> dict[str, Any]:
+    """The run's identity, for report.json's ``run`` entry; ``input_pattern`` is what
+    was read (the sample's path when no ``--input`` was given)."""
     from beam_swallow.prompts import load_prompt
 
     opts = options.view_as(SwallowOptions)
@@ -61,6 +64,7 @@ def run_parameters(options: PipelineOptions, stages: list[str]) -> dict[str, Any
     return {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "stages": stages,
+        "input": input_pattern,
         "flags": options.get_all_options(drop_default=True),
         "settings": _swallow_settings(options),
         "versions": _versions(),

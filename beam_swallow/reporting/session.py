@@ -85,6 +85,7 @@ def finish_report(
     result: PipelineResult,
     started: float,
     tokenizer: str | None,
+    input_pattern: str,
 ) -> dict[str, Any]:
     """Write report.json and report.html for a finished run; returns the report."""
     wall = time.monotonic() - started
@@ -99,7 +100,7 @@ def finish_report(
             "tokenizer": tokenizer,
             "timing": timing,
             "stats": read_stats(output),
-            "run": run_parameters(options, stages),
+            "run": run_parameters(options, stages, input_pattern),
         },
     )
     write_html(output, report)

@@ -14,7 +14,10 @@ Provenance on every record a rewriting stage keeps:
   (stamped by LLMStage) plus ``prompt_sha``, the SHA-256 of the prompt file;
 - ``original_sha1``: the SHA-1 of the text before the first rewrite (the same
   hash as a record id derived from text), set once and never overwritten;
-- ``original_text``: that text itself, with ``--keep_original``.
+- ``original_text``: that text itself, with ``--keep_original``;
+- ``text_before[<stage>]``: with ``--keep_original``, the text each later
+  rewriting stage was given (scor's is sgcr's rewrite), so every rewrite can
+  be shown as a diff (``beam-swallow inspect``).
 
 The record's ``id`` never changes, so outputs join back to inputs by id.
 """
@@ -95,9 +98,11 @@ def refused(record: Record, stage: str, cfg: RewriteConfig, answer: str | None) 
 def rewritten(record: Record, stage: str, cfg: RewriteConfig, text: str) -> Record:
     """A copy of ``record`` whose text is ``text``, with its provenance."""
     out = dict(record)
-    out.setdefault("original_sha1", text_id(record[TEXT]))
     if cfg.keep_original:
         out.setdefault("original_text", record[TEXT])
+        if "original_sha1" in record:  # rewritten before: keep what this stage was given
+            out["text_before"] = {**record.get("text_before", {}), stage: record[TEXT]}
+    out.setdefault("original_sha1", text_id(record[TEXT]))
     out[TEXT] = text
     out["generation"] = with_prompt_sha(record, stage, cfg)
     return out
