@@ -92,6 +92,12 @@ class SwallowOptions(PipelineOptions):
             help="No live progress lines (they are shown only on a terminal, for local runs).",
         )
         io.add_argument(
+            "--no_token_counts",
+            action="store_true",
+            help="Do not count tokens per stage for the report (counting costs ~14%% on top "
+            "of lint at scale; see README, Report).",
+        )
+        io.add_argument(
             "--stages",
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "

@@ -107,7 +107,7 @@ def run_stages(
         max_text_chars=opts.max_text_chars,
     )
     stages = [READ_STAGE, *names]
-    count_tokens = tokenizer_available()
+    count_tokens = tokenizer_available() and not opts.no_token_counts
     live = LiveMetrics() if show_progress(options, is_local(options)) else None
     pipeline = make_pipeline(options, live)
     read = pipeline | "Read" >> ReadRecords(input_pattern, reader)

@@ -8,7 +8,6 @@ run has no data for it, so the page shows only figures that say something.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 __all__ = ["FIGURES", "draw_all"]
 
@@ -26,7 +26,10 @@ Report = dict[str, Any]
 _WIDTH = 8.0
 
 
-def _done(fig: Figure) -> Figure:
+def _done(fig: Figure, counts: str) -> Figure:
+    """Finish a figure whose ``counts`` axis ("x" or "y") counts things: whole-number ticks."""
+    for ax in fig.axes:
+        (ax.xaxis if counts == "x" else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig
 
@@ -41,7 +44,7 @@ def funnel_records(report: Report) -> Figure | None:
     ax.set_xlabel("records")
     ax.legend(loc="lower right")
     ax.set_title("Records into and out of each stage")
-    return _done(fig)
+    return _done(fig, "x")
 
 
 def funnel_tokens(report: Report) -> Figure | None:
@@ -56,7 +59,7 @@ def funnel_tokens(report: Report) -> Figure | None:
     ax.set_xlabel(f"tokens ({report.get('tokenizer', '')})")
     ax.legend(loc="lower right")
     ax.set_title("Tokens into and out of each stage")
-    return _done(fig)
+    return _done(fig, "x")
 
 
 def rejections(report: Report) -> Figure | None:
@@ -75,7 +78,7 @@ def rejections(report: Report) -> Figure | None:
     ax.set_xlabel("records rejected")
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("Rejection reasons per stage")
-    return _done(fig)
+    return _done(fig, "x")
 
 
 def _histogram(
@@ -93,7 +96,7 @@ def _histogram(
     ax.set_xlabel(kind)
     ax.set_ylabel("records")
     ax.set_title(title)
-    return _done(fig)
+    return _done(fig, "y")
 
 
 def quality_scores(report: Report) -> Figure | None:
@@ -115,13 +118,13 @@ def lengths(report: Report) -> Figure | None:
     fig, ax = plt.subplots(figsize=(_WIDTH, 3.6))
     for stage in names:
         bins = sorted((int(k), v) for k, v in stats[stage]["chars"].items())
-        ax.step([2**k for k, _ in bins], [v for _, v in bins], where="post", label=stage)
+        ax.plot([2**k for k, _ in bins], [v for _, v in bins], "o-", label=stage, alpha=0.8)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("characters of text kept by the stage (power-of-two bins)")
     ax.set_ylabel("records")
     ax.legend(fontsize=8)
     ax.set_title("Text length after each stage (a rewrite's 'before' is the stage above it)")
-    return _done(fig)
+    return _done(fig, "y")
 
 
 def cluster_sizes(report: Report) -> Figure | None:
@@ -134,7 +137,7 @@ def cluster_sizes(report: Report) -> Figure | None:
     ax.set_xlabel("cluster size (kept record + its near-duplicates)")
     ax.set_ylabel("clusters")
     ax.set_title("Near-duplicate cluster sizes")
-    return _done(fig)
+    return _done(fig, "y")
 
 
 def stage_times(report: Report) -> Figure | None:
@@ -153,7 +156,8 @@ def stage_times(report: Report) -> Figure | None:
     ax.set_xlabel("seconds in the stage's transforms (Beam execution time)")
     ax.set_xlim(0, max(seconds) * 1.3 or 1)
     ax.set_title("Time per stage")
-    return _done(fig)
+    fig.tight_layout()
+    return fig
 
 
 def dead_letters(report: Report) -> Figure | None:
@@ -170,9 +174,7 @@ def dead_letters(report: Report) -> Figure | None:
     ax.set_xlabel("dead letters")
     ax.set_xlim(0, max(counts.values()) * 1.1 or 1)
     ax.set_title("Dead letters by stage and error type")
-    if max(counts.values()) < 10:
-        ax.set_xticks(range(math.ceil(max(counts.values())) + 1))
-    return _done(fig)
+    return _done(fig, "x")
 
 
 FIGURES: dict[str, Callable[[Report], Figure | None]] = {

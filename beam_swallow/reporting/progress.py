@@ -10,13 +10,15 @@ kept, once that stage has seen all of its own input.
 
 from __future__ import annotations
 
+import datetime
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import Progress, TaskID, TextColumn
 
 from beam_swallow.records import Reason
 from beam_swallow.reporting.live import LiveMetrics
@@ -29,8 +31,7 @@ _REASONS = {value for name, value in vars(Reason).items() if name.isupper()}
 _COUNTABLE_BYTES = 1 << 30  # count lines of plain JSONL inputs up to 1 GiB
 
 
-class StageCounts(dict):
-    """``{"in", "kept", "rejected", "dead"}`` for one stage."""
+StageCounts = dict[str, int]  # "in", "kept", "rejected", "dead"
 
 
 def stage_counts(counters: dict[tuple[str, str], int], stage: str) -> StageCounts:
@@ -94,15 +95,15 @@ class StageProgress:
         self._live = live
         self._stages = list(stages)
         self._expected = expected
+        # one short line per stage: fits an 80-column terminal
         self._progress = Progress(
-            TextColumn("{task.description:<14}"),
-            BarColumn(bar_width=20),
+            TextColumn("{task.description:<13.13}"),
             TextColumn(
-                "in {task.completed:>8,.0f}  kept {task.fields[kept]:>8,}  "
-                "rejected {task.fields[rejected]:>7,}  dead {task.fields[dead]:>5,}"
+                "in {task.completed:>8,.0f} kept {task.fields[kept]:>8,} "
+                "rej {task.fields[rejected]:>7,} dead {task.fields[dead]:>5,}"
             ),
-            TextColumn("{task.fields[rate]:>9} rec/s"),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[rate]:>7}/s"),
+            TextColumn("{task.fields[eta]}"),
             console=console,
             refresh_per_second=1 / REFRESH_SECONDS,
         )
@@ -113,8 +114,9 @@ class StageProgress:
     def __enter__(self) -> StageProgress:
         for stage in self._stages:
             self._tasks[stage] = self._progress.add_task(
-                stage, total=None, kept=0, rejected=0, dead=0, rate="-"
+                stage, total=None, kept=0, rejected=0, dead=0, rate="-", eta=""
             )
+        self._started = time.monotonic()
         self._progress.start()
         self._thread.start()
         return self
@@ -132,19 +134,31 @@ class StageProgress:
     def update(self) -> None:
         """Redraw every stage from the latest counter totals."""
         counters = self._live.snapshot()
+        elapsed = max(time.monotonic() - self._started, 1e-9)
         total = self._expected
         for stage in self._stages:
             counts = stage_counts(counters, stage)
-            task_id = self._tasks[stage]
+            rate = counts["in"] / elapsed
             self._progress.update(
-                task_id,
+                self._tasks[stage],
                 completed=counts["in"],
                 total=total,
                 kept=counts["kept"],
                 rejected=counts["rejected"],
                 dead=counts["dead"],
+                rate=f"{rate:,.1f}" if counts["in"] else "-",
+                eta=_eta(total, counts["in"], rate),
             )
-            speed = self._progress.tasks[task_id].speed
-            self._progress.update(task_id, rate=f"{speed:,.1f}" if speed else "-")
             # the next stage's input is known once this one has seen all of its own
             total = counts["kept"] if total is not None and counts["in"] >= total else None
+
+
+def _eta(total: int | None, done: int, rate: float) -> str:
+    """``ETA 0:01:05`` while a stage with a known input runs; ``done`` when it has all."""
+    if total is None:
+        return ""
+    if done >= total:
+        return "done"
+    if not rate:
+        return "ETA -"
+    return f"ETA {datetime.timedelta(seconds=round((total - done) / rate))}"
