@@ -17,8 +17,8 @@ stage's kept texts (key ``(stage, "tokens", "")``, see
 A stage's ``input`` is what the stage before it kept (the reader's is the
 number of input records); ``balanced`` says ``input = kept + rejected +
 dead_letter`` holds, for the stage and for the run. Token fields appear only
-when tokens were counted; their input is likewise the tokens the stage before
-kept (the reader's, the tokens of what it read).
+when tokens were counted; a stage's ``input_tokens`` is likewise what the stage
+before kept (the reader's, the tokens of the records it read and kept).
 """
 
 from __future__ import annotations

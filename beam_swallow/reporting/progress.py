@@ -20,6 +20,7 @@ from apache_beam.io.filesystems import FileSystems
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn
 
+from beam_swallow.io import split_patterns
 from beam_swallow.records import Reason
 from beam_swallow.reporting.live import LiveMetrics
 from beam_swallow.transforms.stage import DEAD_LETTER, KEPT, METRICS_NAMESPACE
@@ -59,8 +60,6 @@ def expected_records(pattern: str) -> int | None:
     (blank lines too, so it is an estimate) up to 1 GiB in all; compressed
     input would have to be decompressed, so it has no expected size.
     """
-    from beam_swallow.io import split_patterns
-
     total = 0
     paths = []
     for match in FileSystems.match(split_patterns(pattern)):

@@ -9,18 +9,22 @@ parameters) and report.html with its figures.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import (
+    CrossLanguageOptions,
     GoogleCloudOptions,
     PipelineOptions,
     PortableOptions,
     StandardOptions,
 )
 from apache_beam.runners.runner import PipelineResult
+from apache_beam.utils import subprocess_server
 
 from beam_swallow.options import SwallowOptions
 from beam_swallow.report import build_report, read_counts, write_report
@@ -57,6 +61,20 @@ def where_to_watch(options: PipelineOptions, result: PipelineResult) -> str:
     return f"{runner} job {job_id} on the job service at {endpoint}"
 
 
+@contextlib.contextmanager
+def _run_context(options: PipelineOptions) -> Iterator[None]:
+    """What ``with Pipeline(...)`` sets up around a run, for a run started by hand:
+    Beam's service replacements, and job-server or expansion-service subprocesses
+    kept alive until the job is done."""
+    with (
+        subprocess_server.JavaJarServer.beam_services(
+            options.view_as(CrossLanguageOptions).beam_services
+        ),
+        subprocess_server.SubprocessServer.cache_subprocesses(),
+    ):
+        yield
+
+
 def run_watched(
     pipeline: beam.Pipeline,
     options: PipelineOptions,
@@ -65,15 +83,16 @@ def run_watched(
     input_pattern: str,
 ) -> PipelineResult:
     """Run ``pipeline`` to the end, showing progress or the remote job's id."""
-    if live is not None:
-        with StageProgress(live, stages, expected_records(input_pattern)):
-            result = pipeline.run()
-            result.wait_until_finish()
-        return result
-    result = pipeline.run()
-    if options.view_as(StandardOptions).runner is not None:
-        print(where_to_watch(options, result), flush=True)
-    result.wait_until_finish()
+    with _run_context(options):
+        if live is not None:
+            with StageProgress(live, stages, expected_records(input_pattern)):
+                result = pipeline.run()
+                result.wait_until_finish()
+            return result
+        result = pipeline.run()
+        if options.view_as(StandardOptions).runner is not None:
+            print(where_to_watch(options, result), flush=True)
+        result.wait_until_finish()
     return result
 
 
