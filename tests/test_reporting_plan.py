@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -45,3 +46,15 @@ def test_cli_prints_each_line_with_its_source(capsys):
     assert "H100-h" in out and "GB shuffled" in out
     gpu_hours = int(re.search(r"([\d,]+) H100-h", out).group(1).replace(",", ""))
     assert gpu_hours == pytest.approx(PAPER_GPU_HOURS, rel=0.02)
+
+
+def test_measured_throughput_comes_from_a_runs_report(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    engines = {"vllm": {"completion_tokens": 7200, "request_seconds": 10.0, "tokens_per_s": 720.0}}
+    (run / "report.json").write_text(json.dumps({"timing": {"engines": engines}}))
+    assert main(["plan", "--files", "1000000", "--measured", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "tokens/s measured by the run" in out and "720 output tokens/s per H100" in out
+    (run / "report.json").write_text(json.dumps({"timing": {"engines": {}}}))
+    assert main(["plan", "--files", "1000000", "--measured", str(run)]) == 2

@@ -25,9 +25,12 @@ syntax -> 24,100,915 after lint -> ~20.8M SGCR answers with a parsed score).
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
 
-__all__ = ["Plan", "PlanInputs", "main", "make_plan", "render"]
+from apache_beam.io.filesystems import FileSystems
+
+__all__ = ["Plan", "PlanInputs", "main", "make_plan", "measured_tokens_per_s", "render"]
 
 # Paper funnel (SwallowCode on The Stack v2 Python).
 PAPER_FILES = 41_025_639
@@ -214,6 +217,13 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.tokens_per_s,
         help="Output tokens/s one GPU generates (default 360: the paper's H100 figure).",
     )
+    parser.add_argument(
+        "--measured",
+        metavar="DIR",
+        default=None,
+        help="Take --tokens_per_s from a run's report.json (its engine's completion tokens "
+        "over summed request time), e.g. a short run on one GPU of the kind planned for.",
+    )
     for flag, help_text in (
         ("syntax_pass", "fraction of files that compile (paper 0.894)"),
         ("lint_pass", "fraction of compiling files scoring >= 7.0 (paper 0.657)"),
@@ -233,8 +243,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def measured_tokens_per_s(output_dir: str) -> float:
+    """The engine throughput a run measured (report.json ``timing.engines``)."""
+    from beam_swallow.report import REPORT_NAME
+
+    with FileSystems.open(FileSystems.join(output_dir, REPORT_NAME)) as handle:
+        engines = json.loads(handle.read()).get("timing", {}).get("engines", {})
+    rates = [e["tokens_per_s"] for e in engines.values() if e.get("tokens_per_s")]
+    if not rates:
+        raise ValueError(f"{output_dir}: the run's report.json has no engine throughput")
+    return rates[0]
+
+
 def main(argv: list[str]) -> int:
     """Print the plan; returns the exit status."""
     args = vars(_parser().parse_args(argv))
+    measured = args.pop("measured")
+    if measured:
+        try:
+            args["tokens_per_s"] = measured_tokens_per_s(measured)
+        except (ValueError, OSError) as exc:
+            print(f"beam-swallow plan: error: {exc}")
+            return 2
+        print(f"tokens/s measured by the run in {measured}: {args['tokens_per_s']:,.1f}")
     print(render(make_plan(PlanInputs(**args))))
     return 0
