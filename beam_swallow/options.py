@@ -95,7 +95,7 @@ class SwallowOptions(PipelineOptions):
             "--no_token_counts",
             action="store_true",
             help="Do not count tokens per stage for the report (counting costs ~14%% on top "
-            "of lint at scale; see README, Report).",
+            "of lint at scale; README: report.html).",
         )
         io.add_argument(
             "--stages",
