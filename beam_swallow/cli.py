@@ -18,6 +18,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_swallow.options import SwallowOptions
 from beam_swallow.report import REPORT_NAME
+from beam_swallow.reporting.html import HTML_NAME
 
 __all__ = ["main", "PIPELINES", "TOOLS"]
 
@@ -56,12 +57,33 @@ def _lint_score(argv: list[str]) -> int:
     return lint_score_main(argv)
 
 
+def _report(argv: list[str]) -> int:
+    from beam_swallow.reporting.rebuild import main as report_main
+
+    return report_main(argv)
+
+
+def _inspect(argv: list[str]) -> int:
+    from beam_swallow.reporting.journey import main as inspect_main
+
+    return inspect_main(argv)
+
+
+def _plan(argv: list[str]) -> int:
+    from beam_swallow.reporting.plan import main as plan_main
+
+    return plan_main(argv)
+
+
 # Subcommands that are not pipelines: name -> (help, main(argv) -> exit status).
 TOOLS: dict[str, tuple[str, ToolMain]] = {
     "lint-score": (
         "Score Python files with the lint stage's engine; one JSON object per file.",
         _lint_score,
     ),
+    "report": ("Rebuild DIR/report.json and DIR/report.html from a run's outputs.", _report),
+    "inspect": ("One record's journey through a run: stages, scores, exit, diffs.", _inspect),
+    "plan": ("Core-hours, GPU-hours, dedup shuffle and cost of a run, before it runs.", _plan),
 }
 
 _BEAM_OPTIONS_NOTE = (
@@ -86,7 +108,9 @@ def _summary(report: dict[str, Any], output: str) -> str:
             f"dead {entry['dead_letter']:>5}  rejected: {reasons}"
         )
     lines.append(f"outputs: {FileSystems.join(output, '{kept,rejected,dead_letter}')}/")
-    lines.append(f"report:  {FileSystems.join(output, REPORT_NAME)}")
+    lines.append(
+        f"report:  {FileSystems.join(output, REPORT_NAME)}, {FileSystems.join(output, HTML_NAME)}"
+    )
     return "\n".join(lines)
 
 

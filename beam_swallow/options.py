@@ -151,6 +151,17 @@ class SwallowOptions(PipelineOptions):
             "model's context; the math sample has 14 pages.",
         )
         io.add_argument(
+            "--quiet",
+            action="store_true",
+            help="No live progress lines (they are shown only on a terminal, for local runs).",
+        )
+        io.add_argument(
+            "--no_token_counts",
+            action="store_true",
+            help="Do not count tokens per stage for the report (counting costs ~14%% on top "
+            "of lint at scale; README: report.html).",
+        )
+        io.add_argument(
             "--stages",
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "

@@ -3,29 +3,35 @@
 Counts are taken from the output PCollections themselves, not from metrics
 (not every runner commits metrics): :class:`CountExits` turns each stage's
 three exits into ``(stage, exit, reason)`` keys, counted and written as JSON
-lines under ``DIR/_counts/``. After the pipeline finishes, :func:`write_report`
-folds them into ``DIR/report.json``::
+lines under ``DIR/_counts/``; with a tokenizer it also sums the tokens of each
+stage's kept texts (key ``(stage, "tokens", "")``, see
+:mod:`beam_swallow.inference.tokens`). After the pipeline finishes,
+:func:`write_report` folds them into ``DIR/report.json``::
 
     {"input": N, "kept": K, "rejected": {"<reason>": n}, "dead_letter": D,
-     "balanced": true,
+     "balanced": true, "input_tokens": T, "kept_tokens": t,
      "stages": {"<stage>": {"input": .., "kept": .., "rejected": {..},
-                            "dead_letter": .., "balanced": true}}}
+                            "dead_letter": .., "balanced": true,
+                            "input_tokens": .., "kept_tokens": ..}}}
 
 A stage's ``input`` is what the stage before it kept (the reader's is the
 number of input records); ``balanced`` says ``input = kept + rejected +
-dead_letter`` holds, for the stage and for the run.
+dead_letter`` holds, for the stage and for the run. Token fields appear only
+when tokens were counted; a stage's ``input_tokens`` is likewise what the stage
+before kept (the reader's, the tokens of the records it read and kept).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from beam_swallow.records import REASON
+from beam_swallow.jsonl import read_objects
+from beam_swallow.records import REASON, TEXT, Record
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, StageResult
 
 __all__ = [
@@ -39,33 +45,59 @@ __all__ = [
 
 COUNTS_DIR = "_counts"
 REPORT_NAME = "report.json"
+TOKENS = "tokens"
+
+Key = tuple[str, str, str]
+
+
+class _KeepAndTokens(beam.DoFn):
+    """A kept record's count key, and its text's tokens under ``(stage, tokens)``."""
+
+    def __init__(self, stage: str):
+        self._stage = stage
+        self._tokenizer = None
+
+    def setup(self) -> None:
+        from beam_swallow.inference.tokens import load_tokenizer
+
+        self._tokenizer = load_tokenizer()
+
+    def process(self, record: Record) -> Iterator[tuple[Key, int]]:
+        yield (self._stage, KEPT, ""), 1
+        text = record.get(TEXT)
+        if isinstance(text, str):
+            yield (self._stage, TOKENS, ""), self._tokenizer.count(text)
 
 
 class CountExits(beam.PTransform):
-    """Count every stage's exits and write the counts under ``DIR/_counts/``."""
+    """Count every stage's exits (and kept tokens) and write them under ``DIR/_counts/``."""
 
-    def __init__(self, output_dir: str):
+    def __init__(self, output_dir: str, count_tokens: bool = False):
         super().__init__()
         self._dir = output_dir
+        self._count_tokens = count_tokens
 
     def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
         keyed = []
         for stage, result in results.items():
-            keyed.append(
-                result.kept | f"Key{stage}Kept" >> beam.Map(lambda _, s=stage: (s, KEPT, ""))
-            )
+            if self._count_tokens:
+                kept = beam.ParDo(_KeepAndTokens(stage))
+            else:
+                kept = beam.Map(lambda _, s=stage: ((s, KEPT, ""), 1))
+            keyed.append(result.kept | f"Key{stage}Kept" >> kept)
             keyed.append(
                 result.rejected
-                | f"Key{stage}Rejected" >> beam.Map(lambda r, s=stage: (s, REJECTED, r[REASON]))
+                | f"Key{stage}Rejected"
+                >> beam.Map(lambda r, s=stage: ((s, REJECTED, r[REASON]), 1))
             )
             keyed.append(
                 result.dead_letter
-                | f"Key{stage}Dead" >> beam.Map(lambda _, s=stage: (s, DEAD_LETTER, ""))
+                | f"Key{stage}Dead" >> beam.Map(lambda _, s=stage: ((s, DEAD_LETTER, ""), 1))
             )
         return (
             keyed
             | "FlattenKeys" >> beam.Flatten()
-            | "CountKeys" >> beam.combiners.Count.PerElement()
+            | "CountKeys" >> beam.CombinePerKey(sum)
             | "CountsToJson" >> beam.Map(lambda kv: json.dumps([*kv[0], kv[1]]))
             | "WriteCounts"
             >> beam.io.WriteToText(
@@ -82,11 +114,8 @@ def read_counts(output_dir: str) -> list[tuple[str, str, str, int]]:
     rows = []
     for match in FileSystems.match([pattern]):
         for meta in match.metadata_list:
-            with FileSystems.open(meta.path) as handle:
-                for line in handle.read().decode("utf-8").splitlines():
-                    if line.strip():
-                        stage, exit_, reason, count = json.loads(line)
-                        rows.append((stage, exit_, reason, count))
+            for _, (stage, exit_, reason, count) in read_objects(meta.path):
+                rows.append((stage, exit_, reason, count))
     return rows
 
 
@@ -97,14 +126,18 @@ def build_report(
     per_stage: dict[str, dict[str, Any]] = {
         s: {"input": 0, KEPT: 0, REJECTED: {}, DEAD_LETTER: 0} for s in stages
     }
+    tokens: dict[str, int] = {}
     for stage, exit_, reason, count in rows:
         entry = per_stage.setdefault(stage, {"input": 0, KEPT: 0, REJECTED: {}, DEAD_LETTER: 0})
-        if exit_ == REJECTED:
+        if exit_ == TOKENS:
+            tokens[stage] = tokens.get(stage, 0) + count
+        elif exit_ == REJECTED:
             entry[REJECTED][reason] = entry[REJECTED].get(reason, 0) + count
         else:
             entry[exit_] += count
     order = list(stages) + [s for s in per_stage if s not in stages]
     previous_kept = None
+    previous_tokens = None
     total_rejected: dict[str, int] = {}
     total_dead = 0
     for stage in order:
@@ -113,6 +146,12 @@ def build_report(
         entry["input"] = outputs if previous_kept is None else previous_kept
         entry["balanced"] = entry["input"] == outputs
         previous_kept = entry[KEPT]
+        if tokens:
+            entry["kept_tokens"] = tokens.get(stage, 0)
+            entry["input_tokens"] = (
+                entry["kept_tokens"] if previous_tokens is None else previous_tokens
+            )
+            previous_tokens = entry["kept_tokens"]
         for reason, count in entry[REJECTED].items():
             total_rejected[reason] = total_rejected.get(reason, 0) + count
         total_dead += entry[DEAD_LETTER]
@@ -127,13 +166,19 @@ def build_report(
     report["balanced"] = report["input"] == kept + sum(
         total_rejected.values()
     ) + total_dead and all(per_stage[s]["balanced"] for s in order)
+    if tokens:
+        report["input_tokens"] = per_stage[order[0]]["input_tokens"]
+        report["kept_tokens"] = previous_tokens
     report["stages"] = {s: per_stage[s] for s in order}
     return report
 
 
-def write_report(output_dir: str, stages: Sequence[str]) -> dict[str, Any]:
-    """Build report.json from the run's counts, write it, and return it."""
+def write_report(
+    output_dir: str, stages: Sequence[str], extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build report.json from the run's counts plus ``extra`` keys, write it, and return it."""
     report = build_report(read_counts(output_dir), stages)
+    report.update(extra or {})
     path = FileSystems.join(output_dir, REPORT_NAME)
     with FileSystems.create(path, mime_type="application/json") as handle:
         handle.write(json.dumps(report, indent=2).encode("utf-8"))

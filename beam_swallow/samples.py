@@ -16,7 +16,7 @@ example domains.
 
 from __future__ import annotations
 
-import json
+import io
 import random
 import sys
 import sysconfig
@@ -24,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 
 from apache_beam.io.filesystems import FileSystems
+
+from beam_swallow.jsonl import dumps, parse_objects
 
 __all__ = ["stdlib_python_files", "code_sample_records", "math_sample_records", "write_sample"]
 
@@ -69,13 +71,13 @@ def code_sample_records(size: int, max_bytes: int = 60_000) -> list[dict]:
 
 def math_sample_records(size: int) -> list[dict]:
     """The first ``size`` bundled math pages (there are 14) as records."""
-    lines = resources.files("beam_swallow").joinpath("data", "math_pages.jsonl").read_text("utf-8")
-    return [json.loads(line) for line in lines.splitlines() if line.strip()][:size]
+    data = resources.files("beam_swallow").joinpath("data", "math_pages.jsonl").read_bytes()
+    return [page for _, page in parse_objects(io.BytesIO(data), "math_pages.jsonl")][:size]
 
 
 def write_sample(records: list[dict], path: str) -> str:
     """Write records as JSONL to ``path`` (local or gs://) and return it."""
     with FileSystems.create(path, mime_type="application/json") as handle:
         for record in records:
-            handle.write((json.dumps(record) + "\n").encode("utf-8"))
+            handle.write((dumps(record) + "\n").encode("utf-8"))
     return path

@@ -17,10 +17,11 @@ LAYERS = [
     {"records"},
     {"files"},
     {"stage", "jsonl"},
-    {"samples", "io", "report", "linting", "dedup", "inference"},
-    {"prompts"},
+    {"samples", "io", "linting", "dedup", "inference"},
+    {"prompts", "report"},
     {"transforms", "testing"},
     {"options"},
+    {"reporting"},
     {"pipelines", "lint_score"},
     {"cli"},
 ]

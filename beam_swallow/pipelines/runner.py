@@ -6,6 +6,7 @@ sample data; this module is the wiring they share.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
+from beam_swallow.inference.tokens import load_tokenizer, tokenizer_available
 from beam_swallow.io import (
     READ_STAGE,
     SINKS,
@@ -31,7 +33,11 @@ from beam_swallow.pipelines.registry import (
     resolve_stages,
 )
 from beam_swallow.records import Record
-from beam_swallow.report import COUNTS_DIR, REPORT_NAME, CountExits, write_report
+from beam_swallow.report import COUNTS_DIR, REPORT_NAME, CountExits
+from beam_swallow.reporting.html import FILES_DIR, HTML_NAME
+from beam_swallow.reporting.live import LiveFnApiRunner, LiveMetrics
+from beam_swallow.reporting.session import finish_report, run_watched, show_progress
+from beam_swallow.reporting.stats import STATS_DIR, CollectStats
 from beam_swallow.samples import write_sample
 from beam_swallow.stage import StageResult
 
@@ -40,18 +46,25 @@ __all__ = ["apply_stages", "make_pipeline", "merge_exits", "run_pipeline", "run_
 _LOCAL_RUNNER_NAMES = {None, "local", "fnapirunner"}
 
 
-def make_pipeline(options: PipelineOptions) -> beam.Pipeline:
+def is_local(options: PipelineOptions) -> bool:
+    """Whether the options name no runner, or the local FnApiRunner."""
+    runner = options.view_as(StandardOptions).runner
+    return runner is None or str(runner).lower() in _LOCAL_RUNNER_NAMES
+
+
+def make_pipeline(options: PipelineOptions, live: LiveMetrics | None = None) -> beam.Pipeline:
     """A Pipeline on the runner the options name, or the local FnApiRunner.
 
     Beam's DirectRunner (the default when no runner is named) first tries to
     fetch a Prism binary; the FnApiRunner runs in-process and downloads nothing.
     It honours ``--direct_running_mode`` (in_memory, multi_threading,
-    multi_processing) and ``--direct_num_workers``.
+    multi_processing) and ``--direct_num_workers``. With ``live`` it publishes
+    its counters there while it runs (for the progress display).
     """
-    runner = options.view_as(StandardOptions).runner
-    if runner is None or str(runner).lower() in _LOCAL_RUNNER_NAMES:
+    if is_local(options):
         options.view_as(StandardOptions).runner = None
-        return beam.Pipeline(runner=FnApiRunner(), options=options)
+        runner = FnApiRunner() if live is None else LiveFnApiRunner(live)
+        return beam.Pipeline(runner=runner, options=options)
     return beam.Pipeline(options=options)
 
 
@@ -84,18 +97,28 @@ def run_stages(
 
     Everything that can fail on a flag is built before this is called: the only
     thing checked here, before the outputs are cleared, is that the input exists.
+    Besides the three sinks the run writes report.json and report.html (see
+    :mod:`beam_swallow.reporting`); local runs on a terminal show progress.
     """
     opts = options.view_as(SwallowOptions)
     check_inputs(input_pattern)
-    clear_outputs(opts.output, [*SINKS, COUNTS_DIR, REPORT_NAME])
-    with make_pipeline(options) as pipeline:
-        read = pipeline | "Read" >> ReadRecords(input_pattern, reader)
-        results = apply_stages(read, stages)
-        merge_exits(results) | "Write" >> WriteOutputs(
-            opts.output, opts.text_field, opts.output_format
-        )
-        results | "Count" >> CountExits(opts.output)
-    return write_report(opts.output, [READ_STAGE, *stages])
+    clear_outputs(opts.output, [*SINKS, COUNTS_DIR, STATS_DIR, REPORT_NAME, HTML_NAME, FILES_DIR])
+    names = [READ_STAGE, *stages]
+    count_tokens = tokenizer_available() and not opts.no_token_counts
+    live = LiveMetrics() if show_progress(options, is_local(options)) else None
+    pipeline = make_pipeline(options, live)
+    read = pipeline | "Read" >> ReadRecords(input_pattern, reader)
+    results = apply_stages(read, stages)
+    merge_exits(results) | "Write" >> WriteOutputs(opts.output, opts.text_field, opts.output_format)
+    results | "Count" >> CountExits(opts.output, count_tokens)
+    results | "Stats" >> CollectStats(opts.output)
+    started = time.monotonic()
+    result = run_watched(pipeline, options, names, live, input_pattern)
+    labels = {"Read": READ_STAGE, **{name: name for name in stages}}
+    tokenizer = load_tokenizer().name if count_tokens else None
+    return finish_report(
+        opts.output, names, labels, options, result, started, tokenizer, input_pattern
+    )
 
 
 def run_pipeline(

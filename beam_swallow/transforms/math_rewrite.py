@@ -51,7 +51,7 @@ def judge_math(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
     answer = result.text or ""
     if len(answer.strip()) <= cfg.short_chars:
         return Reject(Reason.TOO_SHORT, refused(answer))
-    return rewritten(record, cfg, answer)
+    return rewritten(record, STAGE, cfg, answer)
 
 
 class MathRewrite(RewriteStage):

@@ -13,7 +13,10 @@ Provenance on every record a rewriting stage lets out (stamped by LLMStage):
 ``prompt_sha``, the SHA-256 of the prompt file. Kept records also carry
 ``original_sha1``, the SHA-1 of the text before the first rewrite (the same
 hash as a record id derived from text), set once and never overwritten, and
-``original_text``, that text itself, with ``--keep_original``.
+``original_text``, that text itself, with ``--keep_original``; with it too,
+``text_before[<stage>]``: the text each later rewriting stage was given (scor's
+is sgcr's rewrite), so every rewrite can be shown as a diff (``beam-swallow
+inspect``).
 
 The record's ``id`` never changes, so outputs join back to inputs by id.
 """
@@ -82,12 +85,14 @@ def refused(answer: str | None) -> dict[str, Any]:
     return {"answer": (answer or "")[:ANSWER_CLIP]}
 
 
-def rewritten(record: Record, cfg: RewriteConfig, text: str) -> Record:
+def rewritten(record: Record, stage: str, cfg: RewriteConfig, text: str) -> Record:
     """A copy of ``record`` whose text is ``text``, with the way back to the original."""
     out = dict(record)
-    out.setdefault("original_sha1", text_id(record[TEXT]))
     if cfg.keep_original:
         out.setdefault("original_text", record[TEXT])
+        if "original_sha1" in record:  # rewritten before: keep what this stage was given
+            out["text_before"] = {**record.get("text_before", {}), stage: record[TEXT]}
+    out.setdefault("original_sha1", text_id(record[TEXT]))
     out[TEXT] = text
     return out
 

@@ -47,7 +47,7 @@ def judge_scor(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
         return Reject(
             Reason.DOES_NOT_COMPILE, {**kept_on_reject, "compiles": False, "error": error[:500]}
         )
-    out = rewritten(record, cfg, code)
+    out = rewritten(record, STAGE, cfg, code)
     out["compiles"] = reason is None
     return out
 

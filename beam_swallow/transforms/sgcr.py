@@ -37,7 +37,7 @@ def judge_sgcr(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
     if answer.code is None or has_long_repeat(answer.code):
         reason = Reason.NO_CODE_BLOCK if answer.code is None else Reason.REPETITION
         return Reject(reason, {"sgcr_score": answer.score, **refused(result.text)})
-    out = rewritten(record, cfg, answer.code)
+    out = rewritten(record, STAGE, cfg, answer.code)
     out["sgcr_score"] = answer.score
     out["suggestions"] = answer.suggestions
     out["sgcr_compiles"] = compile_verdict(answer.code)[0] is None

@@ -1,0 +1,73 @@
+"""Time per stage and engine throughput, from the metrics Beam reports at the end.
+
+Stages are fused and run interleaved, so a stage's time is not a span of wall
+clock: it is Beam's own execution-time metric
+(``beam:metric:ptransform_execution_time:total_msecs:v1``, time the SDK spent in
+each transform, waits on lint workers or the model included), summed over the
+transforms under the stage's label. Runners that report no such metric (some
+portable runners) leave it out. Engine throughput is the ``inference.<engine>``
+counters: completion tokens over the summed request latency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apache_beam.metrics.metric import MetricResults
+from apache_beam.runners.runner import PipelineResult
+
+__all__ = ["TOTAL_MSECS", "run_timing"]
+
+TOTAL_MSECS = "beam:metric:ptransform_execution_time:total_msecs:v1"
+_INFERENCE = "inference."
+
+
+def _query(result: PipelineResult, system: bool) -> dict[str, list[Any]]:
+    try:
+        metrics: MetricResults = result.monitoring_metrics() if system else result.metrics()
+        return metrics.query()
+    except (AttributeError, NotImplementedError):  # runners without (system) metrics
+        return {}
+
+
+def run_timing(
+    result: PipelineResult, stage_labels: dict[str, str], records_in: dict[str, int]
+) -> dict[str, Any]:
+    """``{"stages": {stage: {seconds, records_per_s}}, "engines": {...}}`` for the report.
+
+    ``stage_labels`` maps each stage's top-level transform label to its name;
+    ``records_in`` gives each stage's input count.
+    """
+    msecs: dict[str, int] = {}
+    for counter in _query(result, system=True).get("counters", []):
+        metric = counter.key.metric  # Beam splits the URN at its first colon
+        if f"{metric.namespace}:{metric.name}" != TOTAL_MSECS or not counter.key.step:
+            continue
+        stage = stage_labels.get(counter.key.step.split("/")[0])
+        if stage is not None:
+            msecs[stage] = msecs.get(stage, 0) + (counter.committed or 0)
+    stages = {
+        stage: {
+            "seconds": ms / 1000,
+            "records_per_s": records_in.get(stage, 0) / (ms / 1000) if ms else None,
+        }
+        for stage, ms in msecs.items()
+    }
+    user = _query(result, system=False)
+    engines: dict[str, dict[str, float]] = {}
+    for counter in user.get("counters", []):
+        namespace = counter.key.metric.namespace
+        if namespace.startswith(_INFERENCE):
+            entry = engines.setdefault(namespace[len(_INFERENCE) :], {})
+            name = counter.key.metric.name
+            entry[name] = entry.get(name, 0) + (counter.committed or 0)
+    for dist in user.get("distributions", []):
+        namespace = dist.key.metric.namespace
+        if namespace.startswith(_INFERENCE) and dist.key.metric.name == "request_latency_ms":
+            entry = engines.setdefault(namespace[len(_INFERENCE) :], {})
+            entry["request_seconds"] = entry.get("request_seconds", 0) + dist.committed.sum / 1000
+    for entry in engines.values():
+        seconds = entry.get("request_seconds")
+        if seconds:
+            entry["tokens_per_s"] = entry.get("completion_tokens", 0) / seconds
+    return {"stages": stages, "engines": engines}

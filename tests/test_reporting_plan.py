@@ -1,0 +1,60 @@
+"""``beam-swallow plan``: the paper's own counts and throughput give back its GPU-hours."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from beam_swallow.cli import main
+from beam_swallow.reporting.plan import (
+    PAPER_FILES,
+    PAPER_GPU_HOURS,
+    PlanInputs,
+    make_plan,
+)
+
+
+def test_paper_counts_and_throughput_land_near_the_papers_gpu_hours():
+    plan = make_plan(PlanInputs(files=PAPER_FILES))
+    # 24.1M files into SGCR at 548 tokens, ~20.8M into SCOR at 835, 360 tokens/s per H100
+    assert plan.sgcr_files == pytest.approx(24_100_915, rel=1e-6)
+    assert plan.scor_files == pytest.approx(20_800_000, rel=1e-6)
+    assert plan.gpu_hours == pytest.approx(PAPER_GPU_HOURS, rel=0.02)
+
+
+def test_gpu_hours_follow_the_given_throughput():
+    base = make_plan(PlanInputs(files=1_000_000))
+    faster = make_plan(PlanInputs(files=1_000_000, tokens_per_s=720))
+    assert faster.gpu_hours == pytest.approx(base.gpu_hours / 2)
+    assert faster.gpu_cost == pytest.approx(base.gpu_cost / 2)
+
+
+def test_cpu_hours_scale_with_file_size():
+    small = make_plan(PlanInputs(files=1_000_000, avg_bytes=2_000))
+    large = make_plan(PlanInputs(files=1_000_000, avg_bytes=8_000))
+    assert large.lint_core_hours == pytest.approx(4 * small.lint_core_hours)
+    assert large.syntax_core_hours == pytest.approx(4 * small.syntax_core_hours)
+    assert large.shuffle_gb > small.shuffle_gb
+
+
+def test_cli_prints_each_line_with_its_source(capsys):
+    assert main(["plan", "--files", str(PAPER_FILES), "--gpu", "H100"]) == 0
+    out = capsys.readouterr().out
+    assert "BENCHMARKS.md syntax" in out and "BENCHMARKS.md lint" in out
+    assert "H100-h" in out and "GB shuffled" in out
+    gpu_hours = int(re.search(r"([\d,]+) H100-h", out).group(1).replace(",", ""))
+    assert gpu_hours == pytest.approx(PAPER_GPU_HOURS, rel=0.02)
+
+
+def test_measured_throughput_comes_from_a_runs_report(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    engines = {"vllm": {"completion_tokens": 7200, "request_seconds": 10.0, "tokens_per_s": 720.0}}
+    (run / "report.json").write_text(json.dumps({"timing": {"engines": engines}}))
+    assert main(["plan", "--files", "1000000", "--measured", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "tokens/s measured by the run" in out and "720 output tokens/s per H100" in out
+    (run / "report.json").write_text(json.dumps({"timing": {"engines": {}}}))
+    assert main(["plan", "--files", "1000000", "--measured", str(run)]) == 2
