@@ -4,7 +4,10 @@ Each file is scored by pylint with the paper's flags exactly as the ``pylint``
 CLI would score it alone, then penalized by its share of comment tokens (see
 :mod:`beam_swallow.linting.score`). Records are batched and each batch is
 fanned out over a :class:`~beam_swallow.linting.pool.LintPool` of warm worker
-processes, built in ``DoFn.setup`` and closed in ``teardown``.
+processes, built in ``DoFn.setup`` and closed in ``teardown``. Batches are
+gathered inside the DoFn, sized from the pool it built: the pool is as large
+as the CPU count of the machine the DoFn runs on, which the launcher that
+builds the graph (a laptop submitting to a cluster) does not know.
 
 Exits:
 
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam import pvalue
+from apache_beam.utils.windowed_value import WindowedValue
 
 from beam_swallow.linting.pool import LintPool, default_workers
 from beam_swallow.linting.score import LintResult, Status
@@ -88,30 +92,53 @@ def lint_verdict(record: Record, result: LintResult, min_quality: float) -> Reco
     return {**record, **fields}
 
 
-class _LintBatchDoFn(beam.DoFn):
+class _LintDoFn(beam.DoFn):
+    """Buffers a bundle's records into batches of ``_FILES_PER_WORKER_PER_BATCH`` per pool worker."""
+
     def __init__(self, cfg: LintConfig):
         self._cfg = cfg
         self._pool: LintPool | None = None
+        self._batch_size = 0
+        self._buffer: list[WindowedValue] = []
 
     def setup(self) -> None:
-        self._pool = LintPool(
-            self._cfg.workers or default_workers(), self._cfg.timeout_s, self._cfg.recycle_after
-        )
+        workers = self._cfg.workers or default_workers()
+        self._pool = LintPool(workers, self._cfg.timeout_s, self._cfg.recycle_after)
+        self._batch_size = _FILES_PER_WORKER_PER_BATCH * workers
 
-    def process(self, batch: list[Record]) -> Iterator[pvalue.TaggedOutput]:
-        texts = [record.get(TEXT) for record in batch]
+    def start_bundle(self) -> None:
+        self._buffer = []
+
+    def process(
+        self,
+        record: Record,
+        timestamp=beam.DoFn.TimestampParam,
+        window=beam.DoFn.WindowParam,
+    ) -> Iterator[pvalue.TaggedOutput]:
+        self._buffer.append(WindowedValue(record, timestamp, [window]))
+        if len(self._buffer) >= self._batch_size:
+            yield from self._flush()
+
+    def finish_bundle(self) -> Iterator[pvalue.TaggedOutput]:
+        yield from self._flush()
+
+    def _flush(self) -> Iterator[pvalue.TaggedOutput]:
+        batch, self._buffer = self._buffer, []
+        texts = [item.value.get(TEXT) for item in batch]
         valid = [i for i, text in enumerate(texts) if isinstance(text, str)]
         results = dict(zip(valid, self._pool.map([texts[i] for i in valid]), strict=True))
-        for index, record in enumerate(batch):
-            if index not in results:
-                yield emit_dead_letter(STAGE, record, LintError("record has no string text"))
-                continue
-            try:
-                verdict = lint_verdict(record, results[index], self._cfg.min_quality)
-            except LintError as exc:
-                yield emit_dead_letter(STAGE, record, exc)
-                continue
-            yield emit_verdict(STAGE, record, verdict)
+        for index, item in enumerate(batch):
+            output = self._judge(item.value, results.get(index))
+            yield pvalue.TaggedOutput(output.tag, item.with_value(output.value))
+
+    def _judge(self, record: Record, result: LintResult | None) -> pvalue.TaggedOutput:
+        if result is None:
+            return emit_dead_letter(STAGE, record, LintError("record has no string text"))
+        try:
+            verdict = lint_verdict(record, result, self._cfg.min_quality)
+        except LintError as exc:
+            return emit_dead_letter(STAGE, record, exc)
+        return emit_verdict(STAGE, record, verdict)
 
     def teardown(self) -> None:
         if self._pool is not None:
@@ -127,11 +154,7 @@ class Lint(beam.PTransform):
         self._cfg = cfg or LintConfig()
 
     def expand(self, records: beam.PCollection) -> StageResult:
-        batch = _FILES_PER_WORKER_PER_BATCH * (self._cfg.workers or default_workers())
-        tagged = (
-            records
-            | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
-            | "Score"
-            >> beam.ParDo(_LintBatchDoFn(self._cfg)).with_outputs(KEPT, REJECTED, DEAD_LETTER)
+        tagged = records | "Score" >> beam.ParDo(_LintDoFn(self._cfg)).with_outputs(
+            KEPT, REJECTED, DEAD_LETTER
         )
         return StageResult.from_tagged(tagged)
