@@ -50,7 +50,7 @@ HOSTILE: list[bytes] = [
 def _code_input(path: Path) -> Path:
     """Hostile lines, real stdlib files, an exact and a near copy, two HumanEval tasks."""
     files = stdlib_sources(6, max_bytes=2_500)
-    near = files[0].replace("\n", "\n\n", 3) + "\nprint('edited copy')\n"
+    near = max(files, key=len) + "\nprint('edited copy')\n"
     tasks = [item.needles[0] + item.needles[1] for item in humaneval_items()[2:4]]
     texts = [*files, files[1], near, *tasks]
     lines = [json.dumps({"text": t, "n": i}).encode() for i, t in enumerate(texts)]
