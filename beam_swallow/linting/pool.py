@@ -179,6 +179,11 @@ class LintPool:
         self._start_failures = 0
         self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._root)
 
+    @property
+    def size(self) -> int:
+        """How many worker processes the pool keeps."""
+        return len(self._slots)
+
     def __enter__(self) -> LintPool:
         return self
 

@@ -4,7 +4,10 @@ Each file is scored by pylint with the paper's flags exactly as the ``pylint``
 CLI would score it alone, then penalized by its share of comment tokens (see
 :mod:`beam_swallow.linting.score`). Records are batched and each batch is
 fanned out over a :class:`~beam_swallow.linting.pool.LintPool` of warm worker
-processes, built in ``DoFn.setup`` and closed in ``teardown``.
+processes, built in ``DoFn.setup`` and closed in ``teardown``. Batches are
+gathered inside the DoFn, sized from the pool it built: the pool is as large
+as the CPU count of the machine the DoFn runs on, which the launcher that
+builds the graph (a laptop submitting to a cluster) does not know.
 
 Exits:
 
@@ -31,9 +34,10 @@ from collections.abc import Iterator
 
 import apache_beam as beam
 from apache_beam import pvalue
+from apache_beam.utils.windowed_value import WindowedValue
 
 from beam_swallow.linting.config import LintConfig
-from beam_swallow.linting.pool import LintPool, default_workers
+from beam_swallow.linting.pool import LintPool
 from beam_swallow.linting.score import LintResult, Status
 from beam_swallow.records import TEXT, Reason, Record, Reject
 from beam_swallow.stage import (
@@ -78,21 +82,44 @@ def lint_verdict(record: Record, result: LintResult, min_quality: float) -> Reco
     return {**record, **fields}
 
 
-class _LintBatchDoFn(beam.DoFn):
+class _LintDoFn(beam.DoFn):
+    """Buffers a bundle's records into batches of ``_FILES_PER_WORKER_PER_BATCH`` per pool worker."""
+
     def __init__(self, cfg: LintConfig):
         self._cfg = cfg
         self._pool: LintPool | None = None
+        self._batch_size = 0
+        self._buffer: list[WindowedValue] = []
 
     def setup(self) -> None:
-        self._pool = self._cfg.pool()
+        self._pool = self._cfg.pool()  # sized on this worker, not on the launcher
+        self._batch_size = _FILES_PER_WORKER_PER_BATCH * self._pool.size
 
-    def process(self, batch: list[Record]) -> Iterator[pvalue.TaggedOutput]:
-        texts = [record.get(TEXT) for record in batch]
+    def start_bundle(self) -> None:
+        self._buffer = []
+
+    def process(
+        self,
+        record: Record,
+        timestamp=beam.DoFn.TimestampParam,
+        window=beam.DoFn.WindowParam,
+    ) -> Iterator[pvalue.TaggedOutput]:
+        self._buffer.append(WindowedValue(record, timestamp, [window]))
+        if len(self._buffer) >= self._batch_size:
+            yield from self._flush()
+
+    def finish_bundle(self) -> Iterator[pvalue.TaggedOutput]:
+        yield from self._flush()
+
+    def _flush(self) -> Iterator[pvalue.TaggedOutput]:
+        batch, self._buffer = self._buffer, []
+        texts = [item.value.get(TEXT) for item in batch]
         valid = [i for i, text in enumerate(texts) if isinstance(text, str)]
         results = dict(zip(valid, self._pool.map([texts[i] for i in valid]), strict=True))
-        for index, record in enumerate(batch):
+        for index, item in enumerate(batch):
             result = results.get(index, _NO_TEXT)
-            yield emit_judged(STAGE, record, lint_verdict, result, self._cfg.min_quality)
+            output = emit_judged(STAGE, item.value, lint_verdict, result, self._cfg.min_quality)
+            yield pvalue.TaggedOutput(output.tag, item.with_value(output.value))
 
     def teardown(self) -> None:
         if self._pool is not None:
@@ -110,11 +137,7 @@ class Lint(beam.PTransform):
         self._cfg = cfg or LintConfig()
 
     def expand(self, records: beam.PCollection) -> StageResult:
-        batch = _FILES_PER_WORKER_PER_BATCH * (self._cfg.workers or default_workers())
-        tagged = (
-            records
-            | "Batch" >> beam.BatchElements(min_batch_size=batch, max_batch_size=batch)
-            | "Score"
-            >> beam.ParDo(_LintBatchDoFn(self._cfg)).with_outputs(KEPT, REJECTED, DEAD_LETTER)
+        tagged = records | "Score" >> beam.ParDo(_LintDoFn(self._cfg)).with_outputs(
+            KEPT, REJECTED, DEAD_LETTER
         )
         return StageResult.from_tagged(tagged)

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# A local Flink cluster (one JobManager, one TaskManager with 2 slots) from Flink's PyPI packages.
+#
+#   cluster.sh install   download and lay out the distribution under FLINK_HOME (once)
+#   cluster.sh up        install, configure and start; wait until the REST API answers
+#   cluster.sh down      stop every JobManager and TaskManager this FLINK_HOME started
+#
+# apache-flink-libraries holds the distribution (lib/, opt/, plugins/), apache-flink holds bin/
+# and conf/. They are downloaded, not pip-installed: both pin old apache-beam releases.
+# Settings come from the environment (the Makefile sets them): FLINK_VERSION, FLINK_HOME,
+# FLINK_REST_PORT, FLINK_SLOTS, PYTHON (whose pip downloads the packages).
+set -euo pipefail
+
+: "${FLINK_VERSION:?set FLINK_VERSION, e.g. 1.19.3}"
+: "${FLINK_HOME:?set FLINK_HOME, the directory to install into}"
+FLINK_REST_PORT="${FLINK_REST_PORT:-8081}"
+FLINK_SLOTS="${FLINK_SLOTS:-2}"
+PYTHON="${PYTHON:-python3}"
+
+install() {
+  [ -x "$FLINK_HOME/bin/start-cluster.sh" ] && [ -d "$FLINK_HOME/lib" ] && return 0
+  local downloads="$FLINK_HOME.downloads" staging="$FLINK_HOME.staging"
+  mkdir -p "$downloads"
+  "$PYTHON" -m pip download --quiet --no-deps --dest "$downloads" \
+    "apache-flink==$FLINK_VERSION" "apache-flink-libraries==$FLINK_VERSION"
+  rm -rf "$staging" && mkdir -p "$staging/wheel" "$staging/libraries"
+  "$PYTHON" -m zipfile -e "$downloads"/apache_flink-"$FLINK_VERSION"-*.whl "$staging/wheel"
+  tar xzf "$downloads/apache-flink-libraries-$FLINK_VERSION.tar.gz" -C "$staging/libraries"
+  local deps="$staging/libraries/apache-flink-libraries-$FLINK_VERSION/deps"
+  mkdir -p "$staging/home"
+  mv "$staging/wheel/pyflink/bin" "$staging/wheel/pyflink/conf" "$staging/home/"
+  mv "$deps/lib" "$deps/opt" "$deps/plugins" "$staging/home/"
+  cp "$deps"/bin/*.jar "$staging/home/bin/"
+  chmod +x "$staging/home"/bin/*
+  mkdir -p "$staging/home/log"
+  rm -rf "$FLINK_HOME" && mv "$staging/home" "$FLINK_HOME" && rm -rf "$staging"
+}
+
+# One TaskManager with FLINK_SLOTS slots and the parallelism to fill them, a small JobManager,
+# network buffers for the ~90 tasks a Beam batch job of the code pipeline becomes (each blocking
+# result takes sort-shuffle.min-buffers, 512 by default, which 2 slots cannot give them), restarts
+# on failure (the fault test kills a TaskManager mid-job), pid files inside FLINK_HOME so `down`
+# finds what `up` started. The shipped file keeps its Java 17 flags; Flink reads flat keys
+# (`rest.port`) and nested ones alike.
+configure() {
+  local conf="$FLINK_HOME/conf/config.yaml"
+  [ -f "$conf.orig" ] || cp "$conf" "$conf.orig"
+  sed -e "s/^\(  numberOfTaskSlots:\) 1$/\1 $FLINK_SLOTS/" \
+    -e "s/^\(  default:\) 1$/\1 $FLINK_SLOTS/" \
+    -e "s/^\(      size:\) 1600m$/\1 1024m/" \
+    -e "s/^\(      size:\) 1728m$/\1 2048m/" \
+    "$conf.orig" >"$conf"
+  cat >>"$conf" <<EOF
+
+# beam-swallow's local cluster (templates/flink/cluster.sh)
+env.pid.dir: $FLINK_HOME/run
+rest.port: $FLINK_REST_PORT
+taskmanager.memory.network.min: 320m
+taskmanager.memory.network.max: 320m
+taskmanager.network.sort-shuffle.min-buffers: 64
+restart-strategy.type: fixed-delay
+restart-strategy.fixed-delay.attempts: 3
+restart-strategy.fixed-delay.delay: 5 s
+EOF
+}
+
+rest_up() {
+  "$PYTHON" - "$FLINK_REST_PORT" <<'EOF'
+import sys
+import urllib.request
+
+try:
+    with urllib.request.urlopen(f"http://localhost:{sys.argv[1]}/taskmanagers", timeout=2) as r:
+        sys.exit(0 if b'"slotsNumber"' in r.read() else 1)
+except OSError:
+    sys.exit(1)
+EOF
+}
+
+up() {
+  install
+  configure
+  mkdir -p "$FLINK_HOME/run" "$FLINK_HOME/log"
+  if rest_up; then
+    echo "Flink already answers on localhost:$FLINK_REST_PORT"
+    return 0
+  fi
+  "$FLINK_HOME/bin/start-cluster.sh"
+  for _ in $(seq 120); do
+    if rest_up; then
+      echo "Flink $FLINK_VERSION up: http://localhost:$FLINK_REST_PORT ($FLINK_SLOTS slots)"
+      return 0
+    fi
+    sleep 1
+  done
+  echo "Flink did not answer on localhost:$FLINK_REST_PORT within 120 s; logs: $FLINK_HOME/log" >&2
+  tail -n 30 "$FLINK_HOME"/log/*.log >&2 || true
+  return 1
+}
+
+down() {
+  [ -x "$FLINK_HOME/bin/taskmanager.sh" ] || return 0
+  "$FLINK_HOME/bin/taskmanager.sh" stop-all || true
+  "$FLINK_HOME/bin/jobmanager.sh" stop-all || true
+}
+
+case "${1:-}" in
+  install) install ;;
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 install|up|down" >&2; exit 2 ;;
+esac
