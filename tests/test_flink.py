@@ -22,8 +22,8 @@ import pytest
 from beam_swallow.dedup.benchmarks import humaneval_items
 
 from beam_swallow.cli import main
-from tests.flink_support import FlinkCluster, cluster_from_env, exits, worker_pool
-from tests.lint_reference import hanging_source, stdlib_sources
+from beam_swallow.testing.flink import FlinkCluster, cluster_from_env, exits, worker_pool
+from beam_swallow.testing.lint_reference import hanging_source, stdlib_sources
 
 pytestmark = [
     pytest.mark.flink,

@@ -22,7 +22,7 @@ import pytest
 from beam_swallow.cli import main
 from beam_swallow.inference.tokens import load_tokenizer, tokenizer_available
 from beam_swallow.samples import code_sample_records
-from tests.conftest import read_jsonl_dir
+from beam_swallow.testing import read_jsonl_dir
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_FLAGS = [

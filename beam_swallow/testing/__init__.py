@@ -4,7 +4,7 @@
 ``servers`` starts local servers; ``lint_reference`` is the ``pylint`` CLI the
 lint scores are held to, with real inputs; ``planted`` makes corpora with
 planted near copies (also the ``dedup`` pipeline's sample); ``accuracy``
-measures near-dedup against brute force.
+measures near-dedup against brute force; ``flink`` drives the local Flink cluster under test.
 """
 
 from beam_swallow.testing.outputs import (

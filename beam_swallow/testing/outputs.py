@@ -30,8 +30,13 @@ def read_jsonl_dir(directory: Path) -> list[dict[str, Any]]:
 
 
 def read_outputs(out: Path) -> dict[str, list[dict[str, Any]]]:
-    """The three exits of a run written under ``out``."""
-    return {sink: read_jsonl_dir(Path(out) / sink) for sink in EXITS}
+    """The three exits of a run written under ``out`` (kept/ as .jsonl.gz or .parquet)."""
+    import pyarrow.parquet as pq
+
+    outputs = {sink: read_jsonl_dir(Path(out) / sink) for sink in EXITS}
+    for shard in sorted((Path(out) / "kept").glob("*.parquet")):
+        outputs["kept"].extend(pq.read_table(shard).to_pylist())
+    return outputs
 
 
 def read_report(out: Path) -> dict[str, Any]:

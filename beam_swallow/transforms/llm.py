@@ -135,7 +135,7 @@ class _BuildRequestDoFn(beam.DoFn):
         return request
 
 
-def _verdict(judge: JudgeAnswer, record: Record, result: ChatResult) -> Record | Reject:
+def _verdict(record: Record, judge: JudgeAnswer, result: ChatResult) -> Record | Reject:
     """What the stage says of an answer: the engine's finish first, then the judge."""
     if result.finish_reason == FINISH_TOO_LONG:
         return Reject(Reason.TOO_LONG)

@@ -12,10 +12,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +23,8 @@ from pathlib import Path
 
 import apache_beam
 
-from tests.conftest import free_port, read_jsonl_dir
+from beam_swallow.testing.outputs import read_jsonl_dir
+from beam_swallow.testing.servers import free_port, wait_for_port
 
 __all__ = ["FlinkCluster", "cluster_from_env", "exits", "worker_pool"]
 
@@ -124,15 +123,7 @@ def worker_pool(env: dict[str, str]) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the SDK worker pool did not start"
-                assert proc.poll() is None, "the SDK worker pool exited"
-                time.sleep(0.3)
+        wait_for_port(port, proc, "the SDK worker pool")
         yield f"localhost:{port}"
     finally:
         proc.terminate()
