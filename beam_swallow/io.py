@@ -33,7 +33,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import apache_beam as beam
 from apache_beam.io import fileio
@@ -55,6 +55,7 @@ from beam_swallow.stage import (
 
 __all__ = [
     "READ_STAGE",
+    "ReadResult",
     "SINKS",
     "ReadRecords",
     "ReaderConfig",
@@ -67,6 +68,7 @@ __all__ = [
 ]
 
 READ_STAGE = "read"
+SEEN = "seen"  # the reader's count of input units, beside its three exits
 SINKS = (KEPT, REJECTED, DEAD_LETTER)
 _PARQUET_ROWS_PER_FILE = 10_000
 
@@ -182,10 +184,8 @@ class _ReadFileDoFn(beam.DoFn):
 
     def process(self, readable: fileio.ReadableFile) -> Iterator[beam.pvalue.TaggedOutput]:
         path = readable.metadata.path
-        if path.endswith(".parquet"):
-            yield from self._read_parquet(readable, path)
-        else:
-            yield from self._read_jsonl(readable, path)
+        read = self._read_parquet if path.endswith(".parquet") else self._read_jsonl
+        yield from read(readable, path)
 
     def _emit(
         self, convert: Callable[[Any, ReaderConfig], Record], value: Any, raw: Any, source: str
@@ -208,6 +208,8 @@ class _ReadFileDoFn(beam.DoFn):
                     yield from self._emit(parse_line, line, line, f"{path}:{line_number}")
             except FileError as exc:
                 yield _file_dead_letter(path, exc, records)
+                records += 1  # the rest of the file is one input unit: its dead letter
+        yield beam.pvalue.TaggedOutput(SEEN, records)
 
     def _read_parquet(self, readable: fileio.ReadableFile, path: str):
         import pyarrow as pa
@@ -223,6 +225,8 @@ class _ReadFileDoFn(beam.DoFn):
                         yield from self._emit(to_record, row, raw_row, f"{path}:{rows}")
             except (pa.ArrowException, OSError) as exc:
                 yield _file_dead_letter(path, parquet_error(raw, exc), rows)
+                rows += 1  # the rest of the file is one input unit: its dead letter
+        yield beam.pvalue.TaggedOutput(SEEN, rows)
 
 
 def _file_dead_letter(path: str, error: FileError, records: int) -> beam.pvalue.TaggedOutput:
@@ -252,8 +256,22 @@ def check_inputs(patterns: str | Iterable[str]) -> None:
             raise ValueError(f"no input files match {pattern!r}")
 
 
+class ReadResult(NamedTuple):
+    """The read stage's three exits, plus ``seen``: per file, how many input units it
+    held (non-blank lines or rows, and one for a failure that ended the file early).
+
+    ``seen`` is counted as the files are read, apart from the exits, so report.json's
+    ``read.input`` is a real count and its balance a real check.
+    """
+
+    kept: beam.PCollection
+    rejected: beam.PCollection
+    dead_letter: beam.PCollection
+    seen: beam.PCollection
+
+
 class ReadRecords(beam.PTransform):
-    """Read records from file patterns; returns the ``read`` StageResult."""
+    """Read records from file patterns; returns a :class:`ReadResult`."""
 
     def __init__(self, patterns: str | Iterable[str], cfg: ReaderConfig = ReaderConfig()):
         super().__init__()
@@ -272,9 +290,9 @@ class ReadRecords(beam.PTransform):
             | "SpreadFiles" >> beam.Reshuffle()
         )
         tagged = files | "Parse" >> beam.ParDo(_ReadFileDoFn(self._cfg)).with_outputs(
-            KEPT, REJECTED, DEAD_LETTER
+            KEPT, REJECTED, DEAD_LETTER, SEEN
         )
-        return StageResult.from_tagged(tagged)
+        return ReadResult(tagged[KEPT], tagged[REJECTED], tagged[DEAD_LETTER], tagged[SEEN])
 
 
 def to_output(record: Record, text_field: str) -> Record:

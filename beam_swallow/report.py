@@ -14,8 +14,10 @@ stage's kept texts (key ``(stage, "tokens", "")``, see
                             "dead_letter": .., "balanced": true,
                             "input_tokens": .., "kept_tokens": ..}}}
 
-A stage's ``input`` is what the stage before it kept (the reader's is the
-number of input records); ``balanced`` says ``input = kept + rejected +
+A stage's ``input`` is what the stage before it kept; the reader's is its own
+count of the input units it read (``(read, "input", "")``: non-blank lines or
+rows, plus one per file that failed part way), counted apart from its exits, so
+a line the reader lost would show as an unbalanced ``read``. ``balanced`` says ``input = kept + rejected +
 dead_letter`` holds, for the stage and for the run. Token fields appear only
 when tokens were counted; a stage's ``input_tokens`` is likewise what the stage
 before kept (the reader's, the tokens of the records it read and kept).
@@ -30,6 +32,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from beam_swallow.io import ReadResult
 from beam_swallow.jsonl import read_objects
 from beam_swallow.records import REASON, TEXT, Record
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, StageResult
@@ -46,6 +49,7 @@ __all__ = [
 COUNTS_DIR = "_counts"
 REPORT_NAME = "report.json"
 TOKENS = "tokens"
+INPUT = "input"  # the reader's own count of the input units it read
 
 Key = tuple[str, str, str]
 
@@ -94,6 +98,11 @@ class CountExits(beam.PTransform):
                 result.dead_letter
                 | f"Key{stage}Dead" >> beam.Map(lambda _, s=stage: ((s, DEAD_LETTER, ""), 1))
             )
+            if isinstance(result, ReadResult):  # the reader counted its input itself
+                keyed.append(
+                    result.seen
+                    | f"Key{stage}Input" >> beam.Map(lambda n, s=stage: ((s, INPUT, ""), n))
+                )
         return (
             keyed
             | "FlattenKeys" >> beam.Flatten()
@@ -127,10 +136,13 @@ def build_report(
         s: {"input": 0, KEPT: 0, REJECTED: {}, DEAD_LETTER: 0} for s in stages
     }
     tokens: dict[str, int] = {}
+    counted_input: dict[str, int] = {}
     for stage, exit_, reason, count in rows:
         entry = per_stage.setdefault(stage, {"input": 0, KEPT: 0, REJECTED: {}, DEAD_LETTER: 0})
         if exit_ == TOKENS:
             tokens[stage] = tokens.get(stage, 0) + count
+        elif exit_ == INPUT:
+            counted_input[stage] = counted_input.get(stage, 0) + count
         elif exit_ == REJECTED:
             entry[REJECTED][reason] = entry[REJECTED].get(reason, 0) + count
         else:
@@ -143,7 +155,10 @@ def build_report(
     for stage in order:
         entry = per_stage[stage]
         outputs = entry[KEPT] + sum(entry[REJECTED].values()) + entry[DEAD_LETTER]
-        entry["input"] = outputs if previous_kept is None else previous_kept
+        if stage in counted_input:  # the reader's own count of what it read
+            entry["input"] = counted_input[stage]
+        else:
+            entry["input"] = outputs if previous_kept is None else previous_kept
         entry["balanced"] = entry["input"] == outputs
         previous_kept = entry[KEPT]
         if tokens:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+
 import pytest
 
+from beam_swallow.cli import main
 from beam_swallow.io import InvalidRecord, ReaderConfig, parse_line, to_output, to_record
 from beam_swallow.records import text_id
+from beam_swallow.report import build_report
+from beam_swallow.testing import assert_conserved, read_outputs, read_report
 
 
 def test_parse_line_keeps_metadata_and_hashes_the_text():
@@ -56,3 +62,29 @@ def test_lone_surrogates_are_invalid_unicode(line):
 def test_escaped_pairs_and_plain_escapes_are_fine():
     record = parse_line(b'{"text": "\\ud83d\\ude00 \\u00e9"}', ReaderConfig())
     assert record["text"] == "\U0001f600 \u00e9"
+
+
+def test_the_read_stage_balances_against_its_own_count_of_input():
+    # the reader counts what it read apart from its exits: a lost line unbalances the run
+    lost_one = [("read", "input", "", 5), ("read", "kept", "", 3), ("read", "dead_letter", "", 1)]
+    report = build_report(lost_one, ["read"])
+    assert report["stages"]["read"]["input"] == 5
+    assert report["stages"]["read"]["balanced"] is False and report["balanced"] is False
+    whole = [("read", "input", "", 4), ("read", "kept", "", 3), ("read", "dead_letter", "", 1)]
+    assert build_report(whole, ["read"])["balanced"] is True
+
+
+def test_a_truncated_shard_counts_as_one_input_unit(tmp_path):
+    lines = b"".join(json.dumps({"text": f"x = {i}"}).encode() + b"\n" for i in range(10))
+    (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(lines)[:-8])  # no trailer
+    out = tmp_path / "out"
+    assert (
+        main(
+            ["code", "--input", str(tmp_path / "*.gz"), "--output", str(out), "--stages", "syntax"]
+        )
+        == 0
+    )
+    report = read_report(out)
+    assert_conserved(report, read_outputs(out))
+    assert report["stages"]["read"]["input"] == 11  # ten lines, then the file's failure
+    assert (report["kept"], report["dead_letter"]) == (10, 1)

@@ -21,6 +21,7 @@ from beam_swallow.io import (
     SINKS,
     ReaderConfig,
     ReadRecords,
+    ReadResult,
     WriteOutputs,
     check_inputs,
     clear_outputs,
@@ -68,7 +69,9 @@ def make_pipeline(options: PipelineOptions, live: LiveMetrics | None = None) -> 
     return beam.Pipeline(options=options)
 
 
-def apply_stages(read: StageResult, stages: dict[str, beam.PTransform]) -> dict[str, StageResult]:
+def apply_stages(
+    read: ReadResult, stages: dict[str, beam.PTransform]
+) -> dict[str, StageResult | ReadResult]:
     """Chain stages: each takes the previous one's kept records."""
     results = {READ_STAGE: read}
     kept = read.kept

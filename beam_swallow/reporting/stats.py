@@ -82,7 +82,8 @@ class CollectStats(beam.PTransform):
     def expand(self, results: dict[str, StageResult]) -> beam.pvalue.PDone:
         keyed, letters = [], []
         for stage, result in results.items():
-            for exit_, records in zip((KEPT, "rejected", DEAD_LETTER), result, strict=True):
+            exits = (result.kept, result.rejected, result.dead_letter)
+            for exit_, records in zip((KEPT, "rejected", DEAD_LETTER), exits, strict=True):
                 keyed.append(records | f"Stat{stage}{exit_}" >> beam.FlatMap(_keys, stage, exit_))
             letters.append(
                 result.dead_letter
