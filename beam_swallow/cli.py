@@ -154,10 +154,21 @@ def _top_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _drop_beam_memory_warning(record: logging.LogRecord) -> bool:
+    """False for the warning Beam 2.77's RunInference logs on every batch without torch.
+
+    Its memory probe imports ``resource`` together with a model manager that needs torch;
+    without torch (the embedded and openai engines need none) it warns, once per batch,
+    that memory usage cannot be fetched. Nothing is wrong with the run.
+    """
+    return not record.getMessage().startswith("Resource module is not available")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().addFilter(_drop_beam_memory_warning)
     parser = _top_parser()
     if not argv or (argv[0] not in PIPELINES and argv[0] not in TOOLS):
         args = parser.parse_args(argv[:1])  # prints help, or exits 2 on an unknown command

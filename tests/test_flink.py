@@ -19,9 +19,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from beam_swallow.dedup.benchmarks import humaneval_items
 
 from beam_swallow.cli import main
+from beam_swallow.dedup.contamination import humaneval_items
+from beam_swallow.prompts import PROMPT_NAMES
+from beam_swallow.testing import assert_conserved, read_outputs, read_report
 from beam_swallow.testing.flink import FlinkCluster, cluster_from_env, exits, worker_pool
 from beam_swallow.testing.lint_reference import hanging_source, stdlib_sources
 
@@ -34,7 +36,7 @@ pytestmark = [
 
 CODE_STAGES = "syntax,lint,exact_dedup,near_dedup,decontaminate,sgcr,scor"
 LLM = ["--engine", "embedded", "--max_tokens", "16"]
-LLM_STAGES = frozenset({"sgcr", "scor", "rewrite"})
+LLM_STAGES = frozenset(PROMPT_NAMES)  # the rewriting stages, each named as its prompt
 
 HOSTILE: list[bytes] = [
     b'{"text": "unterminated',
@@ -51,7 +53,7 @@ def _code_input(path: Path) -> Path:
     """Hostile lines, real stdlib files, an exact and a near copy, two HumanEval tasks."""
     files = stdlib_sources(6, max_bytes=2_500)
     near = max(files, key=len) + "\nprint('edited copy')\n"
-    tasks = [item.needles[0] + item.needles[1] for item in humaneval_items()[2:4]]
+    tasks = [item.text for item in humaneval_items()[2:4]]  # prompt and solution
     texts = [*files, files[1], near, *tasks]
     lines = [json.dumps({"text": t, "n": i}).encode() for i, t in enumerate(texts)]
     path.write_bytes(b"\n".join([*lines, *HOSTILE]) + b"\n")
@@ -59,12 +61,8 @@ def _code_input(path: Path) -> Path:
 
 
 def _report(out: Path) -> dict:
-    report = json.loads((out / "report.json").read_text())
-    assert report["balanced"] is True
-    for stage, entry in report["stages"].items():
-        assert entry["input"] == (
-            entry["kept"] + sum(entry["rejected"].values()) + entry["dead_letter"]
-        ), stage
+    report = read_report(out)
+    assert_conserved(report, read_outputs(out))
     return report
 
 
@@ -147,7 +145,7 @@ def test_math_pipeline_on_flink_matches_the_local_runner(cluster, external, tmp_
     assert main([*argv, "--output", str(on_flink), *cluster.beam_args(job, external)]) == 0
     assert cluster.job(job)["state"] == "FINISHED"
     _assert_same_exits(on_flink, local)
-    assert _report(on_flink)["stages"]["rewrite"]["input"] > 0
+    assert _report(on_flink)["stages"]["math_rewrite"]["input"] > 0
 
 
 def test_gcs_input_and_output_from_flink_workers(cluster, external, gcs_emulator):
