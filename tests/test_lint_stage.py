@@ -113,7 +113,7 @@ def test_batches_are_sized_on_the_worker_not_the_launcher(monkeypatch):
     A launcher that builds the graph for a cluster knows nothing of the workers'
     CPUs: building the graph must not ask, running it must.
     """
-    import beam_swallow.transforms.lint as lint_module
+    import beam_swallow.linting.config as lint_config  # where the pool is sized
 
     asked: list[str] = []
 
@@ -121,7 +121,7 @@ def test_batches_are_sized_on_the_worker_not_the_launcher(monkeypatch):
         asked.append("cpu count")
         return 1
 
-    monkeypatch.setattr(lint_module, "default_workers", cpus_here)
+    monkeypatch.setattr(lint_config, "default_workers", cpus_here)
     records = [{"id": str(i), "text": f"value_{i} = {i}\nprint(value_{i})\n"} for i in range(3)]
     pipeline = beam.Pipeline(runner=FnApiRunner())
     result = pipeline | beam.Create(records) | Lint(LintConfig(timeout_s=60))
