@@ -39,7 +39,10 @@ install() {
 # One TaskManager with FLINK_SLOTS slots and the parallelism to fill them, a small JobManager,
 # network buffers for the ~90 tasks a Beam batch job of the code pipeline becomes (each blocking
 # result takes sort-shuffle.min-buffers, 512 by default, which 2 slots cannot give them), restarts
-# on failure (the fault test kills a TaskManager mid-job), pid files inside FLINK_HOME so `down`
+# on failure (the fault test kills a TaskManager mid-job) for longer than the JobManager takes to
+# notice a dead TaskManager (heartbeat.timeout, 50 s): until it does, restarted tasks are sent to
+# the dead one's slots and fail at once, so 3 quick attempts ran out before a live one was used;
+# 30 x 5 s outlast it however slowly the new TaskManager starts. Pid files inside FLINK_HOME so `down`
 # finds what `up` started. The shipped file keeps its Java 17 flags; Flink reads flat keys
 # (`rest.port`) and nested ones alike.
 configure() {
@@ -59,7 +62,7 @@ taskmanager.memory.network.min: 320m
 taskmanager.memory.network.max: 320m
 taskmanager.network.sort-shuffle.min-buffers: 64
 restart-strategy.type: fixed-delay
-restart-strategy.fixed-delay.attempts: 3
+restart-strategy.fixed-delay.attempts: 30
 restart-strategy.fixed-delay.delay: 5 s
 EOF
 }
