@@ -27,7 +27,7 @@ from typing import Any
 
 from beam_swallow.jsonl import dumps
 from beam_swallow.linting.config import LintConfig
-from beam_swallow.linting.pool import LintPool, default_workers
+from beam_swallow.linting.pool import LintPool
 from beam_swallow.linting.score import LintResult, Status
 from beam_swallow.linting.source import decode_source
 from beam_swallow.options import add_lint_pool_arguments
@@ -93,10 +93,9 @@ def main(argv: list[str]) -> int:
         workers=args.lint_workers,
         recycle_after=args.lint_recycle_after,
     )
-    workers = cfg.workers or default_workers()
     failed = False
     with cfg.pool() as pool:
-        for line in _score(pool, args.files, _CHUNK_PER_WORKER * workers):
+        for line in _score(pool, args.files, _CHUNK_PER_WORKER * pool.size):
             failed |= line["status"] == Status.ERROR
             print(dumps(line), flush=True)
     return 1 if failed else 0

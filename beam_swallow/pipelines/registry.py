@@ -17,7 +17,7 @@ import apache_beam as beam
 from beam_swallow.dedup.minhash import MinhashConfig
 from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
-from beam_swallow.io import ReaderConfig
+from beam_swallow.io import ReaderConfig, split_patterns
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.options import SwallowOptions
 from beam_swallow.prompts import load_prompt
@@ -84,9 +84,8 @@ def minhash_config(opts: SwallowOptions) -> MinhashConfig:
 
 def decontam_config(opts: SwallowOptions) -> DecontamConfig:
     """Which benchmarks decontaminate searches, and what counts as a match."""
-    files = tuple(p.strip() for p in (opts.decontam_file or "").split(",") if p.strip())
     return DecontamConfig(
-        files=files,
+        files=tuple(split_patterns(opts.decontam_file or "")),
         humaneval=not opts.decontam_skip_humaneval,
         threshold=opts.decontam_threshold,
         min_chars=opts.decontam_min_chars,
