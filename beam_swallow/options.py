@@ -311,6 +311,14 @@ class SwallowOptions(PipelineOptions):
                 "system turn; '=== system|user|assistant ===' lines start turns.",
             )
         rewriting.add_argument(
+            "--structured",
+            choices=("on", "off"),
+            default="on",
+            help="on: decode each sgcr and scor answer under the stage's answer layout (a "
+            "grammar), so every finished answer parses; off: unconstrained, as the paper "
+            "generated (for ablations). The math rewrite is free text either way.",
+        )
+        rewriting.add_argument(
             "--keep_original",
             action="store_true",
             help="Keep the text as it was before the first rewrite in 'original_text' "

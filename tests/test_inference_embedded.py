@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,14 +10,24 @@ from pathlib import Path
 import pytest
 
 from beam_swallow.inference import make_handler
-from beam_swallow.inference.base import FINISH_LENGTH, FINISH_TOO_LONG, Message, SamplingParams
+from beam_swallow.inference.base import (
+    FINISH_LENGTH,
+    FINISH_TOO_LONG,
+    ChatRequest,
+    Message,
+    SamplingParams,
+)
 from beam_swallow.inference.config import (
     EMBEDDED_MAX_TOKENS,
     EMBEDDED_REPETITION_PENALTY,
     EngineConfig,
 )
+from beam_swallow.inference.embedded import default_threads
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.registry import engine_config
+from beam_swallow.prompts import load_prompt
+from beam_swallow.transforms.layouts import SCOR_GRAMMAR, SGCR_GRAMMAR
+from beam_swallow.transforms.parse import extract_code_block, parse_sgcr
 
 QUESTION = "What is the capital of France? Answer in one short sentence."
 
@@ -114,3 +125,33 @@ def test_batch_answers_each_request_and_isolates_a_bad_one(loaded):
     assert results["huge"].finish_reason == FINISH_TOO_LONG
     assert results["huge"].prompt_tokens > 8192 - 48 and results["huge"].completion_tokens == 0
     assert results["cut"].finish_reason == FINISH_LENGTH and results["cut"].completion_tokens == 3
+
+
+def test_grammar_gives_every_finished_answer_the_stages_layout(loaded):
+    """Under its stage's grammar, a tiny model's answer always parses: a score from
+    1 to 10, suggestions and a python block for sgcr; one python block for scor."""
+    config, handler, model = loaded
+    code = "def add(a,b):\n  return a+b\nprint(add(1,2))\n"
+    sampling = SamplingParams(max_tokens=200, seed=3)
+    sgcr = load_prompt("sgcr").messages(code)
+    scor = load_prompt("scor").messages(code)
+    batch = [
+        ChatRequest("sgcr", sgcr, sampling, SGCR_GRAMMAR),
+        ChatRequest("scor", scor, sampling, SCOR_GRAMMAR),
+        ChatRequest("free", sgcr, sampling),
+    ]
+    results = {r.id: r for r in handler.run_inference(batch, model)}
+    for name in ("sgcr", "scor"):
+        assert results[name].finish_reason == "stop", results[name].text
+        assert results[name].structured
+    assert not results["free"].structured
+    answer = parse_sgcr(results["sgcr"].text)
+    assert 1.0 <= answer.score <= 10.0 and answer.suggestions and answer.code
+    assert extract_code_block(results["scor"].text)
+
+
+def test_threads_follow_the_cores_this_process_may_use():
+    cores = len(os.sched_getaffinity(0))
+    assert default_threads() == cores
+    assert default_threads(copies=cores) == 1
+    assert default_threads(copies=cores * 4) == 1

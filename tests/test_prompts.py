@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from importlib import resources
 
 import pytest
@@ -12,8 +13,10 @@ from beam_swallow.inference.base import Message
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.registry import rewrite_config
 from beam_swallow.prompts import PROMPT_NAMES, load_prompt, parse_prompt
-from beam_swallow.transforms.parse import parse_sgcr
+from beam_swallow.transforms.math_rewrite import MathRewrite
+from beam_swallow.transforms.parse import NO_SCORE, parse_sgcr
 from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, SHORT_CHARS
+from beam_swallow.transforms.sgcr import Sgcr
 
 
 @pytest.mark.parametrize("name", PROMPT_NAMES)
@@ -34,11 +37,21 @@ def test_math_prompt_is_one_shot():
     assert prompt.chars == sum(len(turn.content) for turn in prompt.turns)
 
 
-def test_sgcr_prompt_asks_for_the_layout_the_parser_reads():
+def test_sgcr_prompt_names_the_layout_the_parser_reads():
     text = load_prompt("sgcr").turns[0].content
-    for header in ("### Evaluation Score", "### Suggestions", "### Improved Code", "```python"):
-        assert header in text
-    assert parse_sgcr(text).code is not None  # its own layout example parses
+    for header in ("### Evaluation Score", "### Suggestions", "### Improved Code"):
+        assert f"`{header}`" in text
+    assert "python" in text and "three backticks" in text
+
+
+@pytest.mark.parametrize("name", PROMPT_NAMES)
+def test_prompts_hold_no_placeholder_a_model_could_copy(name):
+    """Small models copy a template's fill-in text (``<one number from 1 to 10>``)
+    literally: the prompts describe the layout in words instead."""
+    for turn in load_prompt(name).turns:
+        if turn.role == "system":
+            assert not re.search(r"<[^<>\n]{3,}>", turn.content), turn.content
+            assert parse_sgcr(turn.content).score == NO_SCORE
 
 
 def test_code_prompts_are_system_turns_only():
@@ -91,11 +104,15 @@ def test_flags_reach_the_config(tmp_path):
     path = tmp_path / "sgcr.txt"
     path.write_text("Rate and rewrite.\n", encoding="utf-8")
     opts = PipelineOptions([f"--sgcr_prompt={path}", "--keep_original"]).view_as(SwallowOptions)
-    sgcr = rewrite_config(opts, "sgcr")
+    sgcr = rewrite_config(opts, Sgcr)
     assert sgcr.prompt.turns[0].content == "Rate and rewrite."
     assert sgcr.keep_original and not sgcr.keep_uncompilable
     assert sgcr.max_prompt_chars is None
-    math = rewrite_config(opts, "math_rewrite")
+    assert sgcr.grammar == Sgcr.grammar  # structured generation is on by default
+    math = rewrite_config(opts, MathRewrite)
     assert math.prompt.sha == load_prompt("math_rewrite").sha
     assert math.max_prompt_chars == MAX_PROMPT_CHARS
     assert math.short_chars == SHORT_CHARS
+    assert math.grammar is None  # free text
+    off = PipelineOptions(["--structured=off"]).view_as(SwallowOptions)
+    assert rewrite_config(off, Sgcr).grammar is None

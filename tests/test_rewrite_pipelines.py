@@ -54,6 +54,8 @@ def _assert_generation(record: dict, stage: str, max_tokens: int, sent: bool = T
     assert stamp["prompt_sha"] == load_prompt(stage).sha
     if sent:
         assert stamp["finish_reason"] in ("stop", "length", "too_long")
+        if stamp["finish_reason"] != "too_long":  # decoded: under the grammar where it has one
+            assert stamp["structured"] is (stage in ("sgcr", "scor"))
     else:
         assert "finish_reason" not in stamp
 
@@ -87,12 +89,15 @@ def test_code_pipeline_rewrites_with_provenance(tmp_path):
         if record["stage"] in prompts:  # every reason, truncated and too_long included
             _assert_generation(record, record["stage"], max_tokens)
             assert record["generation"][record["stage"]]["prompt_sha"] == prompts[record["stage"]]
+    for record in outputs["rejected"]:
+        if record["stage"] == "sgcr" and record["generation"]["sgcr"]["finish_reason"] == "stop":
+            assert record["reason"] == Reason.REPETITION  # a finished answer has its layout
     for record in outputs["kept"]:
         for stage, sha in prompts.items():
             _assert_generation(record, stage, max_tokens)
             assert record["generation"][stage]["prompt_sha"] == sha
         assert record["compiles"] is True
-        assert isinstance(record["sgcr_score"], float)
+        assert 1.0 <= record["sgcr_score"] <= 10.0  # structured: the score always parses
         assert record["original_text"] == originals[record["original_sha1"]]
         assert record["original_sha1"] == record["id"]
         compile(record["text"], "<kept>", "exec")

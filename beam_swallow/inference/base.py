@@ -12,6 +12,13 @@ per-request error. One failing request never fails the others of its batch.
 - ``"too_long"``: the prompt does not fit the model's context; it was never sent
   (the stage rejects it ``too_long``).
 - ``None`` with ``error`` set: the request failed (the stage dead-letters it).
+
+Structured generation: a request may carry ``grammar``, a GBNF grammar (the
+notation of llama.cpp, which vLLM's and SGLang's grammar backends read too)
+that the answer must match; the engine enforces it while decoding, so a
+finished answer always has the layout the stage's parser reads. The result's
+``structured`` says whether the constraint was applied (an OpenAI-compatible
+server may refuse it; the request is then answered unconstrained).
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ class ChatRequest:
     id: str
     messages: tuple[Message, ...]
     sampling: SamplingParams = field(default_factory=SamplingParams)
+    grammar: str | None = None  # GBNF the answer must match; None: unconstrained
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class ChatResult:
     completion_tokens: int = 0
     error_type: str | None = None
     error: str | None = None
+    structured: bool = False  # the request's grammar was enforced while decoding
 
     @property
     def failed(self) -> bool:

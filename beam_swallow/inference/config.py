@@ -59,7 +59,8 @@ class EngineConfig:
 
     ``engine_kwargs`` go to the engine as they are: ``llama_cpp.Llama(...)`` for
     embedded, ``vllm.LLM(...)`` for vllm, and the JSON body of each request for
-    openai (e.g. ``{"seed": 1}``).
+    openai (e.g. ``{"seed": 1}``). ``model_copies``: how many worker processes
+    on one machine load their own embedded model, which share its cores out.
     """
 
     engine: str = "embedded"
@@ -79,6 +80,7 @@ class EngineConfig:
     gpu_memory_utilization: float = 0.9
     dtype: str = "auto"
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
+    model_copies: int = 1
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -89,6 +91,8 @@ class EngineConfig:
             raise ValueError(f"the {self.engine} engine needs --model")
         if self.max_concurrency < 1 or self.retries < 0 or self.request_timeout <= 0:
             raise ValueError("max_concurrency >= 1, retries >= 0 and request_timeout > 0 please")
+        if self.model_copies < 1:
+            raise ValueError("model_copies must be positive")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch_size must be positive")
 
@@ -102,9 +106,17 @@ class EngineConfig:
         """The model as stamped on records: the flag's value or the embedded default."""
         return self.model or "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-    def request(self, record_id: str, messages: list[Message] | tuple[Message, ...]) -> ChatRequest:
-        """A request for one record with this engine's sampling settings."""
-        return ChatRequest(id=record_id, messages=tuple(messages), sampling=self.sampling)
+    def request(
+        self,
+        record_id: str,
+        messages: list[Message] | tuple[Message, ...],
+        grammar: str | None = None,
+    ) -> ChatRequest:
+        """A request for one record with this engine's sampling settings, constrained
+        to ``grammar`` (GBNF) when one is given."""
+        return ChatRequest(
+            id=record_id, messages=tuple(messages), sampling=self.sampling, grammar=grammar
+        )
 
     @staticmethod
     def default_sampling(engine: str) -> SamplingParams:

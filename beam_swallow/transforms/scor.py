@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from beam_swallow.inference.base import ChatResult
 from beam_swallow.records import Reason, Record, Reject
+from beam_swallow.transforms.layouts import SCOR_GRAMMAR
 from beam_swallow.transforms.parse import extract_code_block
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage, refused, rewritten
 from beam_swallow.transforms.syntax import compile_verdict
@@ -56,4 +57,5 @@ class Scor(RewriteStage):
     """The scor stage: ``Scor(engine, cfg)`` is a PTransform returning a StageResult."""
 
     stage = STAGE
+    grammar = SCOR_GRAMMAR
     judge = staticmethod(judge_scor)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from beam_swallow.inference.base import ChatResult
 from beam_swallow.records import Reason, Record, Reject
+from beam_swallow.transforms.layouts import SGCR_GRAMMAR
 from beam_swallow.transforms.parse import parse_sgcr
 from beam_swallow.transforms.repetition import has_long_repeat
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage, refused, rewritten
@@ -48,4 +49,5 @@ class Sgcr(RewriteStage):
     """The sgcr stage: ``Sgcr(engine, cfg)`` is a PTransform returning a StageResult."""
 
     stage = STAGE
+    grammar = SGCR_GRAMMAR
     judge = staticmethod(judge_sgcr)
