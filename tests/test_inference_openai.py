@@ -111,8 +111,9 @@ class ErrorServer:
 
     ``status500 ...`` -> 500 always; ``status400 ...`` -> 400 always;
     ``status429 ...`` -> 429 for the first two attempts, then the request is
-    passed on to the real server and its answer returned. Attempts are counted
-    per first word.
+    passed on to the real server and its answer returned; ``strict ...`` -> 400
+    when the body has a field OpenAI's own API does not know (a grammar), as that
+    API answers, else passed on. Attempts are counted per first word.
     """
 
     def __init__(self, upstream: str) -> None:
@@ -128,6 +129,8 @@ class ErrorServer:
                     self._reply(500 if word == "status500" else 429, b'{"error": "busy"}')
                 elif word == "status400":
                     self._reply(400, b'{"error": {"message": "bad request"}}')
+                elif word == "strict" and "grammar" in json.loads(body):
+                    self._reply(400, b'{"error": {"message": "Unrecognized argument: grammar"}}')
                 else:
                     answer = httpx.post(
                         f"{upstream}/chat/completions",
@@ -171,7 +174,7 @@ def _engine(url: str, **changes) -> EngineConfig:
     return dataclasses.replace(config, **changes)
 
 
-def _request_builder(engine: EngineConfig):
+def _request_builder(engine: EngineConfig, grammar: str | None = None):
     def build(record: Record):
         return engine.request(
             record["id"],
@@ -179,6 +182,7 @@ def _request_builder(engine: EngineConfig):
                 Message("system", "You are a helpful assistant."),
                 Message("user", record["text"]),
             ),
+            grammar,
         )
 
     return build
@@ -188,9 +192,10 @@ def judge(record: Record, result: ChatResult):
     return {**record, "answer": result.text}
 
 
-def _run(engine: EngineConfig, records: list[Record]):
+def _run(engine: EngineConfig, records: list[Record], grammar: str | None = None):
     pipeline = beam.Pipeline(runner=FnApiRunner())
-    out = pipeline | beam.Create(records) | LLMStage(STAGE, engine, _request_builder(engine), judge)
+    build = _request_builder(engine, grammar)
+    out = pipeline | beam.Create(records) | LLMStage(STAGE, engine, build, judge)
     collected = {}
     for name in ("kept", "rejected", "dead_letter"):
         collected[name] = getattr(out, name)
@@ -330,3 +335,55 @@ def test_unreachable_server_is_a_dead_letter_after_retries():
     run = pipeline.run()
     run.wait_until_finish()
     assert _metrics(run)["retries"] == 2
+
+
+YES_NO = 'root ::= "yes" | "no"'
+YES_NO_QUESTIONS = [q.replace("Answer in one short sentence.", "Say yes or no.") for q in QUESTIONS]
+
+
+def _structured_answers(kept):
+    return [(r["answer"], r["generation"][STAGE]["structured"]) for r in kept]
+
+
+def test_grammar_is_enforced_by_the_server(server):
+    engine = _engine(server.url)
+    records = [{"id": f"q{i}", "text": q} for i, q in enumerate(YES_NO_QUESTIONS)]
+    pipeline, out = _run(engine, records, YES_NO)
+
+    def yes_or_no(kept):
+        answers = _structured_answers(kept)
+        assert len(answers) == len(records)
+        assert all(answer in ("yes", "no") and structured for answer, structured in answers)
+
+    assert_that(out["kept"], yes_or_no, label="yes_no")
+    _conservation(out, len(records))
+    run = pipeline.run()
+    run.wait_until_finish()
+    counters = _metrics(run)
+    assert counters["structured"] == len(records) and counters["structured_refused"] == 0
+
+
+def test_server_refusing_the_grammar_is_asked_again_without_it(server):
+    errors = ErrorServer(server.url)
+    try:
+        engine = _engine(errors.url, batch_size=1, max_concurrency=1)
+        records = [{"id": f"q{i}", "text": f"strict {q}"} for i, q in enumerate(QUESTIONS)]
+        pipeline, out = _run(engine, records, YES_NO)
+
+        def unconstrained(kept):
+            answers = _structured_answers(kept)
+            assert len(answers) == len(records)
+            assert not any(structured for _, structured in answers)
+
+        assert_that(out["kept"], unconstrained, label="unconstrained")
+        assert_that(out["dead_letter"], equal_to([]), label="dead")
+        _conservation(out, len(records))
+        run = pipeline.run()
+        run.wait_until_finish()
+        # refused once; every later request of the client goes without the grammar
+        assert errors.attempts["strict"] == len(records) + 1
+        counters = _metrics(run)
+        assert counters["structured_refused"] == len(records) and counters["structured"] == 0
+        assert counters["errors"] == 0 and counters["retries"] == 0
+    finally:
+        errors.close()

@@ -21,8 +21,11 @@ from apache_beam.testing.util import assert_that, equal_to  # noqa: E402
 from beam_swallow.inference import make_handler  # noqa: E402
 from beam_swallow.inference.base import Message, SamplingParams  # noqa: E402
 from beam_swallow.inference.config import EngineConfig  # noqa: E402
+from beam_swallow.prompts import load_prompt  # noqa: E402
 from beam_swallow.records import Reason  # noqa: E402
+from beam_swallow.transforms.layouts import SGCR_GRAMMAR  # noqa: E402
 from beam_swallow.transforms.llm import LLMStage  # noqa: E402
+from beam_swallow.transforms.parse import parse_sgcr  # noqa: E402
 
 pytestmark = pytest.mark.vllm
 
@@ -102,3 +105,29 @@ def test_llm_stage_on_vllm():
     counters = {c.key.metric.name: c.committed for c in query["counters"]}
     assert counters["requests"] == 4 and counters["too_long"] == 1
     assert counters["completion_tokens"] > 0 and counters["errors"] == 0
+
+
+def test_structured_outputs_give_sgcr_answers_that_parse():
+    """vLLM's structured outputs decode under the SGCR grammar: every answer
+    that finishes (the judge here keeps them all) holds a score from 1 to 10 and
+    a python block."""
+    engine = EngineConfig(**{**ENGINE.__dict__, "sampling": SamplingParams(max_tokens=384, seed=5)})
+    prompt = load_prompt("sgcr")
+    codes = ["def add(a,b):\n  return a+b\n", "import os\nprint(os.getcwd())\n"]
+    records = [{"id": f"c{i}", "text": code} for i, code in enumerate(codes)]
+
+    def build_sgcr(record):
+        return engine.request(record["id"], prompt.messages(record["text"]), SGCR_GRAMMAR)
+
+    pipeline = beam.Pipeline(runner=FnApiRunner())
+    out = pipeline | beam.Create(records) | LLMStage("sgcr", engine, build_sgcr, judge)
+
+    def parsed(kept):
+        assert kept  # an answer may run to max_tokens (rejected truncated); not all of them
+        for record in kept:
+            assert record["generation"]["sgcr"]["structured"] is True
+            answer = parse_sgcr(record["answer"])
+            assert 1.0 <= answer.score <= 10.0 and answer.code, record["answer"]
+
+    assert_that(out.kept, parsed, label="parsed")
+    pipeline.run().wait_until_finish()
