@@ -40,7 +40,7 @@ def _write_input(path: Path, texts: list[str], extra_lines: tuple[str, ...] = ()
     return path
 
 
-def _run(src: Path, out: Path, cache: Path, stages: str, *extra: str) -> dict[str, Any]:
+def _run(src: Path, out: Path, cache: Path | str, stages: str, *extra: str) -> dict[str, Any]:
     argv = ["code", "--input", str(src), "--output", str(out), "--stages", stages, "--quiet"]
     assert main([*argv, "--cache_dir", str(cache), "--lint_workers", "1", *extra]) == 0
     report = read_report(out)
@@ -106,15 +106,21 @@ def test_a_rerun_sends_no_request_lints_nothing_and_ends_the_same(tmp_path):
     assert [r.get(FROM_CACHE) for r in outputs["dead_letter"]] == [None]  # never reached lint
 
 
-def test_more_input_computes_only_the_new_part(tmp_path):
+@pytest.mark.parametrize(
+    "beam_args",
+    [[], ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]],
+    ids=["in_memory", "multi_processing"],
+)
+def test_more_input_computes_only_the_new_part(tmp_path, beam_args):
     texts = stdlib_sources(6, max_bytes=2_000)
     texts.append(texts[0])  # the same text again: computed with the new half, then a hit
     cache = tmp_path / "cache"
-    half = _run(_write_input(tmp_path / "half.jsonl", texts[:3]), tmp_path / "half", cache, "lint")
+    src = _write_input(tmp_path / "half.jsonl", texts[:3])
+    half = _run(src, tmp_path / "half", cache, "lint", *beam_args)
     assert half["stages"]["lint"]["cache"] == {"hits": 0, "misses": 3, "written": 3, "corrupt": 0}
 
     src = _write_input(tmp_path / "all.jsonl", texts)
-    full = _run(src, tmp_path / "all", cache, "lint")
+    full = _run(src, tmp_path / "all", cache, "lint", *beam_args)
     assert full["stages"]["lint"]["cache"] == {"hits": 4, "misses": 3, "written": 3, "corrupt": 0}
     outputs = read_outputs(tmp_path / "all")
     cached = sorted(r["n"] for r in outputs["kept"] + outputs["rejected"] if FROM_CACHE in r)
@@ -124,6 +130,23 @@ def test_more_input_computes_only_the_new_part(tmp_path):
     argv = ["code", "--input", str(src), "--output", str(tmp_path / "plain"), "--stages", "lint"]
     assert main([*argv, "--quiet", "--lint_workers", "1"]) == 0
     assert _exits(tmp_path / "all") == _exits(tmp_path / "plain")
+
+
+def test_a_cache_on_gcs(tmp_path, gcs_emulator):
+    from google.cloud import storage
+
+    client = storage.Client.create_anonymous_client()
+    client.project = "test"
+    client.create_bucket("swallow-cache")
+    src = _write_input(tmp_path / "in.jsonl", stdlib_sources(3, max_bytes=2_000))
+    cache = "gs://swallow-cache/runs"
+    first = _run(src, tmp_path / "first", cache, "lint", "--no_auth")
+    second = _run(src, tmp_path / "second", cache, "lint", "--no_auth")
+    assert first["stages"]["lint"]["cache"] == {"hits": 0, "misses": 3, "written": 3, "corrupt": 0}
+    assert second["stages"]["lint"]["cache"] == {"hits": 3, "misses": 0, "written": 0, "corrupt": 0}
+    assert _exits(tmp_path / "second") == _exits(tmp_path / "first")
+    names = [blob.name for blob in client.list_blobs("swallow-cache")]
+    assert len(names) == 1 and names[0].startswith("runs/lint/") and names[0].endswith(".jsonl")
 
 
 def test_cut_and_forged_entries_are_counted_misses(tmp_path):
