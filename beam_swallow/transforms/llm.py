@@ -7,6 +7,11 @@ chat request and how an answer is judged; this PTransform is everything else::
             -> RunInference(KeyedModelHandler(engine handler)), keyed by record
             -> ChatResult -> judge(record, result) -> record | Reject
 
+:meth:`LLMStage.answering_through` puts a wrapper around the RunInference step
+that may answer some requests itself: the result cache
+(:mod:`~beam_swallow.transforms.llm_cache`) answers those it holds and sends
+the rest on; the judge sees every answer alike.
+
 Exits (a :class:`StageResult`); every record leaves through exactly one:
 
 - rejected: ``build_request`` returned a Reject; the prompt does not fit the
