@@ -29,6 +29,7 @@ from beam_swallow.cache import FROM_CACHE, CacheConfig, decode_entry
 from beam_swallow.cli import main
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.records import ID, text_id
+from beam_swallow.reporting.journey import find_journey, render_journey
 from beam_swallow.stage import METRICS_NAMESPACE
 from beam_swallow.testing import assert_conserved, read_outputs, read_report
 from beam_swallow.testing.lint_reference import stdlib_sources
@@ -109,6 +110,11 @@ def test_a_rerun_sends_no_request_lints_nothing_and_ends_the_same(tmp_path):
     for record in answered:
         assert record[FROM_CACHE] == ["lint", "sgcr"]
         assert record["generation"]["sgcr"]["completion_tokens"] > 0  # the stored generation's
+        told = render_journey(find_journey(str(tmp_path / "second"), record[ID])).splitlines()
+        assert [line.split()[0] for line in told if "from the result cache" in line] == [
+            "lint",
+            "sgcr",
+        ]
     assert [r.get(FROM_CACHE) for r in outputs["dead_letter"]] == [None]  # never reached lint
 
 
