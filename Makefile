@@ -89,6 +89,7 @@ bench: $(STAMP)
 	$(PY) bench/syntax.py
 	$(PY) bench/lint.py
 	$(PY) bench/repetition.py
+	$(PY) bench/cache.py
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) out

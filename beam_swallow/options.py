@@ -15,6 +15,7 @@ import argparse
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from beam_swallow.cache import FLUSH_ENTRIES, FLUSH_SECONDS
 from beam_swallow.dedup.keep import DEFAULT_KEEP, KEEP_CHOICES
 from beam_swallow.dedup.minhash import VERIFY_MODES, MinhashConfig
 from beam_swallow.inference.base import SamplingParams
@@ -166,6 +167,23 @@ class SwallowOptions(PipelineOptions):
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "
             f"{DEFAULT_CODE_STAGES}; math: {DEFAULT_MATH_STAGES}; dedup: {DEFAULT_DEDUP_STAGES}.",
+        )
+
+        cache = parser.add_argument_group("cache (resuming)")
+        cache.add_argument(
+            "--cache_dir",
+            default=None,
+            help="Directory (local or gs://) of the result cache of lint and the LLM stages: "
+            "a rerun takes what an earlier run (finished or killed) computed and computes "
+            "only the rest. Default: no cache.",
+        )
+        cache.add_argument(
+            "--cache_flush_every",
+            type=_positive_int,
+            default=FLUSH_ENTRIES,
+            help="With --cache_dir: a cache writer commits a file at the end of each bundle, "
+            f"or once it holds this many results (default {FLUSH_ENTRIES}), or "
+            f"{FLUSH_SECONDS:.0f} s after the oldest, whichever comes first.",
         )
 
         lint = parser.add_argument_group("lint")

@@ -14,7 +14,9 @@ stage's kept texts (key ``(stage, "tokens", "")``, see
                             "dead_letter": .., "balanced": true,
                             "input_tokens": .., "kept_tokens": ..}}}
 
-A stage's ``input`` is what the stage before it kept; the reader's is its own
+A cached stage (``--cache_dir``) also has ``"cache": {"hits", "misses",
+"written", "corrupt"}`` (key ``(stage, "cache", event)``). A stage's ``input``
+is what the stage before it kept; the reader's is its own
 count of the input units it read (``(read, "input", "")``: non-blank lines or
 rows, plus one per file that failed part way), counted apart from its exits, so
 a line the reader lost would show as an unbalanced ``read``. ``balanced`` says ``input = kept + rejected +
@@ -32,6 +34,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from beam_swallow.cache import CACHE_EVENTS, CachedResult
 from beam_swallow.io import ReadResult
 from beam_swallow.jsonl import read_objects
 from beam_swallow.records import REASON, TEXT, Record
@@ -49,6 +52,7 @@ __all__ = [
 COUNTS_DIR = "_counts"
 REPORT_NAME = "report.json"
 TOKENS = "tokens"
+CACHE = "cache"  # a cached stage's (stage, cache, event) counts, see beam_swallow.cache
 INPUT = "input"  # the reader's own count of the input units it read
 
 Key = tuple[str, str, str]
@@ -98,6 +102,11 @@ class CountExits(beam.PTransform):
                 result.dead_letter
                 | f"Key{stage}Dead" >> beam.Map(lambda _, s=stage: ((s, DEAD_LETTER, ""), 1))
             )
+            if isinstance(result, CachedResult):  # cache hits, misses, writes, corrupt entries
+                keyed.append(
+                    result.cache
+                    | f"Key{stage}Cache" >> beam.Map(lambda kv, s=stage: ((s, CACHE, kv[0]), kv[1]))
+                )
             if isinstance(result, ReadResult):  # the reader counted its input itself
                 keyed.append(
                     result.seen
@@ -141,6 +150,9 @@ def build_report(
         entry = per_stage.setdefault(stage, {"input": 0, KEPT: 0, REJECTED: {}, DEAD_LETTER: 0})
         if exit_ == TOKENS:
             tokens[stage] = tokens.get(stage, 0) + count
+        elif exit_ == CACHE:
+            cache = entry.setdefault(CACHE, dict.fromkeys(CACHE_EVENTS, 0))
+            cache[reason] = cache.get(reason, 0) + count
         elif exit_ == INPUT:
             counted_input[stage] = counted_input.get(stage, 0) + count
         elif exit_ == REJECTED:

@@ -17,7 +17,7 @@ LAYERS = [
     {"records"},
     {"files"},
     {"stage", "jsonl"},
-    {"samples", "io", "linting", "dedup", "inference"},
+    {"samples", "io", "linting", "dedup", "inference", "cache"},
     {"prompts", "report"},
     {"transforms", "testing"},
     {"options"},

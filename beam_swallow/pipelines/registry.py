@@ -16,6 +16,7 @@ from collections.abc import Callable
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, PortableOptions
 
+from beam_swallow.cache import CacheConfig
 from beam_swallow.dedup.minhash import MinhashConfig
 from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
@@ -34,6 +35,8 @@ from beam_swallow.transforms import (
     Syntax,
 )
 from beam_swallow.transforms.decontaminate import DecontamConfig
+from beam_swallow.transforms.lint_cache import CachedLint
+from beam_swallow.transforms.llm_cache import CachedLLMStage
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "MATH_STAGES",
     "StageFactory",
     "build_stages",
+    "cache_config",
     "decontam_config",
     "engine_config",
     "lint_config",
@@ -69,6 +73,18 @@ def lint_config(opts: SwallowOptions) -> LintConfig:
         workers=opts.lint_workers,
         recycle_after=opts.lint_recycle_after,
     )
+
+
+def cache_config(opts: SwallowOptions) -> CacheConfig | None:
+    """Where lint and the LLM stages cache their results; None without ``--cache_dir``."""
+    if opts.cache_dir is None:
+        return None
+    return CacheConfig(root=opts.cache_dir, flush_entries=opts.cache_flush_every)
+
+
+def _lint(opts: SwallowOptions) -> beam.PTransform:
+    cache = cache_config(opts)
+    return Lint(lint_config(opts)) if cache is None else CachedLint(lint_config(opts), cache)
 
 
 def minhash_config(opts: SwallowOptions) -> MinhashConfig:
@@ -151,7 +167,12 @@ def rewrite_config(opts: SwallowOptions, stage: type[RewriteStage]) -> RewriteCo
 
 
 def _rewriting(stage: type[RewriteStage]) -> StageFactory:
-    return lambda opts: stage(engine_config(opts), rewrite_config(opts, stage))
+    def build(opts: SwallowOptions) -> beam.PTransform:
+        built = stage(engine_config(opts), rewrite_config(opts, stage))
+        cache = cache_config(opts)
+        return built if cache is None else CachedLLMStage(built, cache)
+
+    return build
 
 
 _DEDUP: dict[str, StageFactory] = {
@@ -162,7 +183,7 @@ _DEDUP: dict[str, StageFactory] = {
 
 CODE_STAGES: dict[str, StageFactory] = {
     Syntax.stage: lambda opts: Syntax(),
-    Lint.stage: lambda opts: Lint(lint_config(opts)),
+    Lint.stage: _lint,
     Sgcr.stage: _rewriting(Sgcr),
     Scor.stage: _rewriting(Scor),
     **_DEDUP,

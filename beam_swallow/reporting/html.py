@@ -14,6 +14,7 @@ from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
 
+from beam_swallow.cache import CACHE_EVENTS
 from beam_swallow.reporting.plots import draw_all
 
 __all__ = ["FILES_DIR", "HTML_NAME", "render_html", "write_html"]
@@ -130,7 +131,26 @@ def _engines(report: dict[str, Any]) -> str:
         '<table><tr><th class="l">engine</th><th>requests</th><th>prompt tokens</th>'
         "<th>completion tokens</th><th>request seconds</th><th>completion tokens/s</th></tr>"
         + "".join(rows)
-        + "</table><p>No result cache exists in this pipeline yet, so there are no cache hits to show.</p>"
+        + "</table>"
+    )
+
+
+def _cache(report: dict[str, Any]) -> str:
+    rows = [
+        f'<tr><td class="l">{escape(stage)}</td>'
+        + "".join(_n(e["cache"][event], f"stages.{stage}.cache.{event}") for event in CACHE_EVENTS)
+        + "</tr>"
+        for stage, e in report["stages"].items()
+        if "cache" in e
+    ]
+    if not rows:
+        return "<p>No result cache (--cache_dir): every result was computed.</p>"
+    return (
+        '<table><tr><th class="l">stage</th>'
+        + "".join(f"<th>{event}</th>" for event in CACHE_EVENTS)
+        + "</tr>"
+        + "".join(rows)
+        + "</table>"
     )
 
 
@@ -171,6 +191,7 @@ wall time <span>{report.get("timing", {}).get("wall_seconds", 0):,.1f}</span> s;
 <h2>Rejection reasons</h2>{_reasons(report)}
 <h2>Dead letters</h2>{_dead_letters(report)}
 <h2>Engines</h2>{_engines(report)}
+<h2>Result cache</h2>{_cache(report)}
 <h2>Run parameters</h2>
 {_pairs("versions", run.get("versions", {}))}{_pairs("prompt SHA-256", run.get("prompts", {}))}
 {_pairs("flags given", run.get("flags", {}))}{_pairs("all settings", run.get("settings", {}))}

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from beam_swallow.cache import FROM_CACHE
 from beam_swallow.files import read_lines
 from beam_swallow.io import SINKS, ReaderConfig, parse_line, split_patterns, to_record
 from beam_swallow.jsonl import iter_lines, read_objects
@@ -187,6 +188,8 @@ def render_journey(journey: Journey) -> str:
 
 def _stage_facts(stage: str, record: Record) -> str:
     facts = [f"{f}={record[f]}" for f in STAGE_FIELDS.get(stage, ()) if f in record]
+    if stage in record.get(FROM_CACHE, ()):
+        facts.append("from the result cache")
     generation = (record.get("generation") or {}).get(stage)
     if generation:
         facts.append(

@@ -7,6 +7,11 @@ chat request and how an answer is judged; this PTransform is everything else::
             -> RunInference(KeyedModelHandler(engine handler)), keyed by record
             -> ChatResult -> judge(record, result) -> record | Reject
 
+:meth:`LLMStage.answering_through` puts a wrapper around the RunInference step
+that may answer some requests itself: the result cache
+(:mod:`~beam_swallow.transforms.llm_cache`) answers those it holds and sends
+the rest on; the judge sees every answer alike.
+
 Exits (a :class:`StageResult`); every record leaves through exactly one:
 
 - rejected: ``build_request`` returned a Reject; the prompt does not fit the
@@ -33,6 +38,7 @@ Counters: ``<stage>.kept``, ``<stage>.<reason>``, ``<stage>.dead_letter``
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -62,10 +68,12 @@ from beam_swallow.stage import (
     guarded,
 )
 
-__all__ = ["EngineError", "LLMStage"]
+__all__ = ["AnswerWrapper", "EngineError", "Key", "LLMStage"]
 
 BuildRequest = Callable[[Record], "ChatRequest | Reject"]
 JudgeAnswer = Callable[[Record, ChatResult], "Record | Reject"]
+# Wraps the PTransform that answers ready requests (see LLMStage.answering_through).
+AnswerWrapper = Callable[[beam.PTransform], beam.PTransform]
 
 _READY = "ready"
 
@@ -193,6 +201,25 @@ def _describe(error: Any) -> tuple[str, str]:
     return type(error).__name__, str(error)
 
 
+class _Answer(beam.PTransform):
+    """Ready requests through RunInference: returns (answered pairs, failed batches)."""
+
+    def __init__(self, handler: ChatModelHandler):
+        super().__init__()
+        self._handler = handler
+
+    def expand(self, ready: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
+        answered, failures = (
+            ready
+            | "RunInference"
+            >> RunInference(
+                KeyedModelHandler(self._handler),
+                metrics_namespace=self._handler.get_metrics_namespace(),
+            ).with_exception_handling()
+        )
+        return answered, failures.failed_inferences
+
+
 class LLMStage(beam.PTransform):
     """A stage over an LLM engine; returns a :class:`StageResult`.
 
@@ -220,26 +247,52 @@ class LLMStage(beam.PTransform):
             raise TypeError(f"build_request and judge for stage {stage!r} must be callable")
         self._stamp = _Stamp(stage, engine, provenance or {})
         self._engine = engine
+        self._provenance = dict(provenance or {})
         self._build_request = build_request
         self._judge = judge
         self._handler = handler
+        self._wrap_answer: AnswerWrapper | None = None
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """What decides this stage's answers besides each request's messages and sampling:
+        the stage, engine, model (as stamped), dtype, context length, engine kwargs and
+        the stage's provenance (``prompt_sha``)."""
+        return {
+            "stage": self._stamp.stage,
+            "engine": self._engine.engine,
+            "model": self._engine.model_label,
+            "dtype": self._engine.dtype,
+            "max_model_len": self._engine.max_model_len,
+            "engine_kwargs": self._engine.engine_kwargs,
+            **self._provenance,
+        }
+
+    def answering_through(self, wrap: AnswerWrapper) -> LLMStage:
+        """A copy of this stage whose ready requests go through ``wrap(answer)``.
+
+        ``answer`` maps ``((record, sampling), ChatRequest)`` pairs to
+        ``(answered, failed_batches)``: ``((record, sampling), ChatResult)`` pairs
+        and RunInference's failed batches ``(batch, error)``; what ``wrap``
+        returns must do the same (e.g. answer some requests itself, as the result
+        cache does). The judge sees every answer either way.
+        """
+        stage = copy.copy(self)
+        stage._wrap_answer = wrap
+        return stage
 
     def expand(self, records: beam.PCollection) -> StageResult:
         built = records | "BuildRequest" >> beam.ParDo(
             _BuildRequestDoFn(self._stamp, self._engine.sampling, self._build_request)
         ).with_outputs(_READY, REJECTED, DEAD_LETTER)
-        handler = self._handler or make_handler(self._engine)
-        answered, failures = (
-            built[_READY]
-            | "RunInference"
-            >> RunInference(
-                KeyedModelHandler(handler), metrics_namespace=handler.get_metrics_namespace()
-            ).with_exception_handling()
-        )
+        answer: beam.PTransform = _Answer(self._handler or make_handler(self._engine))
+        if self._wrap_answer is not None:
+            answer = self._wrap_answer(answer)
+        answered, failed_batches = built[_READY] | "RunInference" >> answer
         judged = answered | "Judge" >> beam.ParDo(
             _JudgeAnswerDoFn(self._stamp, self._judge)
         ).with_outputs(KEPT, REJECTED, DEAD_LETTER)
-        exploded = failures.failed_inferences | "ExplodeFailedBatches" >> beam.ParDo(
+        exploded = failed_batches | "ExplodeFailedBatches" >> beam.ParDo(
             _ExplodeFailedBatchDoFn(self._stamp)
         ).with_outputs(DEAD_LETTER)
         rejected = (built[REJECTED], judged[REJECTED]) | "Rejected" >> beam.Flatten()

@@ -1,0 +1,161 @@
+"""The lint stage behind the result cache: scores are computed once per text and setting.
+
+``CachedLint(cfg, cache)`` is a PTransform returning a
+:class:`~beam_swallow.cache.CachedResult`::
+
+    records -> key (lint identity, text) -> CacheLookup
+      hits   -> lint_verdict(record, cached LintResult, min_quality)
+      misses -> Lint(cfg) -> its kept and rejected outputs -> LintResult -> WriteCache
+
+The cache holds the :class:`~beam_swallow.linting.score.LintResult` (status,
+pylint's note, comment ratio, penalized score, error), not the verdict, so a
+rerun with another ``--min_quality`` still hits. The key hashes the text and
+:func:`lint_identity`: Python's version, pylint's and astroid's, the flags, the
+timeout, and the source of :mod:`~beam_swallow.linting.score` (the note and the
+comment penalty). Dead letters (a crash) are not cached: a rerun tries again.
+Hits leave through the same exits, with ``from_cache`` naming ``lint``.
+
+Counters: those of :mod:`~beam_swallow.transforms.lint` (hits included), plus
+``lint.cache_hits``, ``lint.cache_misses``, ``lint.cache_written``,
+``lint.cache_corrupt``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from importlib.metadata import version
+from typing import Any
+
+import apache_beam as beam
+from apache_beam import pvalue
+
+from beam_swallow.cache import (
+    CacheConfig,
+    CachedResult,
+    CacheLookup,
+    WriteCache,
+    cache_key,
+    count_events,
+    digest,
+    mark_cached,
+)
+from beam_swallow.linting import score
+from beam_swallow.linting.config import LintConfig
+from beam_swallow.linting.score import PYLINT_FLAGS, LintResult, Status
+from beam_swallow.records import REASON, TEXT, Reason, Record, Reject
+from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, emit_judged
+from beam_swallow.transforms.lint import STAGE, Lint, lint_verdict
+
+__all__ = ["CachedLint", "lint_identity", "result_of"]
+
+# The lint result a rejection reason stands for (kept and low_quality carry the scores).
+_STATUS = {
+    Reason.NO_STATEMENTS: Status.NO_STATEMENTS,
+    Reason.UNPARSABLE: Status.UNPARSABLE,
+    Reason.LINT_TIMEOUT: Status.TIMEOUT,
+}
+
+
+def lint_identity(cfg: LintConfig) -> dict[str, Any]:
+    """Everything besides the text that decides a file's lint result."""
+    return {
+        "stage": STAGE,
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "pylint": version("pylint"),
+        "astroid": version("astroid"),
+        "flags": list(PYLINT_FLAGS),
+        "timeout_s": cfg.timeout_s,
+        "score_code": digest(inspect.getsource(score)),
+    }
+
+
+def result_of(record: Record, kept: bool) -> LintResult | None:
+    """The lint result behind one of Lint's kept (``kept``) or rejected outputs; None
+    for a rejection no lint result stands for."""
+    reason = None if kept else record.get(REASON)
+    if reason in _STATUS:
+        return LintResult(_STATUS[reason], error=record.get("error", ""))
+    if reason not in (None, Reason.LOW_QUALITY):
+        return None
+    return LintResult(
+        Status.OK,
+        pylint_score=record["pylint_score"],
+        comment_ratio=record["comment_ratio"],
+        score=record["quality_score"],
+    )
+
+
+def _key(identity: dict[str, Any], record: Record) -> str | None:
+    text = record.get(TEXT)
+    return cache_key(identity, text) if isinstance(text, str) else None
+
+
+def _cached_verdict(record: Record, value: dict[str, Any], min_quality: float) -> Record | Reject:
+    return lint_verdict(record, LintResult(**value), min_quality)
+
+
+class _JudgeHit(beam.DoFn):
+    def __init__(self, min_quality: float):
+        self._min_quality = min_quality
+
+    def process(self, hit: tuple[str, Record, dict[str, Any]]) -> Iterator[pvalue.TaggedOutput]:
+        _, record, value = hit
+        marked = mark_cached(record, STAGE)
+        yield emit_judged(STAGE, marked, _cached_verdict, value, self._min_quality)
+
+
+class CachedLint(beam.PTransform):
+    """The lint stage with its results cached under ``cache``; returns a CachedResult."""
+
+    stage = STAGE
+
+    def __init__(self, cfg: LintConfig, cache: CacheConfig):
+        super().__init__(label=STAGE)
+        self._cfg = cfg
+        self._cache = cache
+        self._identity = lint_identity(cfg)
+
+    def expand(self, records: beam.PCollection) -> CachedResult:
+        identity = self._identity
+        directory = self._cache.stage_dir(STAGE, identity)
+        found = (
+            records
+            | "Key" >> beam.Map(lambda record: (_key(identity, record), record))
+            | "Lookup" >> CacheLookup(directory, STAGE)
+        )
+        hits = found.hits | "JudgeHits" >> beam.ParDo(
+            _JudgeHit(self._cfg.min_quality)
+        ).with_outputs(KEPT, REJECTED, DEAD_LETTER)
+        computed = found.misses | "Unkey" >> beam.Values() | "Lint" >> Lint(self._cfg)
+        entries = (
+            computed.kept | "KeptEntries" >> beam.FlatMap(_entry, identity, True),
+            computed.rejected | "RejectedEntries" >> beam.FlatMap(_entry, identity, False),
+        ) | "Entries" >> beam.Flatten()
+        entries | "WriteCache" >> WriteCache(directory, STAGE, self._cache)
+        counts = count_events(
+            records.pipeline,
+            {
+                "hits": found.hits,
+                "misses": found.misses,
+                "written": entries,
+                "corrupt": found.corrupt,
+            },
+        )
+        return CachedResult(
+            (hits[KEPT], computed.kept) | "Kept" >> beam.Flatten(),
+            (hits[REJECTED], computed.rejected) | "Rejected" >> beam.Flatten(),
+            (hits[DEAD_LETTER], computed.dead_letter) | "DeadLetters" >> beam.Flatten(),
+            counts,
+        )
+
+
+def _entry(
+    record: Record, identity: dict[str, Any], kept: bool
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    key = _key(identity, record)
+    result = result_of(record, kept)
+    if key is not None and result is not None:
+        yield key, asdict(result)
