@@ -1,10 +1,10 @@
 """How many rewriting answers parse, with and without structured generation.
 
 One script, the same files, the same model and sampling, side by side: each
-file of the demo's sample (real standard-library files, read at run time) is
-sent to the sgcr and scor prompts twice, unconstrained (the paper's way,
-``--structured off``) and under the stage's grammar (``--structured on``), on
-the embedded engine. For each: answers that finish (not cut at max_tokens),
+file of the demo's sample (real standard-library files of at most
+``SAMPLE_MAX_BYTES``, read at run time) is sent to the sgcr and scor prompts
+twice, unconstrained (the paper's way, ``--structured off``) and under the
+stage's grammar (``--structured on``), on the embedded engine. For each: answers that finish (not cut at max_tokens),
 and of those, the share with a parsed score (sgcr), a code block, and code that
 compiles; plus tokens/s. Any GGUF can be measured with ``--model``.
 
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.embedded import load_embedded
 from beam_swallow.options import SwallowOptions
+from beam_swallow.pipelines.code import SAMPLE_MAX_BYTES
 from beam_swallow.pipelines.registry import engine_config
 from beam_swallow.prompts import load_prompt
 from beam_swallow.samples import code_sample_records
@@ -75,7 +76,7 @@ def main() -> None:
     flags += ["--max_tokens", str(args.max_tokens)] if args.max_tokens else []
     engine: EngineConfig = engine_config(SwallowOptions(flags))
     model = load_embedded(engine)
-    records = code_sample_records(args.files)
+    records = code_sample_records(args.files, max_bytes=SAMPLE_MAX_BYTES)
     print(
         f"# {engine.model_label}, {len(records)} stdlib files, max_tokens "
         f"{engine.sampling.max_tokens}, {platform.machine()}, {os.cpu_count()} cores, "

@@ -14,9 +14,10 @@ from beam_swallow.samples import code_sample_records
 
 __all__ = ["run_code", "SAMPLE_MAX_BYTES"]
 
-# Sample files small enough that a rewrite fits the embedded model's 8k-token
-# context and its default max_tokens (1,024): larger ones would mostly truncate.
-SAMPLE_MAX_BYTES = 4_000
+# Sample files small enough that a whole rewrite (about as many tokens as the file,
+# plus a score and suggestions under structured generation) fits the embedded
+# model's default max_tokens (1,024): larger ones would mostly truncate.
+SAMPLE_MAX_BYTES = 2_000
 
 
 def _stdlib_sample(opts: SwallowOptions) -> list[Record]:
