@@ -24,7 +24,9 @@ per token or shingle (that is where the time went; see BENCHMARKS.md):
   & Zhang 2012; Shrivastava 2017): the hashes, rotated by a seeded offset,
   fall into ``num_perm`` equal ranges, and each range keeps its smallest
   hash (no sort: ``near_dedup`` signs the unsorted window hashes, repeats
-  and all). This is O(shingles + num_perm) where
+  and all); each empty range borrows from the first filled one in its own
+  fixed pseudo-random order, orders built once per config so signing only
+  looks them up. This is O(shingles + num_perm) where
   ``num_perm`` independent permutations cost O(shingles x num_perm). Each
   value still matches between two sets with probability equal to their
   Jaccard similarity; the measured estimation error is no larger than with
@@ -274,6 +276,49 @@ def _sketch(num_perm: int, seed: int) -> tuple[np.uint32, np.uint32]:
     return np.uint32(rotation), np.uint32(borrow_salt)
 
 
+@functools.cache
+def _borrow_keys(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each bin's fixed pseudo-random order of all bins, as keys and as an order.
+
+    ``keys[e, d]`` ranks bin ``d`` for an empty bin ``e`` (smallest first);
+    ``order[e]`` lists the bins by that rank. Built once per config
+    (``num_perm**2`` entries: 768 KB at 256) so signing only looks them up.
+    """
+    _, borrow_salt = _sketch(num_perm, seed)
+    bins = np.arange(num_perm, dtype=np.uint32)
+    keys = _mix32((bins[:, None] * np.uint32(num_perm) + bins[None, :]) ^ borrow_salt)
+    return keys, np.argsort(keys, axis=1)
+
+
+def _bins(permuted: np.ndarray, num_perm: int) -> np.ndarray:
+    """The bin of each permuted hash: ``h * num_perm >> 32``, a shift for a power of two."""
+    if num_perm & (num_perm - 1) == 0:
+        return permuted >> np.uint32(32 - num_perm.bit_length() + 1)
+    return ((permuted.astype(np.uint64) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.intp)
+
+
+def _densify(sig: np.ndarray, filled: np.ndarray, num_perm: int, seed: int) -> None:
+    """Give each empty bin the value of the first filled bin in its own order.
+
+    With many filled bins, walk the orders column by column (a quarter or more
+    filled: each step settles that share of the pending bins, a few steps in
+    all); with few, take the smallest key among the filled bins at once.
+    """
+    keys, order = _borrow_keys(num_perm, seed)
+    empty = np.flatnonzero(~filled)
+    donors = np.flatnonzero(filled)
+    if donors.size * 4 < num_perm:
+        sig[empty] = sig[donors[keys[empty[:, None], donors].argmin(axis=1)]]
+        return
+    for column in order.T:
+        candidates = column[empty]
+        found = filled[candidates]
+        sig[empty[found]] = sig[candidates[found]]
+        empty = empty[~found]
+        if empty.size == 0:
+            return
+
+
 def signature(shingles: np.ndarray, cfg: MinhashConfig) -> np.ndarray:
     """The ``num_perm``-value MinHash signature (uint32) of a set of shingle hashes.
 
@@ -283,26 +328,24 @@ def signature(shingles: np.ndarray, cfg: MinhashConfig) -> np.ndarray:
     ``h + r mod 2**32``, enough because shingle hashes are avalanche-mixed
     already. An empty bin borrows the value of the non-empty bin that ranks
     first in its own fixed pseudo-random order of all bins ("optimal
-    densification"). Two sets agree in a bin with probability equal to their
+    densification"; the orders are built once, :func:`_borrow_keys`). Two
+    sets agree in a bin with probability equal to their
     Jaccard similarity, empty bins included, and a value carries its bin
     (its high bits), so a borrowed value never equals a bin's own value.
     Order and repeats in ``shingles`` do not matter. An empty set gets
     all-ones, so two empty texts look identical and nothing else does.
     """
-    rotation, borrow_salt = _sketch(cfg.num_perm, cfg.seed)
+    rotation, _ = _sketch(cfg.num_perm, cfg.seed)
     sig = np.full(cfg.num_perm, _EMPTY, dtype=np.uint32)
     if shingles.size == 0:
         return sig
-    permuted = shingles.astype(np.uint32) + rotation
-    bins = (permuted.astype(np.uint64) * np.uint64(cfg.num_perm)) >> np.uint64(32)
-    bins = bins.astype(np.intp)
-    np.minimum.at(sig, bins, permuted)
-    filled = np.bincount(bins, minlength=cfg.num_perm) > 0
+    permuted = shingles.astype(np.uint32, copy=False) + rotation
+    np.minimum.at(sig, _bins(permuted, cfg.num_perm), permuted)
+    filled = sig != _EMPTY
+    if not filled[-1]:  # all-ones is also a real hash, and only the last bin holds it
+        filled[-1] = bool((permuted == _EMPTY).any())
     if not filled.all():
-        empty = np.flatnonzero(~filled).astype(np.uint32)
-        donors = np.flatnonzero(filled).astype(np.uint32)
-        ranks = _mix32((empty[:, None] * np.uint32(cfg.num_perm) + donors[None, :]) ^ borrow_salt)
-        sig[empty] = sig[donors[np.argmin(ranks, axis=1)]]
+        _densify(sig, filled, cfg.num_perm, cfg.seed)
     return sig
 
 
