@@ -80,6 +80,7 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _MIX3 = np.uint32(0x85EBCA6B)
 _MIX4 = np.uint32(0xC2B2AE35)
 _EMPTY = np.uint32(0xFFFFFFFF)
+_MAX_PERM = 1 << 16  # bins are numbered in 16 bits in the borrowing tables
 _CACHED_POWERS = 1 << 16  # texts up to 64K characters reuse one 1 MB power table
 
 
@@ -106,6 +107,8 @@ class MinhashConfig:
         for name in ("shingle_size", "num_perm", "bands", "rows", "cc_rounds"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.num_perm > _MAX_PERM:
+            raise ValueError(f"num_perm must be at most {_MAX_PERM}, got {self.num_perm}")
         if self.bands * self.rows > self.num_perm:
             raise ValueError(
                 f"--bands x --rows = {self.bands * self.rows} exceeds --num_perm = {self.num_perm}"
@@ -278,16 +281,21 @@ def _sketch(num_perm: int, seed: int) -> tuple[np.uint32, np.uint32]:
 
 @functools.cache
 def _borrow_keys(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each bin's fixed pseudo-random order of all bins, as keys and as an order.
+    """Each bin's fixed pseudo-random order of all bins, as ranks and as a list.
 
-    ``keys[e, d]`` ranks bin ``d`` for an empty bin ``e`` (smallest first);
-    ``order[e]`` lists the bins by that rank. Built once per config
-    (``num_perm**2`` entries: 768 KB at 256) so signing only looks them up.
+    ``ranks[e, d]`` is where bin ``d`` stands in empty bin ``e``'s order
+    (0 first); ``order[e]`` lists the bins in that order. Built once per config
+    so signing only looks them up; 16-bit entries (``num_perm`` <= ``_MAX_PERM``),
+    256 KB in all at 256, small enough to stay in cache beside the tokenizer's
+    tables.
     """
     _, borrow_salt = _sketch(num_perm, seed)
     bins = np.arange(num_perm, dtype=np.uint32)
     keys = _mix32((bins[:, None] * np.uint32(num_perm) + bins[None, :]) ^ borrow_salt)
-    return keys, np.argsort(keys, axis=1)
+    order = np.argsort(keys, axis=1).astype(np.uint16)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order.astype(np.intp), bins.astype(np.uint16)[None, :], axis=1)
+    return ranks, order
 
 
 def _bins(permuted: np.ndarray, num_perm: int) -> np.ndarray:
@@ -304,11 +312,11 @@ def _densify(sig: np.ndarray, filled: np.ndarray, num_perm: int, seed: int) -> N
     filled: each step settles that share of the pending bins, a few steps in
     all); with few, take the smallest key among the filled bins at once.
     """
-    keys, order = _borrow_keys(num_perm, seed)
+    ranks, order = _borrow_keys(num_perm, seed)
     empty = np.flatnonzero(~filled)
     donors = np.flatnonzero(filled)
     if donors.size * 4 < num_perm:
-        sig[empty] = sig[donors[keys[empty[:, None], donors].argmin(axis=1)]]
+        sig[empty] = sig[donors[ranks[empty[:, None], donors].argmin(axis=1)]]
         return
     for column in order.T:
         candidates = column[empty]
