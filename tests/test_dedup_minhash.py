@@ -14,6 +14,7 @@ import pytest
 from beam_swallow.dedup.keep import rank_key
 from beam_swallow.dedup.minhash import (
     MinhashConfig,
+    _sketch,
     band_keys,
     estimate_jaccard,
     jaccard,
@@ -120,6 +121,47 @@ def test_signature_is_deterministic_and_order_free():
     assert np.all(single == single[0])  # one shingle fills every bin
     empty = signature(np.empty(0, dtype=np.uint32), cfg)
     assert np.all(empty == 0xFFFFFFFF)
+
+
+def _reference_signature(shingles: list[int], cfg: MinhashConfig) -> list[int]:
+    """The signature's definition, one bin and one borrowing at a time in plain ints."""
+
+    def mix32(h: int) -> int:
+        h ^= h >> 16
+        h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+        h ^= h >> 13
+        h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+        return h ^ (h >> 16)
+
+    rotation, salt = (int(v) for v in _sketch(cfg.num_perm, cfg.seed))
+    bins: dict[int, int] = {}
+    for h in shingles:
+        permuted = (h + rotation) & 0xFFFFFFFF
+        b = permuted * cfg.num_perm >> 32
+        bins[b] = min(bins.get(b, permuted), permuted)
+    if not bins:
+        return [0xFFFFFFFF] * cfg.num_perm
+    return [
+        bins[e]
+        if e in bins
+        else bins[min(bins, key=lambda d: mix32((e * cfg.num_perm + d) ^ salt))]
+        for e in range(cfg.num_perm)
+    ]
+
+
+@pytest.mark.parametrize("num_perm", [256, 100])
+def test_signature_follows_its_definition_in_every_densification_path(num_perm):
+    # few filled bins (smallest key at once), many (walking the orders), all; a
+    # power of two (bins by shift) and not (bins by multiply); the all-ones hash
+    cfg = MinhashConfig(num_perm=num_perm, bands=10, rows=10)
+    rotation = int(_sketch(num_perm, cfg.seed)[0])
+    rng = random.Random(num_perm)
+    for size in (1, 5, 40, 70, 200, 600, 3000):
+        shingles = [rng.getrandbits(32) for _ in range(size)]
+        if size == 5:
+            shingles.append((0xFFFFFFFF - rotation) & 0xFFFFFFFF)
+        got = signature(np.array(shingles, dtype=np.uint32), cfg)
+        assert got.tolist() == _reference_signature(shingles, cfg), size
 
 
 def test_signature_is_the_same_in_another_process():

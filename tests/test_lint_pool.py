@@ -85,6 +85,26 @@ def test_a_hanging_file_times_out_and_nothing_else_is_lost(sources, reference):
     assert _wait_gone(pids) == []
 
 
+def test_files_stream_past_a_stuck_one(sources, reference):
+    """Fed one by one, each file is returned as soon as it is scored, not with its neighbours.
+
+    One worker holds a hanging file (its timeout far away); every file submitted
+    after it still comes back, from the other worker, before the hang ends.
+    """
+    with LintPool(workers=2, timeout_s=600, recycle_after=10_000) as pool:
+        pool.start()  # launched at once, before any file
+        assert pool.stats.started == 2 and len(pool.worker_pids()) == 2
+        stuck = pool.submit(hanging_source())
+        tickets = [pool.submit(source) for source in sources[:4]]
+        ready: dict = {}
+        while len(ready) < len(tickets):
+            ready.update(pool.collect(wait_for=1))
+        assert stuck not in ready and pool.in_flight == 1
+        assert [ready[ticket] for ticket in tickets] == reference[:4]
+        with pytest.raises(RuntimeError, match="nothing in flight"):
+            pool.map(sources[:1])
+
+
 def _kill_the_worker_on(pool: LintPool, task: int, times: int) -> None:
     """SIGKILL whichever worker holds ``task``, ``times`` times (it is retried after each)."""
     killed: set[int] = set()

@@ -107,8 +107,8 @@ class TestMultiProcessing(_LintStageSuite):
     beam_args = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 
 
-def test_batches_are_sized_on_the_worker_not_the_launcher(monkeypatch):
-    """The pool (and the batch) is as large as the CPU count where the DoFn runs.
+def test_the_pool_is_sized_on_the_worker_not_the_launcher(monkeypatch):
+    """The pool (and the records held in flight) is as large as the CPU count where the DoFn runs.
 
     A launcher that builds the graph for a cluster knows nothing of the workers'
     CPUs: building the graph must not ask, running it must.

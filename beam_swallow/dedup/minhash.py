@@ -24,7 +24,9 @@ per token or shingle (that is where the time went; see BENCHMARKS.md):
   & Zhang 2012; Shrivastava 2017): the hashes, rotated by a seeded offset,
   fall into ``num_perm`` equal ranges, and each range keeps its smallest
   hash (no sort: ``near_dedup`` signs the unsorted window hashes, repeats
-  and all). This is O(shingles + num_perm) where
+  and all); each empty range borrows from the first filled one in its own
+  fixed pseudo-random order, orders built once per config so signing only
+  looks them up. This is O(shingles + num_perm) where
   ``num_perm`` independent permutations cost O(shingles x num_perm). Each
   value still matches between two sets with probability equal to their
   Jaccard similarity; the measured estimation error is no larger than with
@@ -78,6 +80,7 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _MIX3 = np.uint32(0x85EBCA6B)
 _MIX4 = np.uint32(0xC2B2AE35)
 _EMPTY = np.uint32(0xFFFFFFFF)
+_MAX_PERM = 1 << 16  # bins are numbered in 16 bits in the borrowing tables
 _CACHED_POWERS = 1 << 16  # texts up to 64K characters reuse one 1 MB power table
 
 
@@ -104,6 +107,8 @@ class MinhashConfig:
         for name in ("shingle_size", "num_perm", "bands", "rows", "cc_rounds"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.num_perm > _MAX_PERM:
+            raise ValueError(f"num_perm must be at most {_MAX_PERM}, got {self.num_perm}")
         if self.bands * self.rows > self.num_perm:
             raise ValueError(
                 f"--bands x --rows = {self.bands * self.rows} exceeds --num_perm = {self.num_perm}"
@@ -274,6 +279,54 @@ def _sketch(num_perm: int, seed: int) -> tuple[np.uint32, np.uint32]:
     return np.uint32(rotation), np.uint32(borrow_salt)
 
 
+@functools.cache
+def _borrow_keys(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each bin's fixed pseudo-random order of all bins, as ranks and as a list.
+
+    ``ranks[e, d]`` is where bin ``d`` stands in empty bin ``e``'s order
+    (0 first); ``order[e]`` lists the bins in that order. Built once per config
+    so signing only looks them up; 16-bit entries (``num_perm`` <= ``_MAX_PERM``),
+    256 KB in all at 256, small enough to stay in cache beside the tokenizer's
+    tables.
+    """
+    _, borrow_salt = _sketch(num_perm, seed)
+    bins = np.arange(num_perm, dtype=np.uint32)
+    keys = _mix32((bins[:, None] * np.uint32(num_perm) + bins[None, :]) ^ borrow_salt)
+    order = np.argsort(keys, axis=1).astype(np.uint16)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order.astype(np.intp), bins.astype(np.uint16)[None, :], axis=1)
+    return ranks, order
+
+
+def _bins(permuted: np.ndarray, num_perm: int) -> np.ndarray:
+    """The bin of each permuted hash: ``h * num_perm >> 32``, a shift for a power of two."""
+    if num_perm & (num_perm - 1) == 0:
+        return permuted >> np.uint32(32 - num_perm.bit_length() + 1)
+    return ((permuted.astype(np.uint64) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.intp)
+
+
+def _densify(sig: np.ndarray, filled: np.ndarray, num_perm: int, seed: int) -> None:
+    """Give each empty bin the value of the first filled bin in its own order.
+
+    With many filled bins, walk the orders column by column (a quarter or more
+    filled: each step settles that share of the pending bins, a few steps in
+    all); with few, take the smallest key among the filled bins at once.
+    """
+    ranks, order = _borrow_keys(num_perm, seed)
+    empty = np.flatnonzero(~filled)
+    donors = np.flatnonzero(filled)
+    if donors.size * 4 < num_perm:
+        sig[empty] = sig[donors[ranks[empty[:, None], donors].argmin(axis=1)]]
+        return
+    for column in order.T:
+        candidates = column[empty]
+        found = filled[candidates]
+        sig[empty[found]] = sig[candidates[found]]
+        empty = empty[~found]
+        if empty.size == 0:
+            return
+
+
 def signature(shingles: np.ndarray, cfg: MinhashConfig) -> np.ndarray:
     """The ``num_perm``-value MinHash signature (uint32) of a set of shingle hashes.
 
@@ -283,26 +336,24 @@ def signature(shingles: np.ndarray, cfg: MinhashConfig) -> np.ndarray:
     ``h + r mod 2**32``, enough because shingle hashes are avalanche-mixed
     already. An empty bin borrows the value of the non-empty bin that ranks
     first in its own fixed pseudo-random order of all bins ("optimal
-    densification"). Two sets agree in a bin with probability equal to their
+    densification"; the orders are built once, :func:`_borrow_keys`). Two
+    sets agree in a bin with probability equal to their
     Jaccard similarity, empty bins included, and a value carries its bin
     (its high bits), so a borrowed value never equals a bin's own value.
     Order and repeats in ``shingles`` do not matter. An empty set gets
     all-ones, so two empty texts look identical and nothing else does.
     """
-    rotation, borrow_salt = _sketch(cfg.num_perm, cfg.seed)
+    rotation, _ = _sketch(cfg.num_perm, cfg.seed)
     sig = np.full(cfg.num_perm, _EMPTY, dtype=np.uint32)
     if shingles.size == 0:
         return sig
-    permuted = shingles.astype(np.uint32) + rotation
-    bins = (permuted.astype(np.uint64) * np.uint64(cfg.num_perm)) >> np.uint64(32)
-    bins = bins.astype(np.intp)
-    np.minimum.at(sig, bins, permuted)
-    filled = np.bincount(bins, minlength=cfg.num_perm) > 0
+    permuted = shingles.astype(np.uint32, copy=False) + rotation
+    np.minimum.at(sig, _bins(permuted, cfg.num_perm), permuted)
+    filled = sig != _EMPTY
+    if not filled[-1]:  # all-ones is also a real hash, and only the last bin holds it
+        filled[-1] = bool((permuted == _EMPTY).any())
     if not filled.all():
-        empty = np.flatnonzero(~filled).astype(np.uint32)
-        donors = np.flatnonzero(filled).astype(np.uint32)
-        ranks = _mix32((empty[:, None] * np.uint32(cfg.num_perm) + donors[None, :]) ^ borrow_salt)
-        sig[empty] = sig[donors[np.argmin(ranks, axis=1)]]
+        _densify(sig, filled, cfg.num_perm, cfg.seed)
     return sig
 
 

@@ -3,9 +3,14 @@
 Each worker is a long-lived ``python`` process holding one
 :class:`~beam_swallow.linting.checker.WarmLinter` (see
 :mod:`beam_swallow.linting.worker`), so no process starts per file and the
-parsed standard library stays warm. :meth:`LintPool.map` fans a list of
-sources over the workers, one file per worker at a time, and returns one
-:class:`LintResult` per source, in order, whatever happens:
+parsed standard library stays warm. Sources are fed continuously:
+:meth:`LintPool.submit` queues one and hands it to the first free worker,
+:meth:`LintPool.collect` returns the results that are ready by ticket (waiting
+for as many as asked), so a worker that finishes a file takes the next one at
+once and no file waits for a slower neighbour. :meth:`LintPool.map` is the
+two for a list. :meth:`LintPool.start` launches the workers without waiting
+for them, so they import pylint while the caller does other work. Every
+submitted source gets one :class:`LintResult`, whatever happens:
 
 - a file that takes longer than ``timeout_s`` gets status ``timeout``; its
   worker (only that one) is killed and replaced;
@@ -176,7 +181,12 @@ class LintPool:
         self._root = tempfile.mkdtemp(prefix="beam-swallow-lint-")
         self._slots: list[_Worker | None] = [None] * workers
         self._numbers = iter(range(sys.maxsize))
+        self._tickets = iter(range(sys.maxsize))
         self._start_failures = 0
+        self._queue: deque[int] = deque()  # tickets waiting for a free worker
+        self._texts: dict[int, str] = {}  # submitted, no result yet
+        self._tries: dict[int, int] = {}
+        self._finished: dict[int, LintResult] = {}  # results not collected yet
         self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._root)
 
     @property
@@ -202,24 +212,54 @@ class LintPool:
         """Process ids of the live workers."""
         return [w.proc.pid for w in self._slots if w is not None]
 
+    def start(self) -> None:
+        """Launch every worker now, without waiting for them to be ready."""
+        self._start_workers(self.size)
+
+    @property
+    def in_flight(self) -> int:
+        """Sources submitted whose results have not been collected yet."""
+        return len(self._texts) + len(self._finished)
+
+    def submit(self, text: str) -> int:
+        """Queue one source; returns its ticket. A free worker gets it at once."""
+        ticket = next(self._tickets)
+        self._texts[ticket] = text
+        self._tries[ticket] = 0
+        self._queue.append(ticket)
+        self._dispatch()
+        return ticket
+
+    def collect(self, wait_for: int = 0) -> dict[int, LintResult]:
+        """The results ready now, by ticket, once at least ``wait_for`` are (or all in flight)."""
+        wanted = min(wait_for, self.in_flight)
+        self._wait_once(poll=True)
+        while len(self._finished) < wanted:
+            self._wait_once(poll=False)
+        ready, self._finished = self._finished, {}
+        return ready
+
     def map(self, sources: Sequence[str]) -> list[LintResult]:
-        """Lint every source; one result per source, in order."""
-        results: list[LintResult | None] = [None] * len(sources)
-        queue = deque(range(len(sources)))
-        tries = [0] * len(sources)
-        while queue or any(w is not None and w.task is not None for w in self._slots):
-            self._start_workers(len(queue))
-            for worker in list(self._slots):
-                if queue and worker is not None and worker.ready and worker.task is None:
-                    task = queue.popleft()
-                    tries[task] += 1
-                    if not worker.send(task, sources[task], self.timeout_s):
-                        self._lost(worker, results, queue, tries)
-            self._wait_once(results, queue, tries)
-        missing = [i for i, r in enumerate(results) if r is None]
-        if missing:  # cannot happen: every task ends in a result or back in the queue
-            raise AssertionError(f"lint pool lost tasks {missing}")
-        return results  # type: ignore[return-value]
+        """Lint every source; one result per source, in order. Nothing else may be in flight."""
+        if self.in_flight:
+            raise RuntimeError("map() needs a pool with nothing in flight")
+        tickets = [self.submit(source) for source in sources]
+        results = self.collect(wait_for=len(tickets))
+        return [results[ticket] for ticket in tickets]
+
+    def _dispatch(self) -> None:
+        """Start workers for queued sources and hand each free, ready worker the next one."""
+        self._start_workers(len(self._queue))
+        for worker in list(self._slots):
+            if self._queue and worker is not None and worker.ready and worker.task is None:
+                ticket = self._queue.popleft()
+                self._tries[ticket] += 1
+                if not worker.send(ticket, self._texts[ticket], self.timeout_s):
+                    self._lost(worker)
+
+    def _finish(self, ticket: int, result: LintResult) -> None:
+        del self._texts[ticket], self._tries[ticket]
+        self._finished[ticket] = result
 
     def _start_workers(self, wanted: int) -> None:
         for index, worker in enumerate(self._slots):
@@ -232,21 +272,23 @@ class LintPool:
             if not worker.ready or worker.task is None:
                 wanted -= 1
 
-    def _wait_once(self, results: list, queue: deque[int], tries: list[int]) -> None:
+    def _wait_once(self, poll: bool) -> None:
+        """Read what the workers sent (waiting until one does, unless ``poll``); then dispatch."""
         live = [w for w in self._slots if w is not None]
         waiting = [w for w in live if w.task is not None or not w.ready]
         if not waiting:
+            self._dispatch()
             return
-        timeout = max(0.0, min(w.deadline for w in waiting) - time.monotonic())
+        timeout = 0.0 if poll else max(0.0, min(w.deadline for w in waiting) - time.monotonic())
         for worker in wait(live, timeout):
             frame = read_frame(worker.proc.stdout)
             if frame is None:
-                self._lost(worker, results, queue, tries)
+                self._lost(worker)
             elif frame.get("ready"):
                 worker.ready = True
                 self._start_failures = 0
             else:
-                results[frame["id"]] = LintResult(**frame["result"])
+                self._finish(frame["id"], LintResult(**frame["result"]))
                 self.stats.files += 1
                 self.stats.peak_rss_kb = max(self.stats.peak_rss_kb, frame["rss_kb"])
                 self.stats.rss_kb_sum += frame["rss_kb"]
@@ -262,13 +304,17 @@ class LintPool:
                 if worker.task is None:
                     self._remove(worker, kill=True)
                     raise RuntimeError(f"lint worker did not start in {_START_TIMEOUT_S:.0f}s")
-                results[worker.task] = LintResult(
-                    Status.TIMEOUT, error=f"no result within {self.timeout_s:g}s; worker killed"
+                self._finish(
+                    worker.task,
+                    LintResult(
+                        Status.TIMEOUT, error=f"no result within {self.timeout_s:g}s; worker killed"
+                    ),
                 )
                 self.stats.timeouts += 1
                 self._remove(worker, kill=True)
+        self._dispatch()
 
-    def _lost(self, worker: _Worker, results: list, queue: deque[int], tries: list[int]) -> None:
+    def _lost(self, worker: _Worker) -> None:
         """A worker's pipe closed: it died. Retry its file once, or give up on it."""
         code = worker.proc.wait()
         detail = f"lint worker exited with code {code}: {worker.log_tail()}".strip()
@@ -282,10 +328,10 @@ class LintPool:
         self.stats.deaths += 1
         if task is None:
             return
-        if tries[task] < _MAX_TRIES:
-            queue.appendleft(task)
+        if self._tries[task] < _MAX_TRIES:
+            self._queue.appendleft(task)
         else:
-            results[task] = LintResult(Status.ERROR, error=detail[-2000:])
+            self._finish(task, LintResult(Status.ERROR, error=detail[-2000:]))
 
     def _remove(self, worker: _Worker, kill: bool) -> None:
         self._slots[self._slots.index(worker)] = None

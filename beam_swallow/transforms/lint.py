@@ -2,12 +2,15 @@
 
 Each file is scored by pylint with the paper's flags exactly as the ``pylint``
 CLI would score it alone, then penalized by its share of comment tokens (see
-:mod:`beam_swallow.linting.score`). Records are batched and each batch is
-fanned out over a :class:`~beam_swallow.linting.pool.LintPool` of warm worker
-processes, built in ``DoFn.setup`` and closed in ``teardown``. Batches are
-gathered inside the DoFn, sized from the pool it built: the pool is as large
-as the CPU count of the machine the DoFn runs on, which the launcher that
-builds the graph (a laptop submitting to a cluster) does not know.
+:mod:`beam_swallow.linting.score`). Records are fed one by one to a
+:class:`~beam_swallow.linting.pool.LintPool` of warm worker processes, built
+and launched in ``DoFn.setup`` (the workers import pylint while the rest of
+the pipeline starts) and closed in ``teardown``. A record is emitted as soon
+as its file is scored, so a worker that finishes takes the next file at once,
+never waiting for a slower file beside it; at most ``_IN_FLIGHT_PER_WORKER``
+records per worker are held, which bounds memory. The pool is as large as the
+CPU count of the machine the DoFn runs on, which the launcher that builds the
+graph (a laptop submitting to a cluster) does not know.
 
 Exits:
 
@@ -51,7 +54,7 @@ from beam_swallow.stage import (
 __all__ = ["STAGE", "Lint", "LintConfig", "LintError", "lint_verdict"]
 
 STAGE = "lint"
-_FILES_PER_WORKER_PER_BATCH = 16
+_IN_FLIGHT_PER_WORKER = 4  # queued ahead, so a worker that finishes has its next file
 
 
 class LintError(RuntimeError):
@@ -83,20 +86,21 @@ def lint_verdict(record: Record, result: LintResult, min_quality: float) -> Reco
 
 
 class _LintDoFn(beam.DoFn):
-    """Buffers a bundle's records into batches of ``_FILES_PER_WORKER_PER_BATCH`` per pool worker."""
+    """Streams a bundle's records through the pool, holding ``_IN_FLIGHT_PER_WORKER`` per worker."""
 
     def __init__(self, cfg: LintConfig):
         self._cfg = cfg
         self._pool: LintPool | None = None
-        self._batch_size = 0
-        self._buffer: list[WindowedValue] = []
+        self._window = 0
+        self._held: dict[int, WindowedValue] = {}
 
     def setup(self) -> None:
         self._pool = self._cfg.pool()  # sized on this worker, not on the launcher
-        self._batch_size = _FILES_PER_WORKER_PER_BATCH * self._pool.size
+        self._pool.start()
+        self._window = _IN_FLIGHT_PER_WORKER * self._pool.size
 
     def start_bundle(self) -> None:
-        self._buffer = []
+        self._held = {}
 
     def process(
         self,
@@ -104,22 +108,25 @@ class _LintDoFn(beam.DoFn):
         timestamp=beam.DoFn.TimestampParam,
         window=beam.DoFn.WindowParam,
     ) -> Iterator[pvalue.TaggedOutput]:
-        self._buffer.append(WindowedValue(record, timestamp, [window]))
-        if len(self._buffer) >= self._batch_size:
-            yield from self._flush()
+        item = WindowedValue(record, timestamp, [window])
+        text = record.get(TEXT)
+        if not isinstance(text, str):
+            yield self._judged(item, _NO_TEXT)
+            return
+        self._held[self._pool.submit(text)] = item
+        yield from self._emit(max(0, len(self._held) - self._window + 1))
 
     def finish_bundle(self) -> Iterator[pvalue.TaggedOutput]:
-        yield from self._flush()
+        yield from self._emit(len(self._held))
 
-    def _flush(self) -> Iterator[pvalue.TaggedOutput]:
-        batch, self._buffer = self._buffer, []
-        texts = [item.value.get(TEXT) for item in batch]
-        valid = [i for i, text in enumerate(texts) if isinstance(text, str)]
-        results = dict(zip(valid, self._pool.map([texts[i] for i in valid]), strict=True))
-        for index, item in enumerate(batch):
-            result = results.get(index, _NO_TEXT)
-            output = emit_judged(STAGE, item.value, lint_verdict, result, self._cfg.min_quality)
-            yield pvalue.TaggedOutput(output.tag, item.with_value(output.value))
+    def _emit(self, wait_for: int) -> Iterator[pvalue.TaggedOutput]:
+        """The verdicts of every record whose file is scored, waiting for ``wait_for`` of them."""
+        for ticket, result in self._pool.collect(wait_for).items():
+            yield self._judged(self._held.pop(ticket), result)
+
+    def _judged(self, item: WindowedValue, result: LintResult) -> pvalue.TaggedOutput:
+        output = emit_judged(STAGE, item.value, lint_verdict, result, self._cfg.min_quality)
+        return pvalue.TaggedOutput(output.tag, item.with_value(output.value))
 
     def teardown(self) -> None:
         if self._pool is not None:
