@@ -30,8 +30,9 @@ PROMPTS = [
 ]
 
 # before: what load_embedded did until structured generation came (every core of the
-# machine, the OpenMP runtime's default spin-waiting); now: load_embedded as it is
-SETUPS = ("before", "now")
+# machine, the OpenMP runtime's default spin-waiting); now: load_embedded as it is;
+# one_thread: load_embedded with --engine_kwargs '{"n_threads": 1}'
+SETUPS = ("before", "now", "one_thread")
 
 
 def child(args: argparse.Namespace) -> None:
@@ -46,7 +47,9 @@ def child(args: argparse.Namespace) -> None:
         gguf = args.model or default_gguf()
         llm = Llama(model_path=gguf, n_ctx=2048, n_threads=os.cpu_count(), verbose=False)
     else:
-        llm = load_embedded(EngineConfig(model=args.model, max_model_len=2048)).llm
+        kwargs = {"n_threads": 1} if args.setup == "one_thread" else {}
+        config = EngineConfig(model=args.model, max_model_len=2048, engine_kwargs=kwargs)
+        llm = load_embedded(config).llm
     llm.create_completion("Hi", max_tokens=4)
     tokens, start = 0, time.perf_counter()
     for prompt in PROMPTS:
