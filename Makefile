@@ -90,6 +90,8 @@ bench: $(STAMP)
 	$(PY) bench/lint.py
 	$(PY) bench/repetition.py
 	$(PY) bench/cache.py
+	$(PY) bench/structured.py
+	$(PY) bench/threads.py
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) out
