@@ -14,7 +14,7 @@ PACKAGE = Path(beam_swallow.__file__).parent
 # Floors, bottom first. A module may import its own top-level package or modules
 # of a lower floor, never of its own floor's other packages or of a higher one.
 LAYERS = [
-    {"records"},
+    {"records", "machine"},
     {"files"},
     {"stage", "jsonl"},
     {"samples", "io", "linting", "dedup", "inference", "cache"},

@@ -40,6 +40,7 @@ from typing import Any
 from beam_swallow.inference.base import ChatRequest, ChatResult
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.handler import Answer, ChatModelHandler, error_result, too_long_result
+from beam_swallow.machine import usable_cpus
 
 __all__ = ["EmbeddedHandler", "EmbeddedModel", "default_gguf", "default_threads"]
 
@@ -127,7 +128,7 @@ def _grammar(text: str) -> Any:
 def default_threads(copies: int = 1) -> int:
     """Threads for one model: the cores this process may use, shared by ``copies``
     models on them (at least 1)."""
-    return max(1, len(os.sched_getaffinity(0)) // max(1, copies))
+    return max(1, usable_cpus() // max(1, copies))
 
 
 def _close_if_alive(ref: weakref.ref) -> None:

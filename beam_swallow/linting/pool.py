@@ -46,6 +46,7 @@ from pathlib import Path
 
 from beam_swallow.linting.score import LintResult, Status
 from beam_swallow.linting.worker import read_frame, write_frame
+from beam_swallow.machine import usable_cpus
 
 __all__ = ["LintPool", "PoolStats", "check_limits", "default_workers"]
 
@@ -74,10 +75,8 @@ def check_limits(workers: int | None, timeout_s: float, recycle_after: int) -> N
 
 
 def default_workers() -> int:
-    """The number of CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    """Workers when none are asked for: one per CPU this process may run on."""
+    return usable_cpus()
 
 
 @dataclass

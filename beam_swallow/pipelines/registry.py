@@ -10,7 +10,6 @@ stage at once, so a bad flag fails before a pipeline reads or clears anything.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import apache_beam as beam
@@ -22,6 +21,7 @@ from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
 from beam_swallow.io import ReaderConfig, split_patterns
 from beam_swallow.linting.config import LintConfig
+from beam_swallow.machine import usable_cpus
 from beam_swallow.options import SwallowOptions
 from beam_swallow.prompts import load_prompt
 from beam_swallow.transforms import (
@@ -149,7 +149,7 @@ def model_copies(opts: PipelineOptions) -> int:
     threads sharing one model)."""
     direct = opts.view_as(DirectOptions)
     if direct.direct_running_mode == "multi_processing":
-        return direct.direct_num_workers or len(os.sched_getaffinity(0))  # 0: one per core
+        return direct.direct_num_workers or usable_cpus()  # 0: one per core
     return max(1, int(opts.view_as(PortableOptions).sdk_worker_parallelism or 1))
 
 
