@@ -19,6 +19,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from beam_swallow.options import SwallowOptions
 from beam_swallow.report import REPORT_NAME
 from beam_swallow.reporting.html import HTML_NAME
+from beam_swallow.streaming import REPORTS_DIR
 
 __all__ = ["main", "PIPELINES", "TOOLS"]
 
@@ -108,9 +109,15 @@ def _summary(report: dict[str, Any], output: str) -> str:
             f"dead {entry['dead_letter']:>5}  rejected: {reasons}"
         )
     lines.append(f"outputs: {FileSystems.join(output, '{kept,rejected,dead_letter}')}/")
-    lines.append(
-        f"report:  {FileSystems.join(output, REPORT_NAME)}, {FileSystems.join(output, HTML_NAME)}"
-    )
+    if "windows" in report:  # a streaming run: one report per window, and their sum
+        lines.append(
+            f"reports: {report['windows']} windows in {FileSystems.join(output, REPORTS_DIR)}/, "
+            f"their sum in {FileSystems.join(output, REPORT_NAME)}"
+        )
+    else:
+        lines.append(
+            f"report:  {FileSystems.join(output, REPORT_NAME)}, {FileSystems.join(output, HTML_NAME)}"
+        )
     return "\n".join(lines)
 
 

@@ -55,6 +55,8 @@ from beam_swallow.stage import (
 
 __all__ = [
     "READ_STAGE",
+    "SEEN",
+    "InvalidRecord",
     "ReadResult",
     "SINKS",
     "ReadRecords",
@@ -63,6 +65,7 @@ __all__ = [
     "clear_outputs",
     "check_inputs",
     "parse_line",
+    "to_json",
     "to_output",
     "write_jsonl",
 ]
@@ -90,6 +93,12 @@ class ReaderConfig:
             raise ValueError("--text_field must not be empty")
         if self.max_text_chars < 1:
             raise ValueError(f"max_text_chars must be positive, got {self.max_text_chars}")
+
+    def judge_size(self, record: Record) -> Record | Reject:
+        """The record, or its rejection ``too_large`` when its text is over the limit."""
+        if len(record[TEXT]) > self.max_text_chars:
+            return Reject(Reason.TOO_LARGE, {"text_chars": len(record[TEXT])})
+        return record
 
 
 class InvalidRecord(ValueError):
@@ -172,12 +181,6 @@ def _check_encodable(obj: Any) -> None:
         ) from None
 
 
-def _judge_size(record: Record, cfg: ReaderConfig) -> Record | Reject:
-    if len(record[TEXT]) > cfg.max_text_chars:
-        return Reject(Reason.TOO_LARGE, {"text_chars": len(record[TEXT])})
-    return record
-
-
 class _ReadFileDoFn(beam.DoFn):
     def __init__(self, cfg: ReaderConfig):
         self._cfg = cfg
@@ -197,7 +200,7 @@ class _ReadFileDoFn(beam.DoFn):
             letter.value["source_file"] = source
             yield letter
             return
-        yield emit_verdict(READ_STAGE, record, _judge_size(record, self._cfg))
+        yield emit_verdict(READ_STAGE, record, self._cfg.judge_size(record))
 
     def _read_jsonl(self, readable: fileio.ReadableFile, path: str):
         records = 0
@@ -310,7 +313,8 @@ def to_output(record: Record, text_field: str) -> Record:
     return out
 
 
-def _dumps(record: Record) -> str:
+def to_json(record: Record) -> str:
+    """A record as one output line (no newline)."""
     # default=str: Parquet metadata (timestamps, decimals) must not break a sink.
     return dumps(record, ensure_ascii=False, default=str)
 
@@ -318,7 +322,7 @@ def _dumps(record: Record) -> str:
 def write_jsonl(records: beam.PCollection, prefix: str, label: str):
     return (
         records
-        | f"{label}ToJson" >> beam.Map(_dumps)
+        | f"{label}ToJson" >> beam.Map(to_json)
         | f"{label}Write" >> beam.io.WriteToText(prefix, file_name_suffix=".jsonl.gz")
     )
 

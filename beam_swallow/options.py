@@ -29,6 +29,7 @@ from beam_swallow.inference.config import (
 from beam_swallow.io import ReaderConfig
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.prompts import PROMPT_NAMES
+from beam_swallow.streaming.config import WINDOW_S
 from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.exact_dedup import DEFAULT_NORMALIZE, NORMALIZATIONS
 from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, RewriteConfig
@@ -167,6 +168,35 @@ class SwallowOptions(PipelineOptions):
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "
             f"{DEFAULT_CODE_STAGES}; math: {DEFAULT_MATH_STAGES}; dedup: {DEFAULT_DEDUP_STAGES}.",
+        )
+
+        stream = parser.add_argument_group("streaming (with Beam's --streaming; README: Streaming)")
+        stream.add_argument(
+            "--input_subscription",
+            default=None,
+            help="With --streaming: read records from this Pub/Sub subscription, "
+            "projects/P/subscriptions/S; each message is one JSON object, like a JSONL line.",
+        )
+        stream.add_argument(
+            "--input_topic",
+            default=None,
+            help="With --streaming: read from this topic, projects/P/topics/T, through a "
+            "subscription the runner makes (it sees only what is published after it starts).",
+        )
+        stream.add_argument(
+            "--window_s",
+            type=_positive_float,
+            default=WINDOW_S,
+            help="With --streaming: each window of this many seconds (by read time) writes "
+            f"its own files and DIR/reports/START_END.json (default {WINDOW_S:.0f}).",
+        )
+        stream.add_argument(
+            "--dedup_state_ttl_s",
+            type=_positive_float,
+            default=None,
+            help="With --streaming: exact_dedup and near_dedup forget a stored text this many "
+            "seconds (event time) after they stored it, so state stops growing; a copy "
+            "that comes later is kept. Default: never forget.",
         )
 
         cache = parser.add_argument_group("cache (resuming)")

@@ -44,6 +44,7 @@ __all__ = [
     "COUNTS_DIR",
     "REPORT_NAME",
     "CountExits",
+    "KeyExits",
     "build_report",
     "read_counts",
     "write_report",
@@ -77,12 +78,12 @@ class _KeepAndTokens(beam.DoFn):
             yield (self._stage, TOKENS, ""), self._tokenizer.count(text)
 
 
-class CountExits(beam.PTransform):
-    """Count every stage's exits (and kept tokens) and write them under ``DIR/_counts/``."""
+class KeyExits(beam.PTransform):
+    """Every stage's exits (and kept tokens) as ``((stage, exit, reason), n)`` pairs,
+    in the windows of the exits they come from."""
 
-    def __init__(self, output_dir: str, count_tokens: bool = False):
+    def __init__(self, count_tokens: bool = False):
         super().__init__()
-        self._dir = output_dir
         self._count_tokens = count_tokens
 
     def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
@@ -112,9 +113,21 @@ class CountExits(beam.PTransform):
                     result.seen
                     | f"Key{stage}Input" >> beam.Map(lambda n, s=stage: ((s, INPUT, ""), n))
                 )
+        return keyed | "FlattenKeys" >> beam.Flatten()
+
+
+class CountExits(beam.PTransform):
+    """Count every stage's exits (and kept tokens) and write them under ``DIR/_counts/``."""
+
+    def __init__(self, output_dir: str, count_tokens: bool = False):
+        super().__init__()
+        self._dir = output_dir
+        self._count_tokens = count_tokens
+
+    def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
         return (
-            keyed
-            | "FlattenKeys" >> beam.Flatten()
+            results
+            | "KeyExits" >> KeyExits(self._count_tokens)
             | "CountKeys" >> beam.CombinePerKey(sum)
             | "CountsToJson" >> beam.Map(lambda kv: json.dumps([*kv[0], kv[1]]))
             | "WriteCounts"

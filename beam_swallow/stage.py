@@ -37,6 +37,7 @@ __all__ = [
     "emit_judged",
     "emit_verdict",
     "guarded",
+    "merge_exits",
 ]
 
 KEPT = "kept"
@@ -132,3 +133,12 @@ class RecordStage(beam.PTransform):
             KEPT, REJECTED, DEAD_LETTER
         )
         return StageResult.from_tagged(tagged)
+
+
+def merge_exits(results: dict[str, StageResult]) -> StageResult:
+    """One StageResult for a run of chained stages: the last one's kept records,
+    every stage's rejected records and every stage's dead letters."""
+    last = list(results.values())[-1]
+    rejected = [r.rejected for r in results.values()] | "AllRejected" >> beam.Flatten()
+    dead = [r.dead_letter for r in results.values()] | "AllDead" >> beam.Flatten()
+    return StageResult(last.kept, rejected, dead)

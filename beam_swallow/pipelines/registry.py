@@ -13,9 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, PortableOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    PortableOptions,
+    StandardOptions,
+)
 
 from beam_swallow.cache import CacheConfig
+from beam_swallow.dedup.keep import DEFAULT_KEEP
 from beam_swallow.dedup.minhash import MinhashConfig
 from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
@@ -24,6 +30,7 @@ from beam_swallow.linting.config import LintConfig
 from beam_swallow.machine import usable_cpus
 from beam_swallow.options import SwallowOptions
 from beam_swallow.prompts import load_prompt
+from beam_swallow.streaming import StreamConfig
 from beam_swallow.transforms import (
     Decontaminate,
     ExactDedup,
@@ -38,6 +45,7 @@ from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.lint_cache import CachedLint
 from beam_swallow.transforms.llm_cache import CachedLLMStage
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage
+from beam_swallow.transforms.stream_dedup import StateConfig, StreamExactDedup, StreamNearDedup
 
 __all__ = [
     "CODE_STAGES",
@@ -53,6 +61,8 @@ __all__ = [
     "reader_config",
     "resolve_stages",
     "rewrite_config",
+    "state_config",
+    "stream_config",
 ]
 
 StageFactory = Callable[[SwallowOptions], beam.PTransform]
@@ -63,6 +73,54 @@ def reader_config(opts: SwallowOptions) -> ReaderConfig:
     return ReaderConfig(
         text_field=opts.text_field, id_field=opts.id_field, max_text_chars=opts.max_text_chars
     )
+
+
+def _streaming(opts: PipelineOptions) -> bool:
+    return bool(opts.view_as(StandardOptions).streaming)
+
+
+def stream_config(opts: SwallowOptions) -> StreamConfig | None:
+    """The Pub/Sub source and window of a ``--streaming`` run; None for a batch run.
+
+    Raises ValueError for flags that belong to the other mode: a batch run
+    reads files, a streaming one a subscription or topic, and writes JSONL
+    windows with no result cache (each cache file is one bundle's results, which
+    a stream never finishes).
+    """
+    if not _streaming(opts):
+        if opts.input_subscription or opts.input_topic:
+            raise ValueError("--input_subscription and --input_topic need --streaming")
+        return None
+    for flag, value in (("--input", opts.input), ("--cache_dir", opts.cache_dir)):
+        if value is not None:
+            raise ValueError(f"{flag} is for batch runs; a --streaming run reads Pub/Sub")
+    if opts.output_format != "jsonl":
+        raise ValueError("a --streaming run writes JSONL windows: --output_format jsonl")
+    return StreamConfig(
+        subscription=opts.input_subscription, topic=opts.input_topic, window_s=opts.window_s
+    )
+
+
+def state_config(opts: SwallowOptions) -> StateConfig:
+    """How long a streaming run's dedup state lives (``--dedup_state_ttl_s``)."""
+    if opts.dedup_keep != DEFAULT_KEEP:
+        raise ValueError(
+            f"a --streaming run keeps the first record seen: --dedup_keep {opts.dedup_keep} "
+            "needs the whole corpus, a batch run"
+        )
+    return StateConfig(ttl_s=opts.dedup_state_ttl_s)
+
+
+def _exact_dedup(opts: SwallowOptions) -> beam.PTransform:
+    if _streaming(opts):
+        return StreamExactDedup(opts.exact_dedup_normalize, state_config(opts))
+    return ExactDedup(opts.exact_dedup_normalize, opts.dedup_keep)
+
+
+def _near_dedup(opts: SwallowOptions) -> beam.PTransform:
+    if _streaming(opts):
+        return StreamNearDedup(minhash_config(opts), state_config(opts))
+    return NearDedup(minhash_config(opts), opts.dedup_keep)
 
 
 def lint_config(opts: SwallowOptions) -> LintConfig:
@@ -176,8 +234,8 @@ def _rewriting(stage: type[RewriteStage]) -> StageFactory:
 
 
 _DEDUP: dict[str, StageFactory] = {
-    ExactDedup.stage: lambda opts: ExactDedup(opts.exact_dedup_normalize, opts.dedup_keep),
-    NearDedup.stage: lambda opts: NearDedup(minhash_config(opts), opts.dedup_keep),
+    ExactDedup.stage: _exact_dedup,
+    NearDedup.stage: _near_dedup,
     Decontaminate.stage: lambda opts: Decontaminate(decontam_config(opts)),
 }
 

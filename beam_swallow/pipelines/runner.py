@@ -21,18 +21,20 @@ from beam_swallow.io import (
     SINKS,
     ReaderConfig,
     ReadRecords,
-    ReadResult,
     WriteOutputs,
     check_inputs,
     clear_outputs,
 )
 from beam_swallow.options import SwallowOptions
+from beam_swallow.pipelines.graph import apply_stages
 from beam_swallow.pipelines.registry import (
     StageFactory,
     build_stages,
     reader_config,
     resolve_stages,
+    stream_config,
 )
+from beam_swallow.pipelines.streaming import run_streaming
 from beam_swallow.records import Record
 from beam_swallow.report import COUNTS_DIR, REPORT_NAME, CountExits
 from beam_swallow.reporting.html import FILES_DIR, HTML_NAME
@@ -40,9 +42,9 @@ from beam_swallow.reporting.live import LiveFnApiRunner, LiveMetrics
 from beam_swallow.reporting.session import finish_report, run_watched, show_progress
 from beam_swallow.reporting.stats import STATS_DIR, CollectStats
 from beam_swallow.samples import write_sample
-from beam_swallow.stage import StageResult
+from beam_swallow.stage import merge_exits
 
-__all__ = ["apply_stages", "make_pipeline", "merge_exits", "run_pipeline", "run_stages"]
+__all__ = ["make_pipeline", "run_pipeline", "run_stages"]
 
 _LOCAL_RUNNER_NAMES = {None, "local", "fnapirunner"}
 
@@ -67,27 +69,6 @@ def make_pipeline(options: PipelineOptions, live: LiveMetrics | None = None) -> 
         runner = FnApiRunner() if live is None else LiveFnApiRunner(live)
         return beam.Pipeline(runner=runner, options=options)
     return beam.Pipeline(options=options)
-
-
-def apply_stages(
-    read: ReadResult, stages: dict[str, beam.PTransform]
-) -> dict[str, StageResult | ReadResult]:
-    """Chain stages: each takes the previous one's kept records."""
-    results = {READ_STAGE: read}
-    kept = read.kept
-    for name, stage in stages.items():
-        result = kept | name >> stage
-        results[name] = result
-        kept = result.kept
-    return results
-
-
-def merge_exits(results: dict[str, StageResult]) -> StageResult:
-    """One StageResult for the run: the last kept, all rejected, all dead letters."""
-    last = list(results.values())[-1]
-    rejected = [r.rejected for r in results.values()] | "AllRejected" >> beam.Flatten()
-    dead = [r.dead_letter for r in results.values()] | "AllDead" >> beam.Flatten()
-    return StageResult(last.kept, rejected, dead)
 
 
 def run_stages(
@@ -134,15 +115,20 @@ def run_pipeline(
     """Run one of the pipelines: ``--stages`` (or ``default_stages``) of ``factories``.
 
     Without ``--input`` the records ``sample`` builds are written to
-    ``OUT/sample/<sample_name>`` and read from there like any input.
+    ``OUT/sample/<sample_name>`` and read from there like any input. With
+    ``--streaming`` records come from Pub/Sub instead (see
+    :mod:`beam_swallow.pipelines.streaming`) and the run goes on until stopped.
     """
     FileSystems.set_options(options)  # gs:// credentials etc. before the sample is written
     opts = options.view_as(SwallowOptions)
     if not opts.output:
         raise ValueError("--output must not be empty")
     reader = reader_config(opts)
+    stream = stream_config(opts)
     names = resolve_stages(opts.stages or default_stages, factories)
     stages = build_stages(opts, names, factories)
+    if stream is not None:
+        return run_streaming(options, stream, reader, stages)
     pattern = opts.input or write_sample(
         sample(opts), FileSystems.join(opts.output, "sample", sample_name)
     )

@@ -16,7 +16,7 @@ import re
 
 from beam_swallow.records import Record
 
-__all__ = ["family_corpus", "mutate", "plant_copies"]
+__all__ = ["family_corpus", "mutate", "near_copy", "plant_copies"]
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
@@ -39,6 +39,12 @@ def mutate(text: str, rate: float, rng: random.Random) -> str:
             indent = line[: len(line) - len(line.lstrip())]
             out.extend((f"{indent}# edited {rng.randrange(10**6)}", line))
     return "\n".join(out) + "\n"
+
+
+def near_copy(text: str, rng: random.Random) -> str:
+    """``text`` with a blank line and one statement added: still valid Python when
+    ``text`` is, never an exact copy, and a near one for files of a few lines or more."""
+    return text.replace("\n", "\n\n", 1) + f"\nedited = {rng.randrange(10**6)}\n"
 
 
 def plant_copies(records: list[Record], seed: int = 6) -> list[Record]:

@@ -1,0 +1,165 @@
+"""Each window of a streaming run: its three sinks, then its report.
+
+For a window from START to END (UTC, ``20261130T182400Z``):
+
+- ``DIR/kept/START_END.jsonl.gz``, ``DIR/rejected/START_END.jsonl.gz``,
+  ``DIR/dead_letter/START_END.jsonl.gz``: one file per sink that has records
+  (written under a temporary name, then renamed, so a file is whole or
+  absent);
+- ``DIR/reports/START_END.json``: report.json's schema
+  (:func:`~beam_swallow.report.build_report`) for the records read in that
+  window, plus ``window: {"start", "end"}`` and ``files: {sink: {"path",
+  "records"}}``. It is written after the window's files, so a report on disk
+  means its window is complete.
+
+Counts are taken from the exits, as in batch (:class:`~beam_swallow.report.KeyExits`),
+so each window's report balances on its own. A window fires once, when the
+watermark passes its end; records are never late (see
+:mod:`~beam_swallow.streaming.messages`), so none is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import IntervalWindow
+from apache_beam.utils.timestamp import Timestamp
+
+from beam_swallow.io import SINKS, to_json, to_output
+from beam_swallow.report import KeyExits, build_report
+from beam_swallow.stage import StageResult, merge_exits
+
+__all__ = ["REPORTS_DIR", "WriteWindows", "window_name"]
+
+REPORTS_DIR = "reports"
+_FILE = "file"
+_COUNT = "count"
+_LOG = logging.getLogger(__name__)
+
+
+def _stamp(moment: Timestamp) -> str:
+    when = moment.to_utc_datetime()
+    millis = moment.micros // 1000 % 1000
+    return when.strftime("%Y%m%dT%H%M%S") + (f".{millis:03d}" if millis else "") + "Z"
+
+
+def window_name(window: IntervalWindow) -> str:
+    """``START_END`` of a window, in UTC: sorts in time order, safe in any file system."""
+    return f"{_stamp(window.start)}_{_stamp(window.end)}"
+
+
+def _write_whole(path: str, data: bytes, compression: str = CompressionTypes.UNCOMPRESSED) -> None:
+    """Write ``data`` to ``path`` under a temporary name, then rename it into place."""
+    temporary = f"{path}.tmp-{uuid.uuid4().hex}"
+    with FileSystems.create(temporary, compression_type=compression) as handle:
+        handle.write(data)
+    FileSystems.rename([temporary], [path])
+
+
+class _WriteSinkFile(beam.DoFn):
+    """One sink's lines of one window -> one file; yields ``(None, (file, sink, path, n))``."""
+
+    def __init__(self, output_dir: str):
+        self._dir = output_dir
+
+    def process(
+        self, item: tuple[str, Iterable[str]], window=beam.DoFn.WindowParam
+    ) -> Iterator[tuple[None, tuple[str, str, str, int]]]:
+        sink, lines = item
+        relative = f"{sink}/{window_name(window)}.jsonl.gz"
+        count = 0
+        body = bytearray()
+        for line in lines:
+            body += line.encode("utf-8") + b"\n"
+            count += 1
+        _write_whole(FileSystems.join(self._dir, relative), bytes(body), CompressionTypes.GZIP)
+        yield None, (_FILE, sink, relative, count)
+
+
+class _WriteReport(beam.DoFn):
+    """A window's counts and files -> ``reports/START_END.json``; yields its path."""
+
+    def __init__(self, output_dir: str, stages: Sequence[str]):
+        self._dir = output_dir
+        self._stages = list(stages)
+
+    def process(
+        self, item: tuple[None, Iterable[tuple[Any, ...]]], window=beam.DoFn.WindowParam
+    ) -> Iterator[str]:
+        rows, files = [], {}
+        for entry in item[1]:
+            if entry[0] == _COUNT:
+                rows.append(tuple(entry[1]))
+            else:
+                _, sink, path, count = entry
+                files[sink] = {"path": path, "records": count}
+        report = build_report(rows, self._stages)
+        report["window"] = {
+            "start": window.start.to_utc_datetime().isoformat() + "Z",
+            "end": window.end.to_utc_datetime().isoformat() + "Z",
+        }
+        report["files"] = dict(sorted(files.items()))
+        path = FileSystems.join(self._dir, REPORTS_DIR, f"{window_name(window)}.json")
+        _write_whole(path, json.dumps(report, indent=2).encode("utf-8"))
+        _LOG.info(
+            "window %s: %d read, %d kept, %d rejected, %d dead letters%s",
+            window_name(window),
+            report["input"],
+            report["kept"],
+            sum(report["rejected"].values()),
+            report["dead_letter"],
+            "" if report["balanced"] else " (NOT BALANCED)",
+        )
+        yield path
+
+
+class WriteWindows(beam.PTransform):
+    """Windowed stage results -> per-window sink files and reports; returns the
+    report paths. ``stages``: the stage names in order, the reader first."""
+
+    def __init__(
+        self,
+        output_dir: str,
+        stages: Sequence[str],
+        text_field: str = "text",
+        count_tokens: bool = False,
+    ):
+        super().__init__()
+        self._dir = output_dir
+        self._stages = list(stages)
+        self._text_field = text_field
+        self._count_tokens = count_tokens
+
+    def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
+        merged = merge_exits(results)
+        text_field = self._text_field
+        lines = [
+            records
+            | f"{sink}Line" >> beam.Map(lambda r, s=sink: (s, to_json(to_output(r, text_field))))
+            for sink, records in zip(SINKS, merged, strict=True)
+        ]
+        files = (
+            lines
+            | "AllLines" >> beam.Flatten()
+            | "BySink" >> beam.GroupByKey()
+            | "WriteFiles" >> beam.ParDo(_WriteSinkFile(self._dir))
+        )
+        counts = (
+            results
+            | "KeyExits" >> KeyExits(self._count_tokens)
+            | "CountKeys" >> beam.CombinePerKey(sum)
+            | "CountRows" >> beam.Map(lambda kv: (None, (_COUNT, [*kv[0], kv[1]])))
+        )
+        return (
+            (files, counts)
+            | "FilesAndCounts" >> beam.Flatten()
+            | "ByWindow" >> beam.GroupByKey()
+            | "WriteReport" >> beam.ParDo(_WriteReport(self._dir, self._stages))
+        )

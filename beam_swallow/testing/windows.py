@@ -1,0 +1,66 @@
+"""Reading a streaming run's windows back, and the conservation law on them.
+
+Each window report (``DIR/reports/*.json``) must balance on its own, its files
+must hold exactly the records it counts, and every message must leave through
+exactly one exit of one window.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from beam_swallow.streaming import REPORTS_DIR
+from beam_swallow.streaming.messages import PUBSUB
+from beam_swallow.testing.outputs import EXITS, assert_conserved
+
+__all__ = ["Window", "assert_windows_conserved", "message_exits", "read_windows"]
+
+Window = tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def read_windows(out: Path) -> dict[str, Window]:
+    """Every window with a report under ``out``: name -> (report, records per exit)."""
+    windows = {}
+    for path in sorted((Path(out) / REPORTS_DIR).glob("*.json")):
+        report = json.loads(path.read_text(encoding="utf-8"))
+        files = report["files"]
+        outputs = {
+            sink: _records(Path(out) / files[sink]["path"]) if sink in files else []
+            for sink in EXITS
+        }
+        windows[path.stem] = (report, outputs)
+    return windows
+
+
+def message_exits(windows: dict[str, Window]) -> dict[str, list[tuple[str, str]]]:
+    """message id -> every ``(window, exit)`` it left through."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for name, (_, outputs) in windows.items():
+        for sink, records in outputs.items():
+            for record in records:
+                found.setdefault(record[PUBSUB]["message_id"], []).append((name, sink))
+    return found
+
+
+def assert_windows_conserved(windows: dict[str, Window], message_ids: list[str]) -> None:
+    """Each window balanced and matching its files; each message in exactly one exit."""
+    for name, (report, outputs) in windows.items():
+        assert_conserved(report, outputs)
+        counted = {sink: entry["records"] for sink, entry in report["files"].items()}
+        on_disk = {sink: len(records) for sink, records in outputs.items() if records}
+        assert counted == on_disk, (name, counted, on_disk)
+    exits = message_exits(windows)
+    assert sorted(exits) == sorted(message_ids), (sorted(exits), sorted(message_ids))
+    twice = {mid: where for mid, where in exits.items() if len(where) != 1}
+    assert not twice, twice
+    assert sum(report["input"] for report, _ in windows.values()) == len(message_ids)
+    assert Counter(message_ids).most_common(1)[0][1] == 1, "message ids must be unique"
