@@ -372,6 +372,25 @@ def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     return float(np.count_nonzero(sig_a == sig_b)) / sig_a.size
 
 
+_LOW_BYTE_COLLISION = 1.0 / 256  # two different hash values agree in their lowest byte
+
+
+def low_bytes(sig: np.ndarray) -> bytes:
+    """The lowest byte of each signature value: a quarter of the size, for signatures
+    kept in state (b-bit minwise hashing with b = 8, Li and Koenig, WWW 2010)."""
+    return sig.astype(np.uint8).tobytes()
+
+
+def estimate_jaccard_low_bytes(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard of two :func:`low_bytes` signatures: the fraction that agree,
+    less the 1/256 chance that two different values share their lowest byte
+    (Li and Koenig's unbiased estimator for b = 8)."""
+    x = np.frombuffer(a, dtype=np.uint8)
+    y = np.frombuffer(b, dtype=np.uint8)
+    agree = np.count_nonzero(x == y) / x.size
+    return max(0.0, (agree - _LOW_BYTE_COLLISION) / (1.0 - _LOW_BYTE_COLLISION))
+
+
 def jaccard(shingles_a: np.ndarray, shingles_b: np.ndarray) -> float:
     """Exact Jaccard of two sorted distinct shingle-hash arrays (1.0 if both empty)."""
     if shingles_a.size == 0 and shingles_b.size == 0:

@@ -17,7 +17,9 @@ them back in the input's windows, with their timestamps unchanged.
      (:mod:`beam_swallow.dedup.minhash`, as in batch); each copy of a record
      gets a fresh ``uid``, its order is ``(timestamp, uid)``.
   2. Buckets, keyed by band key, each holding its first record: ``(order, id,
-     signature)``. A record whose estimated Jaccard to the holder reaches
+     signature)``, the signature as the lowest byte of each value
+     (:func:`~beam_swallow.dedup.minhash.low_bytes`: a quarter of the state,
+     similarity estimated without bias). A record whose estimated Jaccard to the holder reaches
      ``threshold`` is its duplicate when it comes later in order; when it
      comes earlier (records can reach a bucket out of order) it takes the
      bucket instead. A record that does not match leaves the bucket as it is.
@@ -64,7 +66,8 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from beam_swallow.dedup.minhash import (
     MinhashConfig,
     band_keys,
-    estimate_jaccard,
+    estimate_jaccard_low_bytes,
+    low_bytes,
     signature,
     text_window_hashes,
 )
@@ -205,7 +208,7 @@ class _SignDoFn(beam.DoFn):
         uid = uuid.uuid4().hex
         order = (timestamp.micros, uid)
         yield pvalue.TaggedOutput(_RECORD, (uid, (_RECORD, record)))
-        entry = (order, record[ID], sig.tobytes())
+        entry = (order, record[ID], low_bytes(sig))
         for key in keys:
             yield pvalue.TaggedOutput(_BAND, (key, entry))
 
@@ -251,9 +254,7 @@ class _BucketDoFn(beam.DoFn):
     def _similarity(self, a: bytes, b: bytes) -> float:
         if self._cfg.verify == "none":
             return 1.0
-        return estimate_jaccard(
-            np.frombuffer(a, dtype=np.uint32), np.frombuffer(b, dtype=np.uint32)
-        )
+        return estimate_jaccard_low_bytes(a, b)
 
     @on_timer(EXPIRE)
     def _expire(self, first=beam.DoFn.StateParam(FIRST)) -> None:
