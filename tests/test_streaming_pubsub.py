@@ -13,10 +13,7 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +21,7 @@ from beam_swallow.records import ErrorKind, Reason
 from beam_swallow.samples import code_sample_records
 from beam_swallow.testing.outputs import read_report
 from beam_swallow.testing.planted import near_copy
-from beam_swallow.testing.pubsub import Emulator, emulator_available, pubsub_emulator
+from beam_swallow.testing.pubsub import StreamingRun, emulator_available, pubsub_emulator
 from beam_swallow.testing.windows import assert_windows_conserved, message_exits, read_windows
 
 pytestmark = pytest.mark.skipif(
@@ -32,10 +29,12 @@ pytestmark = pytest.mark.skipif(
     reason="needs gcloud's Pub/Sub emulator (google-cloud-cli-pubsub-emulator)",
 )
 
-STAGES = "syntax,lint,exact_dedup,near_dedup,decontaminate"
-WINDOW_S = 2
-# Bounds a hang only: each wait returns as soon as the windows are on disk.
-HANG_S = 900
+# --min_quality 0: lint scores every file and all go on, so dedup meets each copy.
+FLAGS = [
+    "--stages=syntax,lint,exact_dedup,near_dedup,decontaminate",
+    "--window_s=2",
+    "--min_quality=0",
+]
 
 FILES = code_sample_records(12, max_bytes=3_000)
 HOSTILE = {
@@ -56,58 +55,13 @@ def _message(text: str, **attrs: str) -> tuple[bytes, dict[str, str]]:
     return json.dumps({"text": text}).encode("utf-8"), attrs
 
 
-class StreamingRun:
-    """``beam-swallow code --streaming`` in its own process, reading one subscription."""
-
-    def __init__(self, emulator: Emulator, subscription: str, out: Path):
-        self.out = out
-        self.log_path = out.parent / f"{out.name}.log"
-        self._log = open(self.log_path, "wb")  # closed in stop()
-        command = [
-            sys.executable,
-            "-m",
-            "beam_swallow.cli",
-            "code",
-            "--streaming",
-            f"--input_subscription={subscription}",
-            f"--output={out}",
-            f"--stages={STAGES}",
-            f"--window_s={WINDOW_S}",
-            "--min_quality=0",  # lint scores every file; all go on, so dedup meets each copy
-        ]
-        self.process = subprocess.Popen(
-            command, env=emulator.env(), stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def read(self) -> int:
-        """How many messages the windows on disk account for."""
-        return sum(report["input"] for report, _ in read_windows(self.out).values())
-
-    def wait_for(self, messages: int) -> None:
-        deadline = time.monotonic() + HANG_S
-        while self.read() < messages:
-            assert self.process.poll() is None, f"the run ended early:\n{self.log()}"
-            assert time.monotonic() < deadline, f"no window for {messages} messages:\n{self.log()}"
-            time.sleep(0.5)
-
-    def stop(self, sig: int) -> int:
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout=HANG_S)
-        finally:
-            self._log.close()
-
-
 def test_every_message_ends_in_exactly_one_exit_of_one_window(emulator, tmp_path):
     topic, subscription = emulator.create("records", "records-sub")
     rng = random.Random(5)
     first = [_message(f["text"], path=f["path"]) for f in FILES]
     first += [_message(FILES[0]["text"] + "\n\n"), _message(near_copy(FILES[1]["text"], rng))]
     first += [(data, {"hostile": kind}) for kind, data in HOSTILE.items()]
-    run = StreamingRun(emulator, subscription, tmp_path / "out")
+    run = StreamingRun(emulator, tmp_path / "out", [f"--input_subscription={subscription}", *FLAGS])
     first_ids = emulator.publish(topic, first)
     run.wait_for(len(first_ids))
     # Published after the first messages' windows are on disk: read in later windows.
@@ -150,9 +104,16 @@ def test_every_message_ends_in_exactly_one_exit_of_one_window(emulator, tmp_path
     assert total["windows"] == len(windows)
 
 
-def test_sigterm_cancels_and_leaves_closed_windows_complete(emulator, tmp_path):
-    topic, subscription = emulator.create("stop", "stop-sub")
-    run = StreamingRun(emulator, subscription, tmp_path / "out")
+def test_a_topic_read_and_sigterm_leaves_closed_windows_complete(emulator, tmp_path):
+    topic, _ = emulator.create("stop", "stop-sub")
+    run = StreamingRun(emulator, tmp_path / "out", [f"--input_topic={topic}", *FLAGS])
+    # The run reads the topic through a subscription of its own, which sees only what is
+    # published after it exists: wait for it (the fixture's own makes one).
+    deadline = time.monotonic() + StreamingRun.HANG_S
+    while len(emulator.subscriptions(topic)) < 2:
+        assert run.process.poll() is None, run.log()
+        assert time.monotonic() < deadline, run.log()
+        time.sleep(0.5)
     early = emulator.publish(topic, [_message(f["text"]) for f in FILES[:4]])
     run.wait_for(len(early))
     late = emulator.publish(topic, [_message(f["text"]) for f in FILES[4:]])

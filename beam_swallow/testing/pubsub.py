@@ -13,14 +13,17 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from beam_swallow.testing.servers import free_port, wait_for_port
+from beam_swallow.testing.windows import read_windows
 
-__all__ = ["PROJECT", "Emulator", "emulator_available", "pubsub_emulator"]
+__all__ = ["PROJECT", "Emulator", "StreamingRun", "emulator_available", "pubsub_emulator"]
 
 PROJECT = "swallow-test"
 HOST_VARIABLE = "PUBSUB_EMULATOR_HOST"
@@ -65,6 +68,13 @@ class Emulator:
         futures = [publisher.publish(topic_path, data, **attrs) for data, attrs in messages]
         return [future.result(timeout=300) for future in futures]
 
+    def subscriptions(self, topic_path: str) -> list[str]:
+        """The subscriptions a topic has now."""
+        from google.cloud import pubsub_v1
+
+        os.environ[HOST_VARIABLE] = self.host
+        return list(pubsub_v1.PublisherClient().list_topic_subscriptions(topic=topic_path))
+
 
 @contextmanager
 def pubsub_emulator(data_dir: Path) -> Iterator[Emulator]:
@@ -97,3 +107,47 @@ def pubsub_emulator(data_dir: Path) -> Iterator[Emulator]:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+class StreamingRun:
+    """``beam-swallow PIPELINE --streaming`` in its own process, reading the emulator into
+    ``out``; ``flags`` name the source (``--input_subscription`` or ``--input_topic``) and
+    anything else. Its output goes to ``out``.log."""
+
+    # Bounds a hang only: each wait returns as soon as the windows are on disk.
+    HANG_S = 900
+
+    def __init__(self, emulator: Emulator, out: Path, flags: list[str], pipeline: str = "code"):
+        self.out = out
+        self.log_path = out.parent / f"{out.name}.log"
+        self._log = open(self.log_path, "wb")  # closed in stop()
+        command = [sys.executable, "-m", "beam_swallow.cli", pipeline, "--streaming"]
+        command += [f"--output={out}", *flags]
+        self.process = subprocess.Popen(
+            command, env=emulator.env(), stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def read(self) -> int:
+        """How many messages the windows on disk account for."""
+        return sum(report["input"] for report, _ in read_windows(self.out).values())
+
+    def wait_for(self, messages: int) -> None:
+        """Return once the windows on disk account for ``messages`` messages."""
+        deadline = time.monotonic() + self.HANG_S
+        while self.read() < messages:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the run ended early:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no windows for {messages} messages:\n{self.log()}")
+            time.sleep(0.5)
+
+    def stop(self, sig: int) -> int:
+        """Send ``sig``; return the exit status once the run has stopped."""
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=self.HANG_S)
+        finally:
+            self._log.close()
