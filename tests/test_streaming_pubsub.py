@@ -21,7 +21,12 @@ from beam_swallow.records import ErrorKind, Reason
 from beam_swallow.samples import code_sample_records
 from beam_swallow.testing.outputs import read_report
 from beam_swallow.testing.planted import near_copy
-from beam_swallow.testing.pubsub import StreamingRun, emulator_available, pubsub_emulator
+from beam_swallow.testing.pubsub import (
+    PROJECT,
+    StreamingRun,
+    emulator_available,
+    pubsub_emulator,
+)
 from beam_swallow.testing.windows import assert_windows_conserved, message_exits, read_windows
 
 pytestmark = pytest.mark.skipif(
@@ -125,3 +130,18 @@ def test_a_topic_read_and_sigterm_leaves_closed_windows_complete(emulator, tmp_p
     written = list(message_exits(windows))
     assert set(early) <= set(written) <= set(early) | set(late)
     assert_windows_conserved(windows, written)
+
+
+@pytest.mark.parametrize(
+    "flag, what", [("--input_subscription", "subscriptions"), ("--input_topic", "topics")]
+)
+def test_a_missing_subscription_or_topic_is_a_clear_error(
+    emulator, monkeypatch, capsys, tmp_path, flag, what
+):
+    from beam_swallow.cli import main
+
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulator.host)
+    source = f"projects/{PROJECT}/{what}/missing"
+    argv = ["code", "--streaming", f"{flag}={source}", f"--output={tmp_path / 'out'}"]
+    assert main(argv) == 2
+    assert f"{source} does not exist" in capsys.readouterr().err

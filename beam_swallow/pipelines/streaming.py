@@ -33,7 +33,13 @@ from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.graph import apply_stages
 from beam_swallow.report import INPUT, REPORT_NAME, build_report
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
-from beam_swallow.streaming import REPORTS_DIR, ReadMessages, StreamConfig, WriteWindows
+from beam_swallow.streaming import (
+    REPORTS_DIR,
+    ReadMessages,
+    StreamConfig,
+    WriteWindows,
+    check_source,
+)
 
 __all__ = ["run_streaming", "sum_window_reports"]
 
@@ -108,6 +114,7 @@ def run_streaming(
     restarted stream writes beside the windows it wrote before.
     """
     opts = options.view_as(SwallowOptions)
+    check_source(stream)
     _LOG.setLevel(logging.INFO)
     names = [READ_STAGE, *stages]
     count_tokens = tokenizer_available() and not opts.no_token_counts

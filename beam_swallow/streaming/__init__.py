@@ -9,7 +9,14 @@ which become stateful (:mod:`beam_swallow.transforms.stream_dedup`).
 """
 
 from beam_swallow.streaming.config import StreamConfig
-from beam_swallow.streaming.messages import ParseMessages, ReadMessages
+from beam_swallow.streaming.messages import ParseMessages, ReadMessages, check_source
 from beam_swallow.streaming.windows import REPORTS_DIR, WriteWindows
 
-__all__ = ["REPORTS_DIR", "ParseMessages", "ReadMessages", "StreamConfig", "WriteWindows"]
+__all__ = [
+    "REPORTS_DIR",
+    "ParseMessages",
+    "ReadMessages",
+    "StreamConfig",
+    "WriteWindows",
+    "check_source",
+]

@@ -32,7 +32,7 @@ from beam_swallow.records import Record
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, emit_dead_letter, emit_verdict
 from beam_swallow.streaming.config import StreamConfig
 
-__all__ = ["PUBSUB", "ParseMessages", "ReadMessages"]
+__all__ = ["PUBSUB", "ParseMessages", "ReadMessages", "check_source"]
 
 PUBSUB = "pubsub"  # the record field of a message's metadata
 
@@ -103,6 +103,29 @@ class ParseMessages(beam.PTransform):
                 for tag in (KEPT, REJECTED, DEAD_LETTER, SEEN)
             )
         )
+
+
+def check_source(stream: StreamConfig) -> None:
+    """Raise ValueError unless the subscription or topic exists.
+
+    Like a batch run's check that its input files exist: a typo is reported
+    in one line before the job starts, not as the job failing once it runs.
+    Other errors (no credentials, no permission) propagate as they are.
+    """
+    from google.api_core.exceptions import NotFound
+    from google.cloud import pubsub_v1
+
+    try:
+        if stream.subscription is not None:
+            with pubsub_v1.SubscriberClient() as client:
+                client.get_subscription(subscription=stream.subscription)
+        else:
+            pubsub_v1.PublisherClient().get_topic(topic=stream.topic)
+    except NotFound:
+        what = "subscription" if stream.subscription else "topic"
+        raise ValueError(
+            f"Pub/Sub {what} {stream.subscription or stream.topic} does not exist"
+        ) from None
 
 
 class ReadMessages(beam.PTransform):
