@@ -99,6 +99,7 @@ bench: $(STAMP)
 	$(PY) bench/cache.py
 	$(PY) bench/structured.py
 	$(PY) bench/threads.py
+	$(PY) bench/streaming.py
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) out
