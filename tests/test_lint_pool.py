@@ -174,3 +174,29 @@ def test_temp_root_is_private_and_removed():
         workdirs = list(next(iter(during)).iterdir())
         assert all(sorted(p.name for p in d.iterdir()) == ["worker.log"] for d in workdirs)
     assert set(Path(tempfile.gettempdir()).glob("beam-swallow-lint-*")) == before
+
+
+def test_a_kept_pool_serves_the_next_user_and_an_unfinished_one_is_closed():
+    """keep_pool: what a runner that tears a DoFn down after every bundle needs."""
+    from beam_swallow.linting.config import LintConfig
+
+    cfg = LintConfig(workers=1, keep_pool=True)
+    first = cfg.take_pool()
+    [result] = first.map(["x = 1\n"])
+    assert result.status == Status.OK
+    cfg.release_pool(first)
+    second = cfg.take_pool()
+    assert second is first and second.worker_pids()  # warm, not restarted
+    second.submit("y = 2\n")  # left in flight, as by a bundle that failed part way
+    cfg.release_pool(second)
+    third = cfg.take_pool()
+    assert third is not first
+    cfg.release_pool(third)
+    assert cfg.take_pool() is third
+    third.close()  # nothing is left on the shelf for the rest of the session
+    plain = LintConfig(workers=1)
+    pool = plain.take_pool()
+    plain.release_pool(pool)
+    again = plain.take_pool()
+    assert again is not pool
+    again.close()

@@ -124,12 +124,14 @@ def _near_dedup(opts: SwallowOptions) -> beam.PTransform:
 
 
 def lint_config(opts: SwallowOptions) -> LintConfig:
-    """The lint stage's threshold and worker pool."""
+    """The lint stage's threshold and worker pool; a streaming run keeps its pools
+    between bundles (see :class:`~beam_swallow.linting.config.LintConfig`)."""
     return LintConfig(
         min_quality=opts.min_quality,
         timeout_s=opts.lint_timeout,
         workers=opts.lint_workers,
         recycle_after=opts.lint_recycle_after,
+        keep_pool=_streaming(opts),
     )
 
 

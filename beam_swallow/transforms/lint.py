@@ -5,7 +5,8 @@ CLI would score it alone, then penalized by its share of comment tokens (see
 :mod:`beam_swallow.linting.score`). Records are fed one by one to a
 :class:`~beam_swallow.linting.pool.LintPool` of warm worker processes, built
 and launched in ``DoFn.setup`` (the workers import pylint while the rest of
-the pipeline starts) and closed in ``teardown``. A record is emitted as soon
+the pipeline starts) and closed in ``teardown`` (kept for the next bundle with
+``LintConfig.keep_pool``, as streaming runs set it). A record is emitted as soon
 as its file is scored, so a worker that finishes takes the next file at once,
 never waiting for a slower file beside it; at most ``_IN_FLIGHT_PER_WORKER``
 records per worker are held, which bounds memory. The pool is as large as the
@@ -95,8 +96,7 @@ class _LintDoFn(beam.DoFn):
         self._held: dict[int, WindowedValue] = {}
 
     def setup(self) -> None:
-        self._pool = self._cfg.pool()  # sized on this worker, not on the launcher
-        self._pool.start()
+        self._pool = self._cfg.take_pool()  # sized on this worker, not on the launcher
         self._window = _IN_FLIGHT_PER_WORKER * self._pool.size
 
     def start_bundle(self) -> None:
@@ -130,7 +130,7 @@ class _LintDoFn(beam.DoFn):
 
     def teardown(self) -> None:
         if self._pool is not None:
-            self._pool.close()
+            self._cfg.release_pool(self._pool)
             self._pool = None
 
 
