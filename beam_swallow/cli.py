@@ -91,7 +91,8 @@ _BEAM_OPTIONS_NOTE = (
     "Any Beam pipeline option is also accepted and passed to Beam, e.g. --runner "
     "(default: the local FnApiRunner), --direct_running_mode=multi_processing "
     "--direct_num_workers=N, --runner=PortableRunner --job_endpoint=HOST:PORT, "
-    "--runner=DataflowRunner --project=... --region=... --temp_location=gs://..."
+    "--runner=DataflowRunner --project=... --region=... --temp_location=gs://..., and "
+    "--streaming (with --input_subscription or --input_topic: README, Streaming)"
 )
 
 
