@@ -47,6 +47,7 @@ __all__ = [
     "KeyExits",
     "build_report",
     "read_counts",
+    "save_report",
     "write_report",
 ]
 
@@ -219,7 +220,12 @@ def write_report(
     """Build report.json from the run's counts plus ``extra`` keys, write it, and return it."""
     report = build_report(read_counts(output_dir), stages)
     report.update(extra or {})
+    save_report(output_dir, report)
+    return report
+
+
+def save_report(output_dir: str, report: dict[str, Any]) -> None:
+    """Write ``report`` as ``DIR/report.json``."""
     path = FileSystems.join(output_dir, REPORT_NAME)
     with FileSystems.create(path, mime_type="application/json") as handle:
         handle.write(json.dumps(report, indent=2).encode("utf-8"))
-    return report

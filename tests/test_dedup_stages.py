@@ -17,7 +17,7 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_swallow.dedup.minhash import MinhashConfig
-from beam_swallow.pipelines.runner import make_pipeline
+from beam_swallow.pipelines.graph import make_pipeline
 from beam_swallow.records import Reason
 from beam_swallow.samples import code_sample_records
 from beam_swallow.testing import read_jsonl_dir

@@ -12,8 +12,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_swallow.inference.tokens import load_tokenizer, tokenizer_available
 from beam_swallow.io import (
@@ -26,7 +25,7 @@ from beam_swallow.io import (
     clear_outputs,
 )
 from beam_swallow.options import SwallowOptions
-from beam_swallow.pipelines.graph import apply_stages
+from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
 from beam_swallow.pipelines.registry import (
     StageFactory,
     build_stages,
@@ -38,37 +37,13 @@ from beam_swallow.pipelines.streaming import run_streaming
 from beam_swallow.records import Record
 from beam_swallow.report import COUNTS_DIR, REPORT_NAME, CountExits
 from beam_swallow.reporting.html import FILES_DIR, HTML_NAME
-from beam_swallow.reporting.live import LiveFnApiRunner, LiveMetrics
+from beam_swallow.reporting.live import LiveMetrics
 from beam_swallow.reporting.session import finish_report, run_watched, show_progress
 from beam_swallow.reporting.stats import STATS_DIR, CollectStats
 from beam_swallow.samples import write_sample
 from beam_swallow.stage import merge_exits
 
-__all__ = ["make_pipeline", "run_pipeline", "run_stages"]
-
-_LOCAL_RUNNER_NAMES = {None, "local", "fnapirunner"}
-
-
-def is_local(options: PipelineOptions) -> bool:
-    """Whether the options name no runner, or the local FnApiRunner."""
-    runner = options.view_as(StandardOptions).runner
-    return runner is None or str(runner).lower() in _LOCAL_RUNNER_NAMES
-
-
-def make_pipeline(options: PipelineOptions, live: LiveMetrics | None = None) -> beam.Pipeline:
-    """A Pipeline on the runner the options name, or the local FnApiRunner.
-
-    Beam's DirectRunner (the default when no runner is named) first tries to
-    fetch a Prism binary; the FnApiRunner runs in-process and downloads nothing.
-    It honours ``--direct_running_mode`` (in_memory, multi_threading,
-    multi_processing) and ``--direct_num_workers``. With ``live`` it publishes
-    its counters there while it runs (for the progress display).
-    """
-    if is_local(options):
-        options.view_as(StandardOptions).runner = None
-        runner = FnApiRunner() if live is None else LiveFnApiRunner(live)
-        return beam.Pipeline(runner=runner, options=options)
-    return beam.Pipeline(options=options)
+__all__ = ["run_pipeline", "run_stages"]
 
 
 def run_stages(

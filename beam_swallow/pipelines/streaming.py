@@ -24,14 +24,13 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
+from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_swallow.inference.tokens import tokenizer_available
 from beam_swallow.io import READ_STAGE, ReaderConfig
 from beam_swallow.options import SwallowOptions
-from beam_swallow.pipelines.graph import apply_stages
-from beam_swallow.report import INPUT, REPORT_NAME, build_report
+from beam_swallow.pipelines.graph import apply_stages, make_pipeline
+from beam_swallow.report import INPUT, TOKENS, build_report, save_report
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
 from beam_swallow.streaming import (
     REPORTS_DIR,
@@ -54,6 +53,8 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
         if stage == READ_STAGE:
             rows.append((stage, INPUT, "", entry["input"]))
         rows.append((stage, KEPT, "", entry[KEPT]))
+        if "kept_tokens" in entry:
+            rows.append((stage, TOKENS, "", entry["kept_tokens"]))
         rows.append((stage, DEAD_LETTER, "", entry[DEAD_LETTER]))
         rows += [(stage, REJECTED, reason, n) for reason, n in entry[REJECTED].items()]
     return rows
@@ -118,10 +119,7 @@ def run_streaming(
     _LOG.setLevel(logging.INFO)
     names = [READ_STAGE, *stages]
     count_tokens = tokenizer_available() and not opts.no_token_counts
-    if options.view_as(StandardOptions).runner is None:
-        pipeline = beam.Pipeline(runner=BundleBasedDirectRunner(), options=options)
-    else:
-        pipeline = beam.Pipeline(options=options)
+    pipeline = make_pipeline(options)
     read = pipeline | "Read" >> ReadMessages(stream, reader)
     results = apply_stages(read, stages)
     results | "Windows" >> WriteWindows(opts.output, names, opts.text_field, count_tokens)
@@ -133,7 +131,5 @@ def run_streaming(
     )
     _run_until_stopped(pipeline)
     report = sum_window_reports(opts.output, names)
-    path = FileSystems.join(opts.output, REPORT_NAME)
-    with FileSystems.create(path, mime_type="application/json") as handle:
-        handle.write(json.dumps(report, indent=2).encode("utf-8"))
+    save_report(opts.output, report)
     return report
