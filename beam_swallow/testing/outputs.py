@@ -15,17 +15,29 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXITS", "assert_conserved", "read_jsonl_dir", "read_outputs", "read_report"]
+__all__ = [
+    "EXITS",
+    "assert_conserved",
+    "read_jsonl_dir",
+    "read_jsonl_file",
+    "read_outputs",
+    "read_report",
+]
 
 EXITS = ("kept", "rejected", "dead_letter")
+
+
+def read_jsonl_file(path: Path) -> list[dict[str, Any]]:
+    """Every record of one .jsonl.gz file."""
+    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 def read_jsonl_dir(directory: Path) -> list[dict[str, Any]]:
     """Every record of every .jsonl.gz shard under ``directory``."""
     records = []
     for shard in sorted(Path(directory).glob("*.jsonl.gz")):
-        with gzip.open(shard, "rt", encoding="utf-8", newline="\n") as handle:
-            records.extend(json.loads(line) for line in handle if line.strip())
+        records.extend(read_jsonl_file(shard))
     return records
 
 

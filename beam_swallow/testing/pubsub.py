@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from beam_swallow.testing.servers import free_port, wait_for_port
 from beam_swallow.testing.windows import read_windows
@@ -45,13 +46,18 @@ class Emulator:
         """This process's environment, pointed at the emulator."""
         return {**os.environ, HOST_VARIABLE: self.host}
 
-    def create(self, topic: str, subscription: str) -> tuple[str, str]:
-        """A new topic and a subscription to it; returns their full paths."""
+    def _client(self, kind: str) -> Any:
+        """A ``PublisherClient`` or ``SubscriberClient`` of the emulator (clients read the
+        host from the environment when they are made)."""
         from google.cloud import pubsub_v1
 
         os.environ[HOST_VARIABLE] = self.host
-        publisher = pubsub_v1.PublisherClient()
-        subscriber = pubsub_v1.SubscriberClient()
+        return getattr(pubsub_v1, kind)()
+
+    def create(self, topic: str, subscription: str) -> tuple[str, str]:
+        """A new topic and a subscription to it; returns their full paths."""
+        publisher = self._client("PublisherClient")
+        subscriber = self._client("SubscriberClient")
         topic_path = publisher.topic_path(PROJECT, topic)
         subscription_path = subscriber.subscription_path(PROJECT, subscription)
         publisher.create_topic(name=topic_path)
@@ -61,19 +67,13 @@ class Emulator:
 
     def publish(self, topic_path: str, messages: list[tuple[bytes, dict[str, str]]]) -> list[str]:
         """Publish ``(data, attributes)`` messages; returns their ids once all are stored."""
-        from google.cloud import pubsub_v1
-
-        os.environ[HOST_VARIABLE] = self.host
-        publisher = pubsub_v1.PublisherClient()
+        publisher = self._client("PublisherClient")
         futures = [publisher.publish(topic_path, data, **attrs) for data, attrs in messages]
         return [future.result(timeout=300) for future in futures]
 
     def subscriptions(self, topic_path: str) -> list[str]:
         """The subscriptions a topic has now."""
-        from google.cloud import pubsub_v1
-
-        os.environ[HOST_VARIABLE] = self.host
-        return list(pubsub_v1.PublisherClient().list_topic_subscriptions(topic=topic_path))
+        return list(self._client("PublisherClient").list_topic_subscriptions(topic=topic_path))
 
 
 @contextmanager

@@ -7,7 +7,6 @@ exactly one exit of one window.
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections import Counter
 from pathlib import Path
@@ -15,16 +14,11 @@ from typing import Any
 
 from beam_swallow.streaming import REPORTS_DIR
 from beam_swallow.streaming.messages import PUBSUB
-from beam_swallow.testing.outputs import EXITS, assert_conserved
+from beam_swallow.testing.outputs import EXITS, assert_conserved, read_jsonl_file
 
 __all__ = ["Window", "assert_windows_conserved", "message_exits", "read_windows"]
 
 Window = tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
-
-
-def _records(path: Path) -> list[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def read_windows(out: Path) -> dict[str, Window]:
@@ -34,7 +28,7 @@ def read_windows(out: Path) -> dict[str, Window]:
         report = json.loads(path.read_text(encoding="utf-8"))
         files = report["files"]
         outputs = {
-            sink: _records(Path(out) / files[sink]["path"]) if sink in files else []
+            sink: read_jsonl_file(Path(out) / files[sink]["path"]) if sink in files else []
             for sink in EXITS
         }
         windows[path.stem] = (report, outputs)

@@ -185,9 +185,10 @@ class StreamExactDedup(beam.PTransform):
         judged = _typed_keys(keyed[_KEYED], bytes, "ByDigest") | "FirstSeen" >> beam.ParDo(
             _FirstTextDoFn(self._state)
         ).with_outputs(KEPT, REJECTED)
-        dead = (keyed[DEAD_LETTER],) | "Dead" >> beam.Flatten()
         return _back_to(
-            records.windowing, StageResult(judged[KEPT], judged[REJECTED], dead), "Rewindow"
+            records.windowing,
+            StageResult(judged[KEPT], judged[REJECTED], keyed[DEAD_LETTER]),
+            "Rewindow",
         )
 
 
@@ -327,7 +328,8 @@ class StreamNearDedup(beam.PTransform):
         judged = _typed_keys(gathered, str, "ByRecord") | "Verdicts" >> beam.ParDo(
             _NearVerdictDoFn(self._cfg.bands)
         ).with_outputs(KEPT, REJECTED)
-        dead = (signed[DEAD_LETTER],) | "Dead" >> beam.Flatten()
         return _back_to(
-            records.windowing, StageResult(judged[KEPT], judged[REJECTED], dead), "Rewindow"
+            records.windowing,
+            StageResult(judged[KEPT], judged[REJECTED], signed[DEAD_LETTER]),
+            "Rewindow",
         )
