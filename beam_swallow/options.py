@@ -38,9 +38,14 @@ __all__ = [
     "DEFAULT_CODE_STAGES",
     "DEFAULT_DEDUP_STAGES",
     "DEFAULT_MATH_STAGES",
+    "MEMORY_CHECKS",
     "SwallowOptions",
     "add_lint_pool_arguments",
 ]
+
+# --memory_check: what a local run with a dedup stage does when its estimated peak memory
+# exceeds what is available (pipelines/memory.py); the first is the default.
+MEMORY_CHECKS = ("refuse", "warn", "off")
 
 # The paper's order, with dedup before the costly rewriting (see README, "Stages").
 DEFAULT_CODE_STAGES = "syntax,lint,exact_dedup,near_dedup,decontaminate,sgcr,scor"
@@ -162,6 +167,15 @@ class SwallowOptions(PipelineOptions):
             action="store_true",
             help="Do not count tokens per stage for the report (counting costs ~14%% on top "
             "of lint at scale; README: report.html).",
+        )
+        io.add_argument(
+            "--memory_check",
+            choices=MEMORY_CHECKS,
+            default=MEMORY_CHECKS[0],
+            help="On the local runner, with exact_dedup or near_dedup (which hold the corpus "
+            "in memory there): estimate the run's peak memory from the input's size and "
+            "refuse to start (default), warn, or skip the check (off) when it exceeds the "
+            "memory available. Bigger corpora: README, A corpus bigger than memory.",
         )
         io.add_argument(
             "--stages",

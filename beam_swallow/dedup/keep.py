@@ -9,12 +9,21 @@ in which bundles arrive.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 
 from beam_swallow.records import ID, Record
 
-__all__ = ["DEFAULT_KEEP", "KEEP_CHOICES", "Rank", "canonical", "check_keep", "rank_key"]
+__all__ = [
+    "DEFAULT_KEEP",
+    "KEEP_CHOICES",
+    "Rank",
+    "canonical",
+    "canonical_digest",
+    "check_keep",
+    "rank_key",
+]
 
 KEEP_CHOICES = ("smallest_id", "best")
 DEFAULT_KEEP = "smallest_id"
@@ -44,3 +53,11 @@ def rank_key(record: Record, keep: str) -> Rank:
 def canonical(record: Record) -> str:
     """A stable serialization, to order records that share a rank."""
     return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def canonical_digest(record: Record) -> bytes:
+    """16 bytes (BLAKE2b) of :func:`canonical`: the same order of tied records, at a
+    fixed size, so a shuffle that only breaks ties never carries a second copy of the record."""
+    return hashlib.blake2b(
+        canonical(record).encode("utf-8", "surrogatepass"), digest_size=16
+    ).digest()

@@ -26,6 +26,7 @@ from beam_swallow.io import (
 )
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
+from beam_swallow.pipelines.memory import check_local_memory
 from beam_swallow.pipelines.registry import (
     StageFactory,
     build_stages,
@@ -55,12 +56,16 @@ def run_stages(
     """Run read + ``stages`` + sinks to completion; write and return the report.
 
     Everything that can fail on a flag is built before this is called: the only
-    thing checked here, before the outputs are cleared, is that the input exists.
+    things checked here, before the outputs are cleared, are that the input exists
+    and, on the local runner, that the run should fit in memory
+    (:func:`~beam_swallow.pipelines.memory.check_local_memory`).
     Besides the three sinks the run writes report.json and report.html (see
     :mod:`beam_swallow.reporting`); local runs on a terminal show progress.
     """
     opts = options.view_as(SwallowOptions)
     check_inputs(input_pattern)
+    if is_local(options):
+        check_local_memory(input_pattern, list(stages), opts.memory_check)
     clear_outputs(opts.output, [*SINKS, COUNTS_DIR, STATS_DIR, REPORT_NAME, HTML_NAME, FILES_DIR])
     names = [READ_STAGE, *stages]
     count_tokens = tokenizer_available() and not opts.no_token_counts

@@ -62,8 +62,15 @@ class FlinkCluster:
 
     def taskmanager_pids(self) -> list[int]:
         """Live TaskManager processes this cluster's scripts started."""
+        return self._live_pids("*taskexecutor.pid")
+
+    def daemon_pids(self) -> list[int]:
+        """Live JobManager and TaskManager processes this cluster's scripts started."""
+        return self._live_pids("*standalonesession.pid") + self.taskmanager_pids()
+
+    def _live_pids(self, pattern: str) -> list[int]:
         pids = []
-        for pid_file in (self.home / "run").glob("*taskexecutor.pid"):
+        for pid_file in (self.home / "run").glob(pattern):
             for line in pid_file.read_text().split():
                 try:
                     os.kill(int(line), 0)

@@ -16,12 +16,14 @@ Texts are grouped by a 128-bit BLAKE2b digest of the text under
   differ only in indentation).
 - ``none``: the text exactly as it is. The kept record is the group's smallest
 :func:`~beam_swallow.dedup.keep.rank_key` (``--dedup_keep``: smallest id, or
-highest ``quality_score``), ties broken by the record's canonical JSON: the
-choice never depends on bundle order.
+highest ``quality_score``), ties broken by a digest of the record's canonical
+JSON (:func:`~beam_swallow.dedup.keep.canonical_digest`): the choice never
+depends on bundle order.
 
 The winner is found with a combiner (``CombinePerKey(min)``, lifted before the
-shuffle), then streamed past the group's records, so a text repeated a
-million times (the empty ``__init__.py``) never sits in one worker's memory.
+shuffle) over ranks alone, then streamed past the group's records, so a text
+repeated a million times (the empty ``__init__.py``) never sits in one
+worker's memory. The join is the one shuffle that carries whole records, once.
 
 Rejected records get reason ``exact_duplicate`` and ``duplicate_of`` (the
 kept record's id). Counters: ``exact_dedup.kept``,
@@ -39,7 +41,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam import pvalue
 
-from beam_swallow.dedup.keep import DEFAULT_KEEP, canonical, check_keep, rank_key
+from beam_swallow.dedup.keep import DEFAULT_KEEP, canonical_digest, check_keep, rank_key
 from beam_swallow.records import TEXT, Reason, Record, Reject
 from beam_swallow.stage import (
     DEAD_LETTER,
@@ -117,7 +119,7 @@ class _KeyDoFn(beam.DoFn):
         )
 
     def _keyed(self, record: Record) -> tuple[bytes, tuple[tuple[Any, ...], Record]]:
-        order = (*rank_key(record, self._keep), canonical(record))
+        order = (*rank_key(record, self._keep), canonical_digest(record))
         return text_digest(record[TEXT], self._normalize), (order, record)
 
 

@@ -42,8 +42,12 @@ install() {
 # on failure (the fault test kills a TaskManager mid-job) for longer than the JobManager takes to
 # notice a dead TaskManager (heartbeat.timeout, 50 s): until it does, restarted tasks are sent to
 # the dead one's slots and fail at once, so 3 quick attempts ran out before a live one was used;
-# 30 x 5 s outlast it however slowly the new TaskManager starts. Pid files inside FLINK_HOME so `down`
-# finds what `up` started. The shipped file keeps its Java 17 flags; Flink reads flat keys
+# 30 x 5 s outlast it however slowly the new TaskManager starts. Task off-heap memory for the gRPC
+# buffers of Beam's data plane to the SDK workers (Flink reserves none by default, and a job of
+# 80k documents failed with "OutOfMemoryError: Direct buffer memory"), and task heap for the
+# elements it decodes (the default ~570 MB ran out at 80k). These sizes bound the
+# cluster's memory whatever the corpus size: Flink sorts and shuffles spill to disk past them
+# (README, A corpus bigger than memory). Pid files inside FLINK_HOME so `down` finds what `up` started. The shipped file keeps its Java 17 flags; Flink reads flat keys
 # (`rest.port`) and nested ones alike.
 configure() {
   local conf="$FLINK_HOME/conf/config.yaml"
@@ -51,7 +55,7 @@ configure() {
   sed -e "s/^\(  numberOfTaskSlots:\) 1$/\1 $FLINK_SLOTS/" \
     -e "s/^\(  default:\) 1$/\1 $FLINK_SLOTS/" \
     -e "s/^\(      size:\) 1600m$/\1 1024m/" \
-    -e "s/^\(      size:\) 1728m$/\1 2048m/" \
+    -e "s/^\(      size:\) 1728m$/\1 4096m/" \
     "$conf.orig" >"$conf"
   cat >>"$conf" <<EOF
 
@@ -60,6 +64,9 @@ env.pid.dir: $FLINK_HOME/run
 rest.port: $FLINK_REST_PORT
 taskmanager.memory.network.min: 320m
 taskmanager.memory.network.max: 320m
+taskmanager.memory.task.heap.size: 1536m
+taskmanager.memory.task.off-heap.size: 512m
+taskmanager.memory.managed.size: 768m
 taskmanager.network.sort-shuffle.min-buffers: 64
 restart-strategy.type: fixed-delay
 restart-strategy.fixed-delay.attempts: 30
