@@ -30,7 +30,6 @@ import json
 import os
 import random
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,9 +41,8 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from beam_swallow.linting import LintPool, default_workers
 from beam_swallow.samples import code_sample_records
 from beam_swallow.testing.lint_reference import cli_score
+from beam_swallow.testing.memory import PeakMemory
 from beam_swallow.transforms.lint import Lint, LintConfig
-
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _files(count: int) -> list[str]:
@@ -59,51 +57,6 @@ def _files(count: int) -> list[str]:
         if len(texts) == count:
             break
     return texts
-
-
-class TreeRss:
-    """Peak resident memory of this process and all its descendants."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TreeRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self._sample())
-
-    @staticmethod
-    def _sample() -> int:
-        parents: dict[int, int] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                except OSError:
-                    continue
-                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-        tree, frontier = {os.getpid()}, [os.getpid()]
-        while frontier:
-            pid = frontier.pop()
-            children = [child for child, parent in parents.items() if parent == pid]
-            tree.update(children)
-            frontier.extend(children)
-        total = 0
-        for pid in tree:
-            try:
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
-            except OSError:
-                continue
-        return total
 
 
 def original(texts: list[str], threads: int) -> list[float | None]:
@@ -163,7 +116,7 @@ def shuffled(texts: list[str], workers: int, seed: int) -> list[float | None]:
 
 
 def _timed(run: Callable[[], list[float | None]]) -> tuple[list[float | None], float, int]:
-    with TreeRss() as rss:
+    with PeakMemory(interval_s=0.05) as rss:
         start = time.perf_counter()
         scores = run()
         seconds = time.perf_counter() - start
@@ -199,7 +152,7 @@ def main() -> None:
         )
     ours, ours_s, ours_rss = _timed(lambda: stage(texts, args.workers))
     print(f"stage done in {ours_s:.1f}s", flush=True)
-    with TreeRss() as rss:
+    with PeakMemory(interval_s=0.05) as rss:
         best, best_s = floor(texts, args.workers)
     cold, cold_s, cold_rss = _timed(lambda: cold_floor(texts, args.workers))
     if args.skip_original:

@@ -6,9 +6,11 @@ standard-library and site-packages code plus planted near copies, written once t
 ``--work`` (and reused from there). Each run is ``beam-swallow code --stages
 syntax,exact_dedup,near_dedup --no_token_counts`` in a fresh process:
 
-- the baseline, ``--baseline`` documents on the default local runner (FnApiRunner);
-- the same documents on the local Flink cluster (parallelism 2, SDK workers in an EXTERNAL
-  worker pool), and ``--documents`` on it.
+- the baseline, ``--baseline`` documents on the default local runner (FnApiRunner), and a
+  fifth of them, for the two constants of the local runner's memory model
+  (:mod:`beam_swallow.pipelines.memory`), printed at the end;
+- the baseline's documents on the local Flink cluster (parallelism 2, SDK workers in an
+  EXTERNAL worker pool), and ``--documents`` on it (``--local_only`` skips both).
 
 For each: wall seconds, documents/s, the peak resident memory of the whole process tree
 (this process, the run's process and everything it starts, the worker pool and its SDK
@@ -72,27 +74,29 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=100_000)
     parser.add_argument("--work", type=Path, default=Path(".cache/bench-scale"))
     parser.add_argument("--flink_master", default="localhost:8081")
-    parser.add_argument("--flink_home", type=Path, required=True)
-    parser.add_argument("--job_server_jar", required=True)
+    parser.add_argument("--flink_home", type=Path)
+    parser.add_argument("--job_server_jar")
+    parser.add_argument("--local_only", action="store_true", help="no Flink runs")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    cluster = FlinkCluster(args.flink_master, args.flink_home, Path(args.job_server_jar))
 
     rows = []
-    base_src = corpus(args.work, args.baseline)
-    local = run(base_src, args.work / "out-local", [], tuple)
-    rows.append(("local FnApiRunner", args.baseline, base_src, local))
-    with worker_pool({"TMPDIR": os.environ.get("TMPDIR", "/tmp")}) as address:
-        env = ["--environment_type=EXTERNAL", f"--environment_config={address}"]
-        for documents in (args.baseline, args.documents):
-            src = corpus(args.work, documents)
-            job = f"bench-scale-{documents}"
-            out = args.work / f"out-flink-{documents}"
-            result = run(src, out, cluster.beam_args(job, env), cluster.daemon_pids)
-            rows.append(("local Flink cluster", documents, src, result))
-    same = rows[0][3]["report"]["stages"] == rows[1][3]["report"]["stages"]
-    if not same:
-        raise SystemExit(f"FnApiRunner and Flink disagree on {args.baseline} documents")
+    for documents in (args.baseline // 5, args.baseline):
+        src = corpus(args.work, documents)
+        result = run(src, args.work / f"out-local-{documents}", [], tuple)
+        rows.append(("local FnApiRunner", documents, src, result))
+    if not args.local_only:
+        cluster = FlinkCluster(args.flink_master, args.flink_home, Path(args.job_server_jar))
+        with worker_pool({"TMPDIR": os.environ.get("TMPDIR", "/tmp")}) as address:
+            env = ["--environment_type=EXTERNAL", f"--environment_config={address}"]
+            for documents in (args.baseline, args.documents):
+                src = corpus(args.work, documents)
+                job = f"bench-scale-{documents}"
+                out = args.work / f"out-flink-{documents}"
+                result = run(src, out, cluster.beam_args(job, env), cluster.daemon_pids)
+                rows.append(("local Flink cluster", documents, src, result))
+        if rows[1][3]["report"]["stages"] != rows[2][3]["report"]["stages"]:
+            raise SystemExit(f"FnApiRunner and Flink disagree on {args.baseline} documents")
 
     print(f"`{STAGES}`, {time.strftime('%Y-%m-%d')}")
     print("| runner | documents | input MB | seconds | docs/s | peak MB (tree) | planted found |")
@@ -105,6 +109,12 @@ def main() -> None:
             f"| {name} | {documents:,} | {size:,.0f} | {r['seconds']:,.0f} | {rate:,.0f} "
             f"| {r['peak'] / 2**20:,.0f} | {found} |"
         )
+    (_, _, small_src, small), (_, _, large_src, large) = rows[:2]
+    per_byte = (large["peak"] - small["peak"]) / (
+        large_src.stat().st_size - small_src.stat().st_size
+    )
+    fixed = small["peak"] - per_byte * small_src.stat().st_size
+    print(f"local runner: peak = {fixed / 1e6:,.0f} MB + {per_byte:.1f} x input bytes")
     for name, documents, _, r in rows:
         stages = {
             s: (e["input"], e["kept"], e["rejected"]) for s, e in r["report"]["stages"].items()

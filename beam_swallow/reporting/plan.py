@@ -50,7 +50,7 @@ LINT_BENCH_BYTES = 8.77e6 / 840
 
 # README, "At 40M files": per file entering near_dedup.
 BAND_KEY_BYTES = 10 + 40  # band key + node, per band
-SIGNATURE_JOINS = 4  # signatures enter two verify joins and two similarity joins
+SIGNATURE_JOINS = 2  # signatures enter the verify join and the similarity join once each
 RECORD_SHUFFLES = 2  # exact_dedup's group and near_dedup's final join
 
 

@@ -120,9 +120,12 @@ def _exact(a: bytes, b: bytes) -> float:
 class _PairSimilarity(beam.PTransform):
     """Pairs ``(a, b)`` + payloads ``(node, bytes)`` -> ``(a, b, similarity)``.
 
-    Two joins: the first attaches ``a``'s payload to each pair (streaming the
-    pairs of a hot ``a``), the second ``b``'s. A node with several payloads
-    (a repeated id) uses the smallest, deterministically.
+    Each pair asks both its ends for their payload: one join of the payloads
+    with the requests keyed by node (streaming the pairs of a hot node), then a
+    group of the two answers by pair. So every payload crosses one shuffle, and
+    a second only for the pairs it is in: a corpus with few duplicates moves
+    its signatures about once, not twice. A node with several payloads (a
+    repeated id) uses the smallest, deterministically.
     """
 
     def __init__(self, payloads: beam.PCollection, similarity: Similarity):
@@ -131,28 +134,32 @@ class _PairSimilarity(beam.PTransform):
         self._similarity = similarity
 
     def expand(self, pairs: beam.PCollection) -> beam.PCollection:
-        def attach_first(item):
-            a, groups = item
+        def ask_both_ends(pair):
+            yield pair[0], pair
+            yield pair[1], pair
+
+        def answer(item):
+            node, groups = item
             payloads = list(groups["payload"])
             if not payloads:
                 return
-            first = min(payloads)
-            for b in groups["pairs"]:
-                yield b, (a, first)
+            payload = min(payloads)
+            for pair in groups["pairs"]:
+                yield pair, (node, payload)
 
         def finish(item, similarity=self._similarity):
-            b, groups = item
-            payloads = list(groups["payload"])
-            if not payloads:
-                return
-            second = min(payloads)
-            for a, first in groups["halves"]:
-                yield a, b, similarity(first, second)
+            (a, b), answers = item
+            payloads = dict(answers)
+            if a in payloads and b in payloads:
+                yield a, b, similarity(payloads[a], payloads[b])
 
-        halves = {"payload": self._payloads, "pairs": pairs} | "JoinFirst" >> beam.CoGroupByKey()
-        halves = halves | "AttachFirst" >> beam.FlatMap(attach_first)
-        joined = {"payload": self._payloads, "halves": halves} | "JoinSecond" >> beam.CoGroupByKey()
-        return joined | "Similarity" >> beam.FlatMap(finish)
+        requests = pairs | "AskBothEnds" >> beam.FlatMap(ask_both_ends)
+        answers = (
+            {"payload": self._payloads, "pairs": requests}
+            | "JoinEnds" >> beam.CoGroupByKey()
+            | "Answer" >> beam.FlatMap(answer)
+        )
+        return answers | "ByPair" >> beam.GroupByKey() | "Similarity" >> beam.FlatMap(finish)
 
 
 class _VerdictDoFn(beam.DoFn):

@@ -45,7 +45,9 @@ install() {
 # 30 x 5 s outlast it however slowly the new TaskManager starts. Task off-heap memory for the gRPC
 # buffers of Beam's data plane to the SDK workers (Flink reserves none by default, and a job of
 # 80k documents failed with "OutOfMemoryError: Direct buffer memory"), and task heap for the
-# elements it decodes (the default ~570 MB ran out at 80k). These sizes bound the
+# elements it decodes (the default ~570 MB ran out at 80k documents, 1.5 GB at 500k). An error in
+# any TaskManager thread (such as that OutOfMemoryError, in a gRPC thread) stops the TaskManager, so
+# the job fails or restarts instead of hanging with one thread gone. These sizes bound the
 # cluster's memory whatever the corpus size: Flink sorts and shuffles spill to disk past them
 # (README, A corpus bigger than memory). Pid files inside FLINK_HOME so `down` finds what `up` started. The shipped file keeps its Java 17 flags; Flink reads flat keys
 # (`rest.port`) and nested ones alike.
@@ -55,7 +57,7 @@ configure() {
   sed -e "s/^\(  numberOfTaskSlots:\) 1$/\1 $FLINK_SLOTS/" \
     -e "s/^\(  default:\) 1$/\1 $FLINK_SLOTS/" \
     -e "s/^\(      size:\) 1600m$/\1 1024m/" \
-    -e "s/^\(      size:\) 1728m$/\1 4096m/" \
+    -e "s/^\(      size:\) 1728m$/\1 6144m/" \
     "$conf.orig" >"$conf"
   cat >>"$conf" <<EOF
 
@@ -64,13 +66,14 @@ env.pid.dir: $FLINK_HOME/run
 rest.port: $FLINK_REST_PORT
 taskmanager.memory.network.min: 320m
 taskmanager.memory.network.max: 320m
-taskmanager.memory.task.heap.size: 1536m
+taskmanager.memory.task.heap.size: 3072m
+taskmanager.memory.managed.size: 1280m
 taskmanager.memory.task.off-heap.size: 512m
-taskmanager.memory.managed.size: 768m
 taskmanager.network.sort-shuffle.min-buffers: 64
 restart-strategy.type: fixed-delay
 restart-strategy.fixed-delay.attempts: 30
 restart-strategy.fixed-delay.delay: 5 s
+cluster.uncaught-exception-handling: FAIL
 EOF
 }
 
