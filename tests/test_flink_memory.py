@@ -1,11 +1,11 @@
 """The bounded-memory path: a corpus 4x bigger runs in the same memory on the local Flink cluster.
 
 Run by ``make test-flink`` (README, A corpus bigger than memory); skipped elsewhere. The
-local runner holds the corpus in memory for the dedup stages, growing about 12 bytes per
-input byte (BENCHMARKS.md, scale): from 10k to 40k documents it would grow by ~80%. On Flink
-the JobManager and TaskManager are sized by their configuration and spill past it, and the
-SDK workers hold one bundle at a time, so the whole process tree's peak must not follow the
-input.
+local runner holds the corpus in memory for the dedup stages, growing about 24 bytes per
+input byte (BENCHMARKS.md, scale): from 10k to 40k documents its peak about doubles. On Flink
+the JobManager and TaskManager are sized by their configuration and spill past it, so the
+whole process tree's peak (launcher, job server, worker pool and SDK workers, JobManager,
+TaskManager) must not follow the input.
 """
 
 from __future__ import annotations
