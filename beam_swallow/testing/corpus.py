@@ -8,9 +8,9 @@ function or class definition (decorators included) of at most ``max_bytes``,
 since whole large files would make a 500k-document run a test of ``compile()``
 and ``tokenize`` speed, not of the shuffles. Files that are not UTF-8 are skipped.
 
-Every ``plant_every``-th real document is followed by a planted near copy
-(:func:`~beam_swallow.testing.planted.near_copy`: a blank line and one
-statement added), and once the real documents run out the rest of the corpus
+Every ``plant_every``-th real document of at least ``MIN_PLANT_BYTES`` is
+followed by a planted near copy (:func:`~beam_swallow.testing.planted.near_copy`:
+a blank line and one statement added), and once the real documents run out the rest of the corpus
 is near copies of them, each with its own added statement. Planted copies carry
 ``planted_from`` (the original's id), so a run's rejections can be checked
 against what was planted. Real files repeat across packages (the empty
@@ -94,7 +94,7 @@ def write_corpus(
     statement is a large share of a smaller one, whose copy is then no near duplicate.
 
     Raises:
-        ValueError: the installation holds no usable Python file.
+        ValueError: copies are needed and no document is large enough to copy.
     """
     rng = random.Random(SEED)
     real = planted = text_bytes = eligible = 0
