@@ -56,7 +56,7 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _BOOTSTRAP = (
     f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
     "from beam_swallow.linting.worker import main; "
-    f"sys.path.remove({_PACKAGE_ROOT!r}); sys.exit(main())"
+    f"sys.path.remove({_PACKAGE_ROOT!r}); main()"
 )
 _START_TIMEOUT_S = 300.0
 _MAX_START_FAILURES = 3
