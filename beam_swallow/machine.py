@@ -3,17 +3,21 @@
 One answer for every part that sizes itself to the CPUs (the lint pool's
 workers, the embedded engine's threads, the worker processes a local run
 starts): the CPUs this process may run on, which a container, ``taskset`` or a
-batch scheduler may set lower than the machine's count. And the memory a run
-may still take, for the local runner's check before it starts.
+batch scheduler may set lower than the machine's count; how many of them
+other work is using right now, for the embedded engine's threads; and the
+memory a run may still take, for the local runner's check before it starts.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import psutil
 
-__all__ = ["available_memory", "usable_cpus"]
+__all__ = ["available_memory", "busy_elsewhere", "usable_cpus"]
+
+_LOADAVG = "/proc/loadavg"
 
 
 def usable_cpus() -> int:
@@ -28,3 +32,23 @@ def available_memory() -> int:
     """Bytes that can be given to a new job now without swapping (the kernel's
     ``MemAvailable`` on Linux: free memory plus caches it can drop)."""
     return psutil.virtual_memory().available
+
+
+def busy_elsewhere(samples: int = 5, interval_s: float = 0.005) -> int | None:
+    """How many CPUs other work keeps busy now: the tasks the kernel has
+    runnable, less the caller, as the fewest of ``samples`` reads ``interval_s``
+    apart (so a process that runs for a moment is not counted, one that keeps
+    a CPU busy is). From the running count in ``/proc/loadavg`` (Linux); None
+    where there is no such file. psutil gives load averages only, which trail
+    a change by a minute."""
+    counts = []
+    for number in range(samples):
+        if number:
+            time.sleep(interval_s)
+        try:
+            with open(_LOADAVG, encoding="ascii") as loadavg:
+                running = loadavg.read().split()[3].split("/")[0]
+        except (OSError, IndexError):
+            return None
+        counts.append(int(running) - 1)
+    return max(0, min(counts))

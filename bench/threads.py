@@ -2,8 +2,9 @@
 
 Side by side, in one run, alternating rounds: llama.cpp as it was loaded before
 (``n_threads`` = every core of the machine, the OpenMP runtime's default
-spin-waiting) against the engine's load today (``default_threads()``, passive
-waiting; see beam_swallow/inference/embedded.py). Each is measured alone and
+spin-waiting) against the engine as it loads today (the cores other work
+leaves free, chosen again before each prompt, passive waiting; see
+beam_swallow/inference/embedded.py). Each is measured alone and
 next to one CPU-bound competitor (a Python busy loop, the shape of a lint
 worker or a second SDK process). The OpenMP wait policy is read once per
 process, so every measurement runs in a fresh child process.
@@ -30,14 +31,15 @@ PROMPTS = [
 ]
 
 # before: what load_embedded did until structured generation came (every core of the
-# machine, the OpenMP runtime's default spin-waiting); now: load_embedded as it is;
+# machine, the OpenMP runtime's default spin-waiting); now: load_embedded as it is
+# (the cores other work leaves free, chosen again before each prompt);
 # one_thread: load_embedded with --engine_kwargs '{"n_threads": 1}'
 SETUPS = ("before", "now", "one_thread")
 
 
 def child(args: argparse.Namespace) -> None:
     """Load the model as one setup says and print its tokens/s as JSON."""
-    from llama_cpp import Llama
+    from llama_cpp import Llama, llama_n_threads
 
     from beam_swallow.inference.config import EngineConfig
     from beam_swallow.inference.embedded import default_gguf, load_embedded
@@ -46,17 +48,22 @@ def child(args: argparse.Namespace) -> None:
         os.environ.pop("OMP_WAIT_POLICY", None)
         gguf = args.model or default_gguf()
         llm = Llama(model_path=gguf, n_ctx=2048, n_threads=os.cpu_count(), verbose=False)
+        fit_threads = None
     else:
         kwargs = {"n_threads": 1} if args.setup == "one_thread" else {}
         config = EngineConfig(model=args.model, max_model_len=2048, engine_kwargs=kwargs)
-        llm = load_embedded(config).llm
+        model = load_embedded(config)
+        llm, fit_threads = model.llm, model.fit_threads  # as EmbeddedModel.generate does
     llm.create_completion("Hi", max_tokens=4)
-    tokens, start = 0, time.perf_counter()
+    tokens, start, used = 0, time.perf_counter(), set()
     for prompt in PROMPTS:
+        if fit_threads:
+            fit_threads()
+        used.add(llama_n_threads(llm.ctx))
         out = llm.create_completion(prompt, max_tokens=args.max_tokens, temperature=0.0, seed=1)
         tokens += out["usage"]["completion_tokens"]
     elapsed = time.perf_counter() - start
-    print(json.dumps({"tokens_per_s": tokens / elapsed, "threads": llm.n_threads}))
+    print(json.dumps({"tokens_per_s": tokens / elapsed, "threads": sorted(used)}))
 
 
 def _busy() -> None:
@@ -98,19 +105,20 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d')}, {args.rounds} rounds, median tokens/s"
     )
     speeds: dict[tuple[str, bool], list[float]] = {}
-    threads: dict[str, int] = {}
+    threads: dict[str, set[int]] = {}
     for _ in range(args.rounds):
         for name in SETUPS:
             for competitor in (False, True):
                 result = measure(name, competitor, args)
                 speeds.setdefault((name, competitor), []).append(result["tokens_per_s"])
-                threads[name] = result["threads"]
+                threads.setdefault(name, set()).update(result["threads"])
     print("| setup | threads | alone tok/s | with 1 busy process tok/s | kept |")
     print("|---|---|---|---|---|")
     for name in SETUPS:
         alone = statistics.median(speeds[(name, False)])
         loaded = statistics.median(speeds[(name, True)])
-        print(f"| {name} | {threads[name]} | {alone:.1f} | {loaded:.1f} | {loaded / alone:.2f} |")
+        used = "/".join(map(str, sorted(threads[name])))
+        print(f"| {name} | {used} | {alone:.1f} | {loaded:.1f} | {loaded / alone:.2f} |")
     now = statistics.median(speeds[("now", True)])
     before = statistics.median(speeds[("before", True)])
     print(f"with a busy process, now / before: {now / before:.1f}x")

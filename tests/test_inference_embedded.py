@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from beam_swallow.inference import make_handler
+from beam_swallow.inference import embedded, make_handler
 from beam_swallow.inference.base import (
     FINISH_LENGTH,
     FINISH_TOO_LONG,
@@ -22,7 +22,7 @@ from beam_swallow.inference.config import (
     EMBEDDED_REPETITION_PENALTY,
     EngineConfig,
 )
-from beam_swallow.inference.embedded import default_threads
+from beam_swallow.inference.embedded import default_threads, threads_now
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.registry import engine_config
 from beam_swallow.prompts import load_prompt
@@ -155,3 +155,35 @@ def test_threads_follow_the_cores_this_process_may_use():
     assert default_threads() == cores
     assert default_threads(copies=cores) == 1
     assert default_threads(copies=cores * 4) == 1
+
+
+def test_threads_give_up_the_cores_other_work_keeps_busy(monkeypatch):
+    cores = len(os.sched_getaffinity(0))
+    for busy, expected in ((0, cores), (1, max(1, cores - 1)), (cores + 3, 1), (None, cores)):
+        monkeypatch.setattr(embedded, "busy_elsewhere", lambda busy=busy: busy)
+        assert threads_now(cores) == expected
+    monkeypatch.setattr(embedded, "busy_elsewhere", lambda: 0)
+    assert threads_now(1) == 1
+
+
+def test_the_model_changes_its_threads_between_requests(loaded, monkeypatch):
+    """The count threads_now gives reaches llama.cpp's context, for prompts and
+    generation, and the model still answers; a count fixed in engine_kwargs stays."""
+    from llama_cpp import llama_n_threads, llama_n_threads_batch
+
+    config, handler, model = loaded
+    request = config.request("short", _messages(QUESTION))
+    limit = model.max_threads
+    assert limit == default_threads()
+    for busy, expected in ((limit, 1), (0, limit)):
+        monkeypatch.setattr(embedded, "busy_elsewhere", lambda busy=busy: busy)
+        [result] = handler.run_inference([request], model)
+        assert "Paris" in result.text
+        assert model.threads == expected
+        assert llama_n_threads(model.llm.ctx) == llama_n_threads_batch(model.llm.ctx) == expected
+    fixed = make_handler(EngineConfig(engine_kwargs={"n_threads": 1}))
+    fixed_model = fixed.load_model()
+    assert fixed_model.max_threads is None
+    assert llama_n_threads_batch(fixed_model.llm.ctx) == 1
+    monkeypatch.setattr(embedded, "busy_elsewhere", lambda: 0)
+    assert fixed_model.fit_threads() == 1

