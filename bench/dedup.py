@@ -17,6 +17,11 @@
      permutations built once and shared; default ``affine32`` scheme: SHA-1
      per shingle, then ``num_perm`` affine maps as one numpy matrix); again
      with the shingle bytes prepared before the clock starts.
+   - datatrove, timed from text to signature: ``MinhashDedupSignature``'s own
+     ``get_shingles`` (xxhash64 of each 5-token window, its default hash) and
+     ``get_signature`` (``num_perm`` universal hashes modulo the Mersenne prime
+     2**61-1, as one numpy matrix), with our tokens as its word tokenizer and
+     its text normalization off, so its shingles are the same windows.
    - rensa (Rust) R-MinHash: from the same shingle bytes in one call for the
      corpus; and on our window hashes (``digest_matrix_from_flat_token_hashes``),
      one call per document as ``near_dedup`` would, and one call for all.
@@ -52,6 +57,10 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from datasketch import MinHash
+from datatrove.pipeline.dedup.minhash import MinhashConfig as DatatroveConfig
+from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
+from datatrove.utils.text import TextNormConfig
+from datatrove.utils.word_tokenizers import WordTokenizer
 from rensa import RMinHash, RMinHashDigestMatrix
 
 from beam_swallow.dedup.minhash import (
@@ -74,6 +83,45 @@ def _shingle_bytes(text: str, size: int) -> list[bytes]:
     tokens = tokenize(text)
     windows = {" ".join(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))}
     return [w.encode("utf-8", "surrogatepass") for w in windows if w]
+
+
+class _OurTokens(WordTokenizer):
+    """Our tokens as datatrove's word tokenizer, so both sides shingle the same windows."""
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return tokenize(text)
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        return [text]
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return [(0, len(text))]
+
+
+def _datatrove_signer(cfg: MinhashConfig, folder: str) -> MinhashDedupSignature:
+    """datatrove's signing step with ``num_perm`` hashes, our tokens, no normalization."""
+    config = DatatroveConfig(
+        n_grams=cfg.shingle_size,
+        num_buckets=cfg.bands,
+        hashes_per_bucket=cfg.num_perm // cfg.bands,
+        seed=cfg.seed,
+        norm_config=TextNormConfig(
+            lowercase=False,
+            norm_whitespace=False,
+            remove_punctuation=False,
+            norm_unicode_diacritics=False,
+            norm_numbers=False,
+        ),
+    )
+    return MinhashDedupSignature(folder, config, language=_OurTokens())
+
+
+def _datatrove_signature(signer: MinhashDedupSignature, text: str) -> np.ndarray | None:
+    """datatrove's signature of ``text`` as one flat array; None when it has no shingle."""
+    shingles = signer.get_shingles(text)
+    if shingles.size == 0:
+        return None
+    return np.concatenate(signer.get_signature(shingles))
 
 
 def _rate(sign: Callable[[], object], count: int) -> float:
@@ -129,11 +177,21 @@ def _signature_table(texts: list[str], cfg: MinhashConfig) -> None:
     def theirs() -> list[MinHash]:
         return list(MinHash.generator((_shingle_bytes(t, k) for t in texts), num_perm=num_perm))
 
+    signer = _datatrove_signer(cfg, tempfile.mkdtemp(prefix="datatrove-"))
+
+    def datatrove() -> list[np.ndarray | None]:
+        return [_datatrove_signature(signer, t) for t in texts]
+
     def theirs_prepared() -> list[MinHash]:
         return list(MinHash.generator(prepared, num_perm=num_perm))
 
     ours()  # warm up: character table, power table, borrowing orders
     rows = [
+        (
+            f"datatrove {version('datatrove')} MinhashDedupSignature, our tokens",
+            "text -> signature",
+            datatrove,
+        ),
         (f"datasketch {version('datasketch')} MinHash.generator", "text -> signature", theirs),
         (
             f"datasketch {version('datasketch')} MinHash.generator",
@@ -173,7 +231,8 @@ def _signature_table(texts: list[str], cfg: MinhashConfig) -> None:
 def _error_table(texts: list[str], cfg: MinhashConfig) -> None:
     k = cfg.shingle_size
     rng = random.Random(5)
-    errors: dict[str, list[float]] = {"ours": [], "datasketch": [], "rensa": []}
+    errors: dict[str, list[float]] = {"ours": [], "datasketch": [], "rensa": [], "datatrove": []}
+    signer = _datatrove_signer(cfg, tempfile.mkdtemp(prefix="datatrove-"))
     for text in texts:
         for rate in (0.02, 0.1, 0.3):
             copy = mutate(text, rate, rng)
@@ -189,6 +248,8 @@ def _error_table(texts: list[str], cfg: MinhashConfig) -> None:
             errors["ours"].append(abs(ours - exact))
             errors["datasketch"].append(abs(left.jaccard(right) - exact))
             errors["rensa"].append(abs(estimate_jaccard(rensa[0], rensa[1]) - exact))
+            left_dt, right_dt = (_datatrove_signature(signer, t) for t in (text, copy))
+            errors["datatrove"].append(abs(float(np.mean(left_dt == right_dt)) - exact))
     print(f"| estimator ({len(errors['ours'])} pairs) | mean abs error | p99 | max |")
     print("|---|---|---|---|")
     for name, values in errors.items():
@@ -226,15 +287,64 @@ def _clusters(records: list[dict], cfg: MinhashConfig) -> dict[str, str]:
 def _command(output: str, *flags: str) -> tuple[float, float, int]:
     """Wall seconds, peak RSS MB and documents read of ``beam-swallow dedup`` in a fresh process.
 
-    The peak is the child's own high-water mark (``VmHWM``, read until it
-    exits): ``getrusage`` would also count this process's pages at the fork.
     Token counts are off: they tokenize every kept text per stage and would
     measure the tokenizer, not deduplication.
     """
     argv = ["dedup", "--output", output, "--no_token_counts", *flags]
     code = f"import sys; from beam_swallow.cli import main; sys.exit(main({argv!r}))"
+    seconds, peak_mb = _fresh_process([sys.executable, "-c", code])
+    report = json.loads(Path(output, "report.json").read_text())
+    return seconds, peak_mb, report["input"]
+
+
+def _datatrove_steps(input_dir: str, work: str) -> None:
+    """datatrove's four MinHash steps over the JSONL under ``input_dir``, in this process.
+
+    Signatures (as in :func:`_datatrove_signer`), buckets (one task per band),
+    clusters, then the filter that writes the kept documents: the pipeline
+    datatrove's MinHash example runs, with ``workers=1``.
+    """
+    from datatrove.executor.local import LocalPipelineExecutor
+    from datatrove.pipeline.dedup import (
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+    )
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers.jsonl import JsonlWriter
+
+    signer = _datatrove_signer(MinhashConfig(), f"{work}/signatures")
+    config = signer.config
+    steps = [
+        ([JsonlReader(input_dir), signer], 1),
+        ([MinhashDedupBuckets(f"{work}/signatures", f"{work}/buckets", config=config)], 0),
+        ([MinhashDedupCluster(f"{work}/buckets", f"{work}/remove_ids", config=config)], 1),
+        (
+            [
+                JsonlReader(input_dir),
+                MinhashDedupFilter(f"{work}/remove_ids"),
+                JsonlWriter(f"{work}/deduped"),
+            ],
+            1,
+        ),
+    ]
+    for number, (pipeline, tasks) in enumerate(steps):
+        LocalPipelineExecutor(
+            pipeline=pipeline,
+            tasks=tasks or config.num_buckets,
+            workers=1,
+            logging_dir=f"{work}/logs/{number}",
+        ).run()
+
+
+def _fresh_process(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS MB of ``cmd`` run to completion.
+
+    The peak is the child's own high-water mark (``VmHWM``, read until it
+    exits): ``getrusage`` would also count this process's pages at the fork.
+    """
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     peak_kb = 0
     while child.poll() is None:
         try:
@@ -246,10 +356,8 @@ def _command(output: str, *flags: str) -> tuple[float, float, int]:
                 peak_kb = max(peak_kb, int(line.split()[1]))
         time.sleep(0.05)
     if child.wait() != 0:
-        raise RuntimeError(f"beam-swallow dedup {flags} failed")
-    seconds = time.perf_counter() - start
-    report = json.loads(Path(output, "report.json").read_text())
-    return seconds, peak_kb / 1024, report["input"]
+        raise RuntimeError(f"{cmd} failed")
+    return time.perf_counter() - start, peak_kb / 1024
 
 
 def _command_table(sample_size: int) -> None:
@@ -258,14 +366,27 @@ def _command_table(sample_size: int) -> None:
         one.write_text(json.dumps({"id": "a", "text": "x = 1\n"}) + "\n")
         small = _command(str(Path(tmp, "one")), "--input", str(one))
         full = _command(str(Path(tmp, "planted")), "--sample_size", str(sample_size))
-    print("| `beam-swallow dedup` (fresh process, default stages) | docs | seconds | peak RSS MB |")
+        child = [sys.executable, __file__, "--datatrove_steps"]
+        peer_small = _fresh_process([*child, str(Path(tmp, "one.jsonl")), str(Path(tmp, "dt1"))])
+        sample = str(Path(tmp, "planted", "sample"))
+        peer_full = _fresh_process([*child, sample, str(Path(tmp, "dt"))])
+    print("| run (fresh process) | docs | seconds | peak RSS MB |")
     print("|---|---|---|---|")
-    print(
-        f"| one document (start-up and fixed costs) | {small[2]} | {small[0]:.1f} | {small[1]:.0f} |"
-    )
-    print(f"| stdlib files with planted copies | {full[2]} | {full[0]:.1f} | {full[1]:.0f} |")
-    per_doc = (full[0] - small[0]) / max(1, full[2] - small[2]) * 1e3
-    print(f"past start-up: {per_doc:.1f} ms per document\n")
+    peer = f"datatrove {version('datatrove')}, its 4 MinHash steps"
+    for name, docs, (seconds, peak) in [
+        ("`beam-swallow dedup` (default stages), one document", small[2], small[:2]),
+        (f"{peer}, one document", small[2], peer_small),
+        ("`beam-swallow dedup`, stdlib files with planted copies", full[2], full[:2]),
+        (f"{peer}, the same files", full[2], peer_full),
+    ]:
+        print(f"| {name} | {docs} | {seconds:.1f} | {peak:.0f} |")
+    for name, one_doc, many in [
+        ("beam-swallow", small, full),
+        ("datatrove", peer_small, peer_full),
+    ]:
+        per_doc = (many[0] - one_doc[0]) / max(1, full[2] - small[2]) * 1e3
+        print(f"{name}, past start-up: {per_doc:.1f} ms per document")
+    print()
 
 
 def main() -> None:
@@ -276,7 +397,11 @@ def main() -> None:
     parser.add_argument(
         "--command_sample", type=int, default=733, help="dedup --sample_size (~1,100 documents)"
     )
+    parser.add_argument("--datatrove_steps", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.datatrove_steps:
+        _datatrove_steps(*args.datatrove_steps)
+        return
     cfg = MinhashConfig()
     texts = [r["text"] for r in code_sample_records(args.sign_files)]
     words = sum(len(tokenize(t)) for t in texts) / len(texts)

@@ -159,6 +159,16 @@ def test_broken_text_is_an_error_not_a_crash():
     assert fine.status == Status.OK and fine.pylint_score == 10.0
 
 
+def test_a_closed_pool_lets_its_workers_exit_on_their_own():
+    """Closing the input ends a worker with status 0 (its own exit, before the pool's
+    patience runs out and it is killed), every reply read first."""
+    with LintPool(workers=2, timeout_s=300, recycle_after=10) as pool:
+        results = pool.map(["x = 1\n"] * 4)
+        processes = [worker.proc for worker in pool._slots]
+    assert [r.pylint_score for r in results] == [10.0] * 4
+    assert [process.returncode for process in processes] == [0, 0]
+
+
 def test_pool_rejects_impossible_limits():
     for workers, timeout_s, recycle in [(0, 1, 1), (1, 0, 1), (1, 1, 0)]:
         with pytest.raises(ValueError):

@@ -163,6 +163,8 @@ def threads_now(limit: int) -> int:
     A thread that must share its core makes every operation's barrier wait for
     it, so a thread too many costs more than the core it cannot get.
     """
+    if limit <= 1:
+        return 1  # nothing to give up, so no need to look
     busy = busy_elsewhere() or 0
     return max(1, min(limit, usable_cpus() - busy))
 
