@@ -47,8 +47,8 @@ def busy_elsewhere(samples: int = 5, interval_s: float = 0.005) -> int | None:
             time.sleep(interval_s)
         try:
             with open(_LOADAVG, encoding="ascii") as loadavg:
-                running = loadavg.read().split()[3].split("/")[0]
-        except (OSError, IndexError):
+                running = int(loadavg.read().split()[3].split("/")[0])
+        except (OSError, IndexError, ValueError):
             return None
-        counts.append(int(running) - 1)
+        counts.append(running - 1)
     return max(0, min(counts))
