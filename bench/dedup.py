@@ -343,8 +343,9 @@ def _fresh_process(cmd: list[str]) -> tuple[float, float]:
     The peak is the child's own high-water mark (``VmHWM``, read until it
     exits): ``getrusage`` would also count this process's pages at the fork.
     """
+    log = tempfile.TemporaryFile()  # the child's stderr (datatrove logs every step there)
     start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
     peak_kb = 0
     while child.poll() is None:
         try:
@@ -355,9 +356,13 @@ def _fresh_process(cmd: list[str]) -> tuple[float, float]:
             if line.startswith("VmHWM:"):
                 peak_kb = max(peak_kb, int(line.split()[1]))
         time.sleep(0.05)
-    if child.wait() != 0:
-        raise RuntimeError(f"{cmd} failed")
-    return time.perf_counter() - start, peak_kb / 1024
+    with log:
+        code = child.wait()
+        seconds = time.perf_counter() - start
+        if code != 0:
+            log.seek(0)
+            raise RuntimeError(f"{cmd} failed:\n{log.read().decode(errors='replace')[-3000:]}")
+    return seconds, peak_kb / 1024
 
 
 def _command_table(sample_size: int) -> None:
