@@ -22,10 +22,10 @@ machine's count), shared out among ``EngineConfig.model_copies``, for prompt
 processing as well as for generation (llama-cpp-python would otherwise give
 prompts every core of the machine). Before each request it gives up the cores
 other work keeps busy at that moment (:func:`~beam_swallow.machine.busy_elsewhere`):
-two threads beside one busy process ran at a third of the speed one thread
-kept. Both are overridable: the environment variable, and ``{"n_threads": N}``
-(a fixed count, then never changed; ``n_threads_batch`` for prompts follows it
-unless given) in ``--engine_kwargs``.
+two threads beside one busy process ran at half the speed of one thread
+(BENCHMARKS.md). Both are overridable: the environment variable, and ``{"n_threads": N}``
+in ``--engine_kwargs`` (a fixed count, then never changed; ``n_threads_batch``
+for prompts follows it unless given, and giving either fixes both).
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def load_embedded(config: EngineConfig) -> EmbeddedModel:
     from llama_cpp import Llama
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    fixed = "n_threads" in config.engine_kwargs
+    fixed = not {"n_threads", "n_threads_batch"}.isdisjoint(config.engine_kwargs)
     limit = default_threads(config.model_copies)
     kwargs: dict[str, Any] = {"n_ctx": config.max_model_len or 0, "verbose": False}
     kwargs.update(config.engine_kwargs)
