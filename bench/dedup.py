@@ -177,7 +177,9 @@ def _signature_table(texts: list[str], cfg: MinhashConfig) -> None:
     def theirs() -> list[MinHash]:
         return list(MinHash.generator((_shingle_bytes(t, k) for t in texts), num_perm=num_perm))
 
-    signer = _datatrove_signer(cfg, tempfile.mkdtemp(prefix="datatrove-"))
+    # datatrove's signer names an output folder; signing alone writes nothing to it
+    folder = tempfile.TemporaryDirectory(prefix="datatrove-")  # removed when this returns
+    signer = _datatrove_signer(cfg, folder.name)
 
     def datatrove() -> list[np.ndarray | None]:
         return [_datatrove_signature(signer, t) for t in texts]
@@ -232,7 +234,8 @@ def _error_table(texts: list[str], cfg: MinhashConfig) -> None:
     k = cfg.shingle_size
     rng = random.Random(5)
     errors: dict[str, list[float]] = {"ours": [], "datasketch": [], "rensa": [], "datatrove": []}
-    signer = _datatrove_signer(cfg, tempfile.mkdtemp(prefix="datatrove-"))
+    folder = tempfile.TemporaryDirectory(prefix="datatrove-")  # removed when this returns
+    signer = _datatrove_signer(cfg, folder.name)
     for text in texts:
         for rate in (0.02, 0.1, 0.3):
             copy = mutate(text, rate, rng)
