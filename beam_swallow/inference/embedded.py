@@ -194,7 +194,8 @@ def load_embedded(config: EngineConfig) -> EmbeddedModel:
     limit = default_threads(config.model_copies)
     kwargs: dict[str, Any] = {"n_ctx": config.max_model_len or 0, "verbose": False}
     kwargs.update(config.engine_kwargs)
-    kwargs.setdefault("n_threads", threads_now(limit))
+    if "n_threads" not in kwargs:  # not setdefault: that would look at the machine regardless
+        kwargs["n_threads"] = threads_now(limit)
     kwargs.setdefault("n_threads_batch", kwargs["n_threads"])
     llm = Llama(model_path=config.model or default_gguf(), **kwargs)
     atexit.register(_close_if_alive, weakref.ref(llm))
