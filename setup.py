@@ -1,6 +1,6 @@
 """Packaging for beam-swallow: `pip install -e .[test]` sets up development."""
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 setup(
     name="beam-swallow",
@@ -12,6 +12,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["beam_swallow", "beam_swallow.*"]),
     package_data={"beam_swallow": ["prompts/*.md", "prompts/*.txt", "data/*"]},
+    # MinHash's scan from text to window hashes (C, the Python C API only: no build dependency)
+    ext_modules=[Extension("beam_swallow.dedup._scan", ["beam_swallow/dedup/_scan.c"])],
     install_requires=[
         # 2.77 everywhere but the Flink tests, which pin 2.62: the newest release whose Flink
         # job server (Java) is available to them; README, Runners

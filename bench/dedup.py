@@ -6,8 +6,9 @@
 
    - ours, timed from text to signature, as ``near_dedup`` signs:
      ``text_window_hashes`` (code points -> token boundaries -> one 64-bit
-     polynomial per token -> a 32-bit hash per 5-token window, all numpy
-     array operations), then ``signature`` (one-permutation hashing with
+     polynomial per token -> a 32-bit hash per 5-token window, one pass
+     in C), then
+     ``signature`` (one-permutation hashing with
      optimal densification: a seeded rotation, ``num_perm`` bins, the
      minimum per bin, empty bins borrowing); and the window hashes alone,
      what any signer fed by our tokenizer pays first.
@@ -187,7 +188,7 @@ def _signature_table(texts: list[str], cfg: MinhashConfig) -> None:
     def theirs_prepared() -> list[MinHash]:
         return list(MinHash.generator(prepared, num_perm=num_perm))
 
-    ours()  # warm up: character table, power table, borrowing orders
+    ours()  # warm up: character table, borrowing orders
     rows = [
         (
             f"datatrove {version('datatrove')} MinhashDedupSignature, our tokens",

@@ -53,17 +53,43 @@ def test_shingles_ignore_whitespace_and_are_stable():
     assert window_hashes(tokenize("a b c d e f"), 5).size == 2
 
 
-def test_shingle_hashes_see_the_tokens_of_tokenize():
-    # the vectorized tokenizer must agree with the regex on real code and on
-    # every Unicode code point (identifier letters, digits, spaces, symbols)
+def _reference_window_hashes(tokens: list[str], shingle_size: int) -> list[int]:
+    """The window hashes' definition, one token and one window at a time in plain ints."""
+    mask = (1 << 64) - 1
+    codes = []
+    for token in tokens:
+        code = sum(ord(c) * pow(0x9E3779B97F4A7C15, j, 1 << 64) for j, c in enumerate(token))
+        codes.append((code + len(token)) & mask)
+    width = min(shingle_size, len(codes))
+    hashes = []
+    for start in range(len(codes) - width + 1 if codes else 0):
+        h = 0
+        for code in codes[start : start + width]:
+            h = (h * 0x100000001B3 + code) & mask
+        h ^= h >> 30
+        h = (h * 0xBF58476D1CE4E5B9) & mask
+        h ^= h >> 27
+        h = (h * 0x94D049BB133111EB) & mask
+        hashes.append((h ^ (h >> 31)) >> 32)
+    return hashes
+
+
+def test_window_hashes_follow_their_definition_over_the_tokens_of_tokenize():
+    # the compiled scan must find the regex's tokens on real code and on every
+    # Unicode code point (identifier letters, digits, spaces, symbols), and
+    # hash them as defined; short texts take the one-shingle path
     every = [chr(c) for c in range(0x110000)]
     random.Random(2).shuffle(every)
     texts = [r["text"] for r in code_sample_records(60)]
     texts += ["".join(every[i : i + 50_000]) for i in range(0, len(every), 50_000)]
     texts += ["caf\u00e9 = \u540d\u524d + x\u00b2 \ud800 \u0663\u0664\u2028end"]
+    texts += ["", " \n", "x", "a+b", "\u00e9t\u00e9 ", "a b c d e f"]
     for text in texts:
-        expected = np.unique(window_hashes(tokenize(text), 5))
-        assert np.array_equal(shingle_hashes(text, 5), expected)
+        tokens = tokenize(text)
+        expected = _reference_window_hashes(tokens, 5)
+        assert text_window_hashes(text, 5).tolist() == expected
+        assert window_hashes(tokens, 5).tolist() == expected
+        assert shingle_hashes(text, 5).tolist() == sorted(set(expected))
 
 
 def test_signature_estimates_exact_jaccard():

@@ -9,17 +9,16 @@ symbol characters; whitespace only separates. Because a word run can only be
 cut at its ends, any substring of a text tokenizes to the text's own tokens
 except for the first and last one: ``decontaminate`` relies on that.
 
-Everything from text to signature is array operations, with no Python step
-per token or shingle (that is where the time went; see BENCHMARKS.md):
+From text to window hashes is one pass over the code points, in C
+(``_scan.c``; a Python step per token or shingle is where the time went, and
+array steps cost ~10 passes over each text; see BENCHMARKS.md):
 
-- tokens: the text's code points are classified (space, word, symbol) by a
-  table built once from the token regex itself; token starts and ends are
-  where the class changes;
-- token codes: a 64-bit polynomial of each token's code points, all tokens
-  at once from one prefix sum over the text (P odd, so ``P**-start``
-  exists modulo 2**64 and makes a code independent of the token's place);
+- tokens: each code point's class (space, word, symbol) comes from a table
+  built once from the token regex itself;
+- token codes: a 64-bit polynomial of each token's code points plus its
+  length, so a code does not depend on the token's place;
 - shingle hashes: a polynomial over each window of ``shingle_size`` token
-  codes (``shingle_size`` vector steps), a 64-bit finalizer, the high 32 bits;
+  codes, a 64-bit finalizer, the high 32 bits;
 - signature: one-permutation hashing with optimal densification (Li, Owen
   & Zhang 2012; Shrivastava 2017): the hashes, rotated by a seeded offset,
   fall into ``num_perm`` equal ranges, and each range keeps its smallest
@@ -53,6 +52,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from beam_swallow.dedup import _scan
+
 __all__ = [
     "VERIFY_MODES",
     "MinhashConfig",
@@ -70,18 +71,10 @@ __all__ = [
 VERIFY_MODES = ("none", "minhash", "exact")
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_SPACE, _WORD, _SYMBOL = 0, 1, 2
-_CODE_POINTS = 0x110000
-_CHAR_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: the polynomial base over a token's characters
-_CHAR_BASE_INVERSE = np.uint64(pow(int(_CHAR_BASE), -1, 1 << 64))
-_POLY = np.uint64(0x100000001B3)  # odd multiplier combining the tokens of a window
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 _MIX3 = np.uint32(0x85EBCA6B)
 _MIX4 = np.uint32(0xC2B2AE35)
 _EMPTY = np.uint32(0xFFFFFFFF)
 _MAX_PERM = 1 << 16  # bins are numbered in 16 bits in the borrowing tables
-_CACHED_POWERS = 1 << 16  # texts up to 64K characters reuse one 1 MB power table
 
 
 @dataclass(frozen=True)
@@ -145,100 +138,44 @@ def _char_classes() -> np.ndarray:
     character classes over a string of every code point, so the vectorized
     tokenizer can never disagree with :func:`tokenize`.
     """
-    every = np.arange(_CODE_POINTS, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-    table = np.full(_CODE_POINTS, _SYMBOL, dtype=np.uint8)
-    for pattern, cls in ((r"\w+", _WORD), (r"\s+", _SPACE)):
+    every = (
+        np.arange(_scan.CODE_POINTS, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    )
+    table = np.full(_scan.CODE_POINTS, _scan.SYMBOL, dtype=np.uint8)
+    for pattern, cls in ((r"\w+", _scan.WORD), (r"\s+", _scan.SPACE)):
         for match in re.finditer(pattern, every):
             table[match.start() : match.end()] = cls
     return table
 
 
-def _code_points(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
-def _power_arrays(count: int) -> tuple[np.ndarray, np.ndarray]:
-    up = np.full(count, _CHAR_BASE, dtype=np.uint64)
-    down = np.full(count, _CHAR_BASE_INVERSE, dtype=np.uint64)
-    up[0] = down[0] = 1
-    return np.cumprod(up), np.cumprod(down)
-
-
-@functools.cache
-def _cached_powers() -> tuple[np.ndarray, np.ndarray]:
-    return _power_arrays(_CACHED_POWERS)
-
-
-def _powers(count: int) -> tuple[np.ndarray, np.ndarray]:
-    """``P**i`` and ``P**-i`` modulo 2**64 for ``i < count``; cached for usual lengths."""
-    if count > _CACHED_POWERS:
-        return _power_arrays(count)
-    up, down = _cached_powers()
-    return up[:count], down[:count]
-
-
-def _span_codes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """A 64-bit code per token ``points[start:end]``, independent of where it sits.
-
-    The polynomial ``sum(c_j * P**j) + length`` of each token's code points,
-    from one prefix sum over the whole text: the difference of two prefix
-    sums is the token's polynomial times ``P**start``, which the inverse power
-    cancels (P is odd, so invertible modulo 2**64).
-    """
-    up, down = _powers(points.size + 1)
-    prefix = np.zeros(points.size + 1, dtype=np.uint64)
-    np.cumsum(points * up[:-1], out=prefix[1:])
-    lengths = (ends - starts).astype(np.uint64)
-    return (prefix[ends] - prefix[starts]) * down[starts] + lengths
-
-
-def _text_codes(text: str) -> np.ndarray:
-    """The codes of :func:`tokenize`'s tokens of ``text``, found by array operations."""
-    points = _code_points(text)
-    if points.size == 0:
-        return np.empty(0, dtype=np.uint64)
-    classes = _char_classes().take(points)
-    word = classes == _WORD
-    symbol = classes == _SYMBOL
-    starts = symbol.copy()
-    starts[0] |= word[0]
-    starts[1:] |= word[1:] & ~word[:-1]
-    ends = symbol
-    ends[-1] |= word[-1]
-    ends[:-1] |= word[:-1] & ~word[1:]
-    return _span_codes(points, np.flatnonzero(starts), np.flatnonzero(ends) + 1)
-
-
-def _windows(codes: np.ndarray, shingle_size: int) -> np.ndarray:
-    if codes.size == 0:
-        return np.empty(0, dtype=np.uint32)
-    width = min(shingle_size, codes.size)
-    count = codes.size - width + 1
-    combined = codes[:count].copy()
-    for offset in range(1, width):
-        combined *= _POLY
-        combined += codes[offset : offset + count]
-    return (_mix64(combined) >> np.uint64(32)).astype(np.uint32)
-
-
 def window_hashes(tokens: list[str], shingle_size: int) -> np.ndarray:
     """The 32-bit hash of the shingle starting at each token position, in order.
 
+    ``tokens`` as :func:`tokenize` gives them (no whitespace inside a token).
     Fewer tokens than one shingle make one shingle of all of them; no tokens,
     none. Equal to what :func:`shingle_hashes` computes for the same tokens.
     """
-    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    ends = np.cumsum(lengths)
-    codes = _span_codes(_code_points("".join(tokens)), ends - lengths, ends)
-    return _windows(codes, shingle_size)
+    return text_window_hashes(" ".join(tokens), shingle_size)
 
 
 def text_window_hashes(text: str, shingle_size: int) -> np.ndarray:
     """:func:`window_hashes` of the text's tokens: every shingle, in order, repeats kept.
 
-    All that :func:`signature` needs, so the cheapest input to it.
+    All that :func:`signature` needs, so the cheapest input to it. The
+    definition, which ``_scan.c`` computes in one pass (arithmetic modulo
+    2**64, ``P = 0x9E3779B97F4A7C15``):
+
+    - a token's code: ``sum(ord(c_j) * P**j) + len(token)`` over its
+      characters ``c_j``; a symbol's is thus ``ord(c) + 1``;
+    - a window's hash: its ``shingle_size`` codes combined by Horner's rule
+      with multiplier ``0x100000001B3``, SplitMix64's 64-bit finalizer, the
+      high 32 bits.
+
+    Returns uint32 of shape ``(max(tokens - shingle_size + 1, 1),)``, or
+    ``(0,)`` for a text without tokens.
     """
-    return _windows(_text_codes(text), shingle_size)
+    hashes = _scan.window_hashes(text, _char_classes(), shingle_size)
+    return np.frombuffer(hashes, dtype=np.uint32)
 
 
 def distinct_hashes(hashes: np.ndarray) -> np.ndarray:
@@ -253,14 +190,6 @@ def distinct_hashes(hashes: np.ndarray) -> np.ndarray:
 def shingle_hashes(text: str, shingle_size: int) -> np.ndarray:
     """The sorted, distinct 32-bit hashes of the text's token shingles."""
     return distinct_hashes(text_window_hashes(text, shingle_size))
-
-
-def _mix64(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint64(30))
-    h *= _MIX1
-    h ^= h >> np.uint64(27)
-    h *= _MIX2
-    return h ^ (h >> np.uint64(31))
 
 
 def _mix32(h: np.ndarray) -> np.ndarray:
