@@ -135,8 +135,8 @@ def _char_classes() -> np.ndarray:
     """The class (space, word, symbol) of every code point, as ``_TOKEN`` sees it.
 
     Built once per process (~50 ms, 1.1 MB) by running the token pattern's own
-    character classes over a string of every code point, so the vectorized
-    tokenizer can never disagree with :func:`tokenize`.
+    character classes over a string of every code point, so the scan
+    (``_scan.c``) can never disagree with :func:`tokenize`.
     """
     every = (
         np.arange(_scan.CODE_POINTS, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
