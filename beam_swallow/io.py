@@ -1,6 +1,6 @@
 """Reading records in and writing the three exits out, local or gs://.
 
-Input is JSONL (optionally gzip'd) or Parquet, matched by glob patterns through
+Input is JSONL (plain, ``.gz`` or ``.zst``) or Parquet, matched by glob patterns through
 Beam's FileSystems. Reading is the first stage, ``read``, with the same three
 exits as every other:
 
@@ -21,9 +21,10 @@ input field is lost: an input field whose name the pipeline uses inside
 names another field or is not a string) is set aside on read and written
 back as it was by :func:`to_output`.
 
-Writing puts kept records under ``DIR/kept/`` (JSONL.gz or Parquet), and the
+Writing puts kept records under ``DIR/kept/`` (JSONL or Parquet), and the
 rejected and dead-letter records under ``DIR/rejected/`` and
-``DIR/dead_letter/`` (JSONL.gz). :func:`clear_outputs` removes an earlier run's
+``DIR/dead_letter/`` (JSONL); JSON Lines files are gzip'd, or zstd'd with
+``--output_compression zstd``. :func:`clear_outputs` removes an earlier run's
 files first, so two runs never mix.
 """
 
@@ -42,7 +43,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.files import FileError, parquet_error, read_lines
-from beam_swallow.jsonl import dumps, iter_lines
+from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION, dumps, iter_lines
 from beam_swallow.records import ID, TEXT, ErrorKind, Reason, Record, Reject, text_id
 from beam_swallow.stage import (
     DEAD_LETTER,
@@ -319,11 +320,14 @@ def to_json(record: Record) -> str:
     return dumps(record, ensure_ascii=False, default=str)
 
 
-def write_jsonl(records: beam.PCollection, prefix: str, label: str):
+def write_jsonl(records: beam.PCollection, prefix: str, label: str, compression: str):
+    """Sharded ``prefix-SSSSS-of-NNNNN.jsonl.gz`` (or ``.jsonl.zst``: ``compression``)."""
+    suffix, compression_type = COMPRESSIONS[compression]
     return (
         records
         | f"{label}ToJson" >> beam.Map(to_json)
-        | f"{label}Write" >> beam.io.WriteToText(prefix, file_name_suffix=".jsonl.gz")
+        | f"{label}Write"
+        >> beam.io.WriteToText(prefix, file_name_suffix=suffix, compression_type=compression_type)
     )
 
 
@@ -359,13 +363,22 @@ class _WriteParquetBatches(beam.DoFn):
 class WriteOutputs(beam.PTransform):
     """Write kept, rejected and dead-letter records under one directory."""
 
-    def __init__(self, output_dir: str, text_field: str = "text", output_format: str = "jsonl"):
+    def __init__(
+        self,
+        output_dir: str,
+        text_field: str = "text",
+        output_format: str = "jsonl",
+        compression: str = DEFAULT_COMPRESSION,
+    ):
         super().__init__()
         if output_format not in ("jsonl", "parquet"):
             raise ValueError(f"unknown output format {output_format!r}")
+        if compression not in COMPRESSIONS:
+            raise ValueError(f"unknown output compression {compression!r}")
         self._dir = output_dir
         self._text_field = text_field
         self._format = output_format
+        self._compression = compression
 
     def expand(self, result: StageResult) -> None:
         text_field = self._text_field
@@ -383,7 +396,8 @@ class WriteOutputs(beam.PTransform):
                     >> beam.ParDo(_WriteParquetBatches(FileSystems.join(self._dir, KEPT)))
                 )
             else:
-                write_jsonl(named, FileSystems.join(self._dir, sink, "part"), sink)
+                prefix = FileSystems.join(self._dir, sink, "part")
+                write_jsonl(named, prefix, sink, self._compression)
 
 
 def clear_outputs(output_dir: str, names: Iterable[str]) -> None:

@@ -29,6 +29,8 @@ from beam_swallow.files import FileError, read_lines
 
 __all__ = [
     "BOM",
+    "COMPRESSIONS",
+    "DEFAULT_COMPRESSION",
     "JsonlError",
     "dumps",
     "iter_lines",
@@ -38,6 +40,16 @@ __all__ = [
 ]
 
 BOM = b"\xef\xbb\xbf"
+
+# How JSON Lines outputs are compressed (``--output_compression``): each
+# choice's file suffix and Beam compression type. zstd (Beam's level 3) writes
+# files of gzip level 6's size ~7x faster (BENCHMARKS.md, syntax); gzip stays
+# the default, since more tools read it.
+COMPRESSIONS: dict[str, tuple[str, str]] = {
+    "gzip": (".jsonl.gz", CompressionTypes.GZIP),
+    "zstd": (".jsonl.zst", CompressionTypes.ZSTD),
+}
+DEFAULT_COMPRESSION = "gzip"
 
 
 class JsonlError(ValueError):

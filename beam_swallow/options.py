@@ -27,6 +27,7 @@ from beam_swallow.inference.config import (
     EngineConfig,
 )
 from beam_swallow.io import ReaderConfig
+from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.prompts import PROMPT_NAMES
 from beam_swallow.streaming.config import WINDOW_S
@@ -138,8 +139,16 @@ class SwallowOptions(PipelineOptions):
             "--output_format",
             choices=("jsonl", "parquet"),
             default="jsonl",
-            help="Format of kept/ (sharded .jsonl.gz or .parquet); rejected/ and "
-            "dead_letter/ are always .jsonl.gz.",
+            help="Format of kept/ (sharded JSON Lines or .parquet); rejected/ and "
+            "dead_letter/ are always JSON Lines.",
+        )
+        io.add_argument(
+            "--output_compression",
+            choices=tuple(COMPRESSIONS),
+            default=DEFAULT_COMPRESSION,
+            help="Compression of every JSON Lines output: gzip (.jsonl.gz, the default) or "
+            "zstd (.jsonl.zst: as small as gzip's, several times faster to write and read). "
+            "Inputs are read by their name's suffix either way.",
         )
         io.add_argument(
             "--max_text_chars",

@@ -14,10 +14,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import zstandard
 
 from beam_swallow.cli import main
 from beam_swallow.records import ErrorKind, text_id
-from beam_swallow.testing import read_jsonl_dir
+from beam_swallow.testing import read_jsonl_dir, read_outputs
 
 CASES = Path(__file__).parent / "data" / "cases"
 
@@ -108,6 +109,71 @@ def test_every_kind_of_broken_shard_beside_good_ones(tmp_path):
     # whole files and the records before each failure, each exactly once
     assert counts == sorted([*range(10)] * 3 + [*range(15)] + [*range(100, 104)])
     assert report["input"] == len(kept) + len(dead)
+
+
+def _zstd_variants() -> dict[str, bytes]:
+    frame = zstandard.ZstdCompressor().compress(_lines(10))
+    second = zstandard.ZstdCompressor().compress(_lines(5, start=10))
+    checked = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(_lines(10)))
+    checked[-1] ^= 0xFF  # the frame's content checksum
+    return {
+        "two-frames.jsonl.zst": frame + second,
+        "second-frame-cut.jsonl.zst": frame + second[:-3],
+        "bad-checksum.jsonl.zst": bytes(checked),
+        "garbage-after.jsonl.zst": frame + b"not zstd",
+        "plain-text.jsonl.zst": _lines(3),
+        "empty.jsonl.zst": b"",
+        "zstd-inside.jsonl": frame,
+        "cut-in-header.jsonl.zst": frame[:3],
+    }
+
+
+def test_every_kind_of_broken_zstd_shard_beside_good_ones(tmp_path):
+    # zstandard's own stream reader returns a cut file's first part without an error
+    big = _lines(20_000, start=1000)
+    big_frame = zstandard.ZstdCompressor().compress(big)
+    cut = big_frame[: len(big_frame) // 2]
+    short_read = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(cut)).read()
+    whole_lines = short_read.count(b"\n")
+    assert 0 < whole_lines < 20_000
+    shards = tmp_path / "in"
+    shards.mkdir()
+    for name, data in {**_zstd_variants(), "cut-mid-frame.jsonl.zst": cut}.items():
+        (shards / name).write_bytes(data)
+    (shards / "good.jsonl").write_bytes(_lines(4, start=100))
+    report, kept, dead = _run(tmp_path, shards / "*")
+    assert _file_letters(dead) == [
+        ("bad-checksum.jsonl.zst", ErrorKind.CORRUPT_FILE, 0),
+        ("cut-in-header.jsonl.zst", ErrorKind.TRUNCATED_FILE, 0),
+        ("cut-mid-frame.jsonl.zst", ErrorKind.TRUNCATED_FILE, whole_lines),
+        ("empty.jsonl.zst", ErrorKind.TRUNCATED_FILE, 0),
+        ("garbage-after.jsonl.zst", ErrorKind.CORRUPT_FILE, 10),
+        ("plain-text.jsonl.zst", ErrorKind.CORRUPT_FILE, 0),
+        ("second-frame-cut.jsonl.zst", ErrorKind.TRUNCATED_FILE, 10),
+        ("zstd-inside.jsonl", ErrorKind.CORRUPT_FILE, 0),
+    ]
+    assert len(dead) == 8
+    counts = sorted(r["n"] for r in kept)
+    assert counts == sorted(
+        [*range(15), *range(10), *range(10), *range(1000, 1000 + whole_lines), *range(100, 104)]
+    )
+    assert report["input"] == len(kept) + len(dead)
+
+
+def test_zstd_outputs_read_back_as_inputs(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(_lines(20) + b'{"text": "def f(:\\n"}\n{not json\n')
+    first = tmp_path / "first"
+    argv = ["code", "--stages", "syntax", "--output_compression", "zstd", "--input", str(src)]
+    assert main([*argv, "--output", str(first)]) == 0
+    for sink in ("kept", "rejected", "dead_letter"):
+        names = [p.name for p in (first / sink).iterdir()]
+        assert names and all(name.endswith(".jsonl.zst") for name in names), names
+    outputs = read_outputs(first)
+    assert [len(outputs[sink]) for sink in ("kept", "rejected", "dead_letter")] == [20, 1, 1]
+    report, kept, dead = _run(tmp_path, first / "kept" / "*")
+    assert dead == [] and report["input"] == 20
+    assert sorted(r["n"] for r in kept) == list(range(20))
 
 
 def test_parquet_cut_short_or_not_parquet(tmp_path):

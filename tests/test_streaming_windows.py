@@ -61,7 +61,13 @@ class Script:
         return stream.advance_watermark_to_infinity()
 
 
-def _run(script: Script, out: Path, stages: dict, watermarks: dict[int, float] | None = None):
+def _run(
+    script: Script,
+    out: Path,
+    stages: dict,
+    watermarks: dict[int, float] | None = None,
+    compression: str = "gzip",
+):
     options = PipelineOptions(flags=[], streaming=True)
     with beam.Pipeline(runner=BundleBasedDirectRunner(), options=options) as pipeline:
         read = (
@@ -70,7 +76,7 @@ def _run(script: Script, out: Path, stages: dict, watermarks: dict[int, float] |
             | ParseMessages(ReaderConfig(), WINDOW_S, script.read_time)
         )
         results = apply_stages(read, stages)
-        results | WriteWindows(str(out), [READ_STAGE, *stages])
+        results | WriteWindows(str(out), [READ_STAGE, *stages], compression=compression)
     windows = read_windows(out)
     assert_windows_conserved(windows, [mid for mid, *_ in script.messages])
     return windows
@@ -84,6 +90,19 @@ def _where(windows):
             for record in records:
                 found[record["pubsub"]["message_id"]] = (name, sink, record)
     return found
+
+
+def test_windows_written_with_zstd_hold_every_message(tmp_path):
+    script = Script()
+    ids = [script.add({"text": f"x = {i}\n"}, 5 + i) for i in range(3)]
+    ids.append(script.add(b"{not json", 9))
+    windows = _run(script, tmp_path, {"syntax": Syntax()}, compression="zstd")
+    ((report, outputs),) = windows.values()
+    assert {sink: entry["path"].rsplit(".", 2)[1:] for sink, entry in report["files"].items()} == {
+        "kept": ["jsonl", "zst"],
+        "dead_letter": ["jsonl", "zst"],
+    }
+    assert len(outputs["kept"]) == 3 and len(outputs["dead_letter"]) == 1
 
 
 def test_windows_write_their_own_files_and_balanced_reports(tmp_path):

@@ -73,7 +73,9 @@ def run_stages(
     pipeline = make_pipeline(options, live)
     read = pipeline | "Read" >> ReadRecords(input_pattern, reader)
     results = apply_stages(read, stages)
-    merge_exits(results) | "Write" >> WriteOutputs(opts.output, opts.text_field, opts.output_format)
+    merge_exits(results) | "Write" >> WriteOutputs(
+        opts.output, opts.text_field, opts.output_format, opts.output_compression
+    )
     results | "Count" >> CountExits(opts.output, count_tokens)
     results | "Stats" >> CollectStats(opts.output)
     started = time.monotonic()

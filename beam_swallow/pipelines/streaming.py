@@ -122,7 +122,9 @@ def run_streaming(
     pipeline = make_pipeline(options)
     read = pipeline | "Read" >> ReadMessages(stream, reader)
     results = apply_stages(read, stages)
-    results | "Windows" >> WriteWindows(opts.output, names, opts.text_field, count_tokens)
+    results | "Windows" >> WriteWindows(
+        opts.output, names, opts.text_field, count_tokens, opts.output_compression
+    )
     _LOG.info(
         "streaming from %s into %s, windows of %gs; SIGINT or SIGTERM stops it",
         stream.subscription or stream.topic,

@@ -3,7 +3,8 @@
 For a window from START to END (UTC, ``20261130T182400Z``):
 
 - ``DIR/kept/START_END.jsonl.gz``, ``DIR/rejected/START_END.jsonl.gz``,
-  ``DIR/dead_letter/START_END.jsonl.gz``: one file per sink that has records
+  ``DIR/dead_letter/START_END.jsonl.gz`` (``.jsonl.zst`` with
+  ``--output_compression zstd``): one file per sink that has records
   (written under a temporary name, then renamed, so a file is whole or
   absent);
 - ``DIR/reports/START_END.json``: report.json's schema
@@ -33,6 +34,7 @@ from apache_beam.transforms.window import IntervalWindow
 from apache_beam.utils.timestamp import Timestamp
 
 from beam_swallow.io import SINKS, to_json, to_output
+from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.report import KeyExits, build_report
 from beam_swallow.stage import StageResult, merge_exits
 
@@ -66,20 +68,21 @@ def _write_whole(path: str, data: bytes, compression: str = CompressionTypes.UNC
 class _WriteSinkFile(beam.DoFn):
     """One sink's lines of one window -> one file; yields ``(None, (file, sink, path, n))``."""
 
-    def __init__(self, output_dir: str):
+    def __init__(self, output_dir: str, compression: str):
         self._dir = output_dir
+        self._suffix, self._compression_type = COMPRESSIONS[compression]
 
     def process(
         self, item: tuple[str, Iterable[str]], window=beam.DoFn.WindowParam
     ) -> Iterator[tuple[None, tuple[str, str, str, int]]]:
         sink, lines = item
-        relative = f"{sink}/{window_name(window)}.jsonl.gz"
+        relative = f"{sink}/{window_name(window)}{self._suffix}"
         count = 0
         body = bytearray()
         for line in lines:
             body += line.encode("utf-8") + b"\n"
             count += 1
-        _write_whole(FileSystems.join(self._dir, relative), bytes(body), CompressionTypes.GZIP)
+        _write_whole(FileSystems.join(self._dir, relative), bytes(body), self._compression_type)
         yield None, (_FILE, sink, relative, count)
 
 
@@ -130,12 +133,14 @@ class WriteWindows(beam.PTransform):
         stages: Sequence[str],
         text_field: str = "text",
         count_tokens: bool = False,
+        compression: str = DEFAULT_COMPRESSION,
     ):
         super().__init__()
         self._dir = output_dir
         self._stages = list(stages)
         self._text_field = text_field
         self._count_tokens = count_tokens
+        self._compression = compression
 
     def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
         merged = merge_exits(results)
@@ -149,7 +154,7 @@ class WriteWindows(beam.PTransform):
             lines
             | "AllLines" >> beam.Flatten()
             | "BySink" >> beam.GroupByKey()
-            | "WriteFiles" >> beam.ParDo(_WriteSinkFile(self._dir))
+            | "WriteFiles" >> beam.ParDo(_WriteSinkFile(self._dir, self._compression))
         )
         counts = (
             results

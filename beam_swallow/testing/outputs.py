@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import zstandard
+
 __all__ = [
     "EXITS",
     "assert_conserved",
@@ -28,21 +30,23 @@ EXITS = ("kept", "rejected", "dead_letter")
 
 
 def read_jsonl_file(path: Path) -> list[dict[str, Any]]:
-    """Every record of one .jsonl.gz file."""
-    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as handle:
+    """Every record of one .jsonl.gz or .jsonl.zst file."""
+    opener = zstandard.open if Path(path).suffix == ".zst" else gzip.open
+    with opener(path, "rt", encoding="utf-8", newline="\n") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
 def read_jsonl_dir(directory: Path) -> list[dict[str, Any]]:
-    """Every record of every .jsonl.gz shard under ``directory``."""
+    """Every record of every .jsonl.gz and .jsonl.zst shard under ``directory``."""
     records = []
-    for shard in sorted(Path(directory).glob("*.jsonl.gz")):
+    shards = [*Path(directory).glob("*.jsonl.gz"), *Path(directory).glob("*.jsonl.zst")]
+    for shard in sorted(shards):
         records.extend(read_jsonl_file(shard))
     return records
 
 
 def read_outputs(out: Path) -> dict[str, list[dict[str, Any]]]:
-    """The three exits of a run written under ``out`` (kept/ as .jsonl.gz or .parquet)."""
+    """The three exits of a run written under ``out`` (kept/ as JSON Lines or .parquet)."""
     import pyarrow.parquet as pq
 
     outputs = {sink: read_jsonl_dir(Path(out) / sink) for sink in EXITS}
