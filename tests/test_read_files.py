@@ -49,6 +49,24 @@ def _file_letters(dead: list[dict]) -> list[tuple[str, str, int]]:
     )
 
 
+def _assert_read_to_each_failure(
+    tmp_path: Path, shards: dict[str, bytes], letters: list[tuple], records: list[int]
+) -> None:
+    """Run ``shards`` (name -> bytes) beside a good shard of records 100-103: one dead
+    letter per broken shard (``letters``), and the records of whole files and those before
+    each failure (``records``, by ``n``), each exactly once."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, data in shards.items():
+        (folder / name).write_bytes(data)
+    (folder / "good.jsonl").write_bytes(_lines(4, start=100))
+    report, kept, dead = _run(tmp_path, folder / "*")
+    assert _file_letters(dead) == letters
+    assert len(dead) == len(letters)
+    assert sorted(r["n"] for r in kept) == sorted([*records, *range(100, 104)])
+    assert report["input"] == len(kept) + len(dead)
+
+
 @pytest.mark.parametrize(
     ("name", "records"),
     [
@@ -90,13 +108,7 @@ def _gzip_variants() -> dict[str, bytes]:
 
 
 def test_every_kind_of_broken_shard_beside_good_ones(tmp_path):
-    shards = tmp_path / "in"
-    shards.mkdir()
-    for name, data in _gzip_variants().items():
-        (shards / name).write_bytes(data)
-    (shards / "good.jsonl").write_bytes(_lines(4, start=100))
-    report, kept, dead = _run(tmp_path, shards / "*")
-    assert _file_letters(dead) == [
+    letters = [
         ("bad-crc.jsonl.gz", ErrorKind.CORRUPT_FILE, 10),
         ("cut-in-header.jsonl.gz", ErrorKind.TRUNCATED_FILE, 0),
         ("empty.jsonl.gz", ErrorKind.TRUNCATED_FILE, 0),
@@ -104,11 +116,8 @@ def test_every_kind_of_broken_shard_beside_good_ones(tmp_path):
         ("gzip-inside.jsonl", ErrorKind.CORRUPT_FILE, 0),
         ("plain-text.jsonl.gz", ErrorKind.CORRUPT_FILE, 0),
     ]
-    assert len(dead) == 6
-    counts = sorted(r["n"] for r in kept)
-    # whole files and the records before each failure, each exactly once
-    assert counts == sorted([*range(10)] * 3 + [*range(15)] + [*range(100, 104)])
-    assert report["input"] == len(kept) + len(dead)
+    records = [*range(10)] * 3 + [*range(15)]
+    _assert_read_to_each_failure(tmp_path, _gzip_variants(), letters, records)
 
 
 def _zstd_variants() -> dict[str, bytes]:
@@ -136,13 +145,8 @@ def test_every_kind_of_broken_zstd_shard_beside_good_ones(tmp_path):
     short_read = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(cut)).read()
     whole_lines = short_read.count(b"\n")
     assert 0 < whole_lines < 20_000
-    shards = tmp_path / "in"
-    shards.mkdir()
-    for name, data in {**_zstd_variants(), "cut-mid-frame.jsonl.zst": cut}.items():
-        (shards / name).write_bytes(data)
-    (shards / "good.jsonl").write_bytes(_lines(4, start=100))
-    report, kept, dead = _run(tmp_path, shards / "*")
-    assert _file_letters(dead) == [
+    variants = {**_zstd_variants(), "cut-mid-frame.jsonl.zst": cut}
+    letters = [
         ("bad-checksum.jsonl.zst", ErrorKind.CORRUPT_FILE, 0),
         ("cut-in-header.jsonl.zst", ErrorKind.TRUNCATED_FILE, 0),
         ("cut-mid-frame.jsonl.zst", ErrorKind.TRUNCATED_FILE, whole_lines),
@@ -152,12 +156,8 @@ def test_every_kind_of_broken_zstd_shard_beside_good_ones(tmp_path):
         ("second-frame-cut.jsonl.zst", ErrorKind.TRUNCATED_FILE, 10),
         ("zstd-inside.jsonl", ErrorKind.CORRUPT_FILE, 0),
     ]
-    assert len(dead) == 8
-    counts = sorted(r["n"] for r in kept)
-    assert counts == sorted(
-        [*range(15), *range(10), *range(10), *range(1000, 1000 + whole_lines), *range(100, 104)]
-    )
-    assert report["input"] == len(kept) + len(dead)
+    records = [*range(15), *range(10), *range(10), *range(1000, 1000 + whole_lines)]
+    _assert_read_to_each_failure(tmp_path, variants, letters, records)
 
 
 def test_zstd_outputs_read_back_as_inputs(tmp_path):
