@@ -147,7 +147,7 @@ class SwallowOptions(PipelineOptions):
             choices=tuple(COMPRESSIONS),
             default=DEFAULT_COMPRESSION,
             help="Compression of every JSON Lines output: gzip (.jsonl.gz, the default) or "
-            "zstd (.jsonl.zst: as small as gzip's, several times faster to write and read). "
+            "zstd (.jsonl.zst: as small as gzip's, ~7x faster to write, ~2.5x to read). "
             "Inputs are read by their name's suffix either way.",
         )
         io.add_argument(
