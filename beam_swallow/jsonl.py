@@ -74,7 +74,7 @@ def iter_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 def read_objects(path: str) -> Iterator[tuple[int, Any]]:
-    """``(line number, value)`` per non-blank line of a JSONL(.gz) file, local or gs://.
+    """``(line number, value)`` per non-blank line of a JSONL file (plain, .gz or .zst), local or gs://.
 
     Raises :class:`JsonlError` naming ``path`` and the line at the first line
     that is not UTF-8 JSON, or where the file stops being readable.

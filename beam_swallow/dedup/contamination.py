@@ -122,7 +122,7 @@ def humaneval_items(solution_min_chars: int = 0) -> list[BenchmarkItem]:
 
 
 def jsonl_items(path: str, fields: tuple[str, ...] = DEFAULT_FIELDS) -> list[BenchmarkItem]:
-    """Items from a JSONL(.gz) file; lines without any named text field are skipped.
+    """Items from a JSONL file (plain, .gz or .zst); lines without any named text field are skipped.
 
     Raises :class:`~beam_swallow.jsonl.JsonlError` naming the file and line of
     the first line that is not a JSON object.

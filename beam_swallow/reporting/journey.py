@@ -48,7 +48,7 @@ _DIFF_CONTEXT = 2
 
 
 def _lines(path: str) -> Iterator[bytes]:
-    """The non-blank lines of a JSONL(.gz) file, split as JSON Lines are."""
+    """The non-blank lines of a JSONL file (plain, .gz or .zst), split as JSON Lines are."""
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
         for _, content in iter_lines(read_lines(raw, path)):
             yield content
