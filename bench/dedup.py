@@ -7,9 +7,8 @@
    - ours, timed from text to signature, as ``near_dedup`` signs:
      ``text_window_hashes`` (code points -> token boundaries -> one 64-bit
      polynomial per token -> a 32-bit hash per 5-token window, one pass
-     in C), then
-     ``signature`` (one-permutation hashing with
-     optimal densification: a seeded rotation, ``num_perm`` bins, the
+     in C), then ``signature`` (one-permutation hashing with optimal
+     densification: a seeded rotation, ``num_perm`` bins, the
      minimum per bin, empty bins borrowing); and the window hashes alone,
      what any signer fed by our tokenizer pays first.
    - datasketch, timed from text to signature: ``tokenize`` (the regex that

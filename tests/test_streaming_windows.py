@@ -94,8 +94,9 @@ def _where(windows):
 
 def test_windows_written_with_zstd_hold_every_message(tmp_path):
     script = Script()
-    ids = [script.add({"text": f"x = {i}\n"}, 5 + i) for i in range(3)]
-    ids.append(script.add(b"{not json", 9))
+    for i in range(3):
+        script.add({"text": f"x = {i}\n"}, 5 + i)
+    script.add(b"{not json", 9)
     windows = _run(script, tmp_path, {"syntax": Syntax()}, compression="zstd")
     ((report, outputs),) = windows.values()
     assert {sink: entry["path"].rsplit(".", 2)[1:] for sink, entry in report["files"].items()} == {

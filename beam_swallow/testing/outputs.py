@@ -17,6 +17,8 @@ from typing import Any
 
 import zstandard
 
+from beam_swallow.jsonl import COMPRESSIONS
+
 __all__ = [
     "EXITS",
     "assert_conserved",
@@ -37,9 +39,9 @@ def read_jsonl_file(path: Path) -> list[dict[str, Any]]:
 
 
 def read_jsonl_dir(directory: Path) -> list[dict[str, Any]]:
-    """Every record of every .jsonl.gz and .jsonl.zst shard under ``directory``."""
+    """Every record of every JSON Lines shard under ``directory``, whatever its compression."""
     records = []
-    shards = [*Path(directory).glob("*.jsonl.gz"), *Path(directory).glob("*.jsonl.zst")]
+    shards = [p for suffix, _ in COMPRESSIONS.values() for p in Path(directory).glob(f"*{suffix}")]
     for shard in sorted(shards):
         records.extend(read_jsonl_file(shard))
     return records
