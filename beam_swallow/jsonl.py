@@ -8,6 +8,11 @@
   lets a parser do; anywhere else it is an error of the line it starts.
 - Every line written is strict JSON: NaN and infinities, which ``json.dumps``
   writes as the non-JSON tokens ``NaN`` and ``Infinity``, become ``null``.
+- Output records are encoded by orjson (:func:`encode_line`), ~4x faster than
+  :func:`json.dumps` (BENCHMARKS.md, syntax): the same JSON values, written
+  without spaces after ``:`` and ``,``. Reading stays on :mod:`json`, whose
+  behaviour the readers' rules (which line is an error, and of what kind) are
+  written against.
 
 :func:`read_objects` reads a file that configures a run (a benchmark) and
 stops at the first bad line with an error naming the file and line, so a
@@ -19,9 +24,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import orjson
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
@@ -33,6 +39,7 @@ __all__ = [
     "DEFAULT_COMPRESSION",
     "JsonlError",
     "dumps",
+    "encode_line",
     "iter_lines",
     "line_content",
     "parse_objects",
@@ -117,3 +124,23 @@ def dumps(value: Any, **kwargs: Any) -> str:
         return json.dumps(value, allow_nan=False, **kwargs)
     except ValueError:
         return json.dumps(_finite(value), allow_nan=False, **kwargs)
+
+
+# Datetimes and dataclasses go to ``default`` as they do with json.dumps (orjson
+# would write its own forms of them); NaN and infinities become null, as in dumps.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def encode_line(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
+    """``value`` as one line's UTF-8 bytes (no newline): strict JSON, non-ASCII as is.
+
+    The JSON value ``dumps(value, ensure_ascii=False, default=default)`` writes,
+    encoded by orjson. What orjson refuses (integers beyond 64 bits, keys that
+    are not strings, nesting past 254 levels, lone surrogates) goes through
+    :func:`dumps`; a lone surrogate then raises ``UnicodeEncodeError``, as UTF-8
+    cannot hold it.
+    """
+    try:
+        return orjson.dumps(value, default=default, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return dumps(value, ensure_ascii=False, default=default).encode("utf-8")

@@ -18,6 +18,7 @@ Counters, under namespace ``beam_swallow``: ``<stage>.kept``,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -62,14 +63,25 @@ class StageResult(NamedTuple):
         return cls(tagged[KEPT], tagged[REJECTED], tagged[DEAD_LETTER])
 
 
+@functools.lru_cache(maxsize=4096)
+def _counter(stage: str, event: str) -> Metrics.DelegatingCounter:
+    """The counter ``<stage>.<event>``, made once per process.
+
+    A counter finds the running bundle's metrics when it is incremented, so one
+    object serves every bundle. Making a new one for each record cost ~4 us a
+    record (profiled), more than the increment itself.
+    """
+    return Metrics.counter(METRICS_NAMESPACE, f"{stage}.{event}")
+
+
 def emit_verdict(stage: str, record: Record, verdict: Record | Reject) -> pvalue.TaggedOutput:
     """Route one verdict to its exit and count it."""
     if isinstance(verdict, Reject):
-        Metrics.counter(METRICS_NAMESPACE, f"{stage}.{verdict.reason}").inc()
+        _counter(stage, verdict.reason).inc()
         return pvalue.TaggedOutput(
             REJECTED, rejected(record, stage, verdict.reason, **verdict.fields)
         )
-    Metrics.counter(METRICS_NAMESPACE, f"{stage}.{KEPT}").inc()
+    _counter(stage, KEPT).inc()
     return pvalue.TaggedOutput(KEPT, verdict)
 
 
@@ -80,7 +92,7 @@ def emit_dead_letter(
 
     ``kind`` is the ``error_type`` (see :func:`~beam_swallow.records.error_kind`).
     """
-    Metrics.counter(METRICS_NAMESPACE, f"{stage}.{DEAD_LETTER}").inc()
+    _counter(stage, DEAD_LETTER).inc()
     return pvalue.TaggedOutput(DEAD_LETTER, dead_letter(payload, stage, error, kind))
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import decimal
 import gzip
 import json
 
@@ -9,6 +12,7 @@ import pytest
 
 from beam_swallow.cli import main
 from beam_swallow.io import InvalidRecord, ReaderConfig, parse_line, to_output, to_record
+from beam_swallow.jsonl import dumps, encode_line
 from beam_swallow.records import text_id
 from beam_swallow.report import build_report
 from beam_swallow.testing import assert_conserved, read_outputs, read_report
@@ -88,3 +92,39 @@ def test_a_truncated_shard_counts_as_one_input_unit(tmp_path):
     assert_conserved(report, read_outputs(out))
     assert report["stages"]["read"]["input"] == 11  # ten lines, then the file's failure
     assert (report["kept"], report["dead_letter"]) == (10, 1)
+
+
+@dataclasses.dataclass
+class _Point:
+    x: int
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"text": "def f():\n\treturn '\u00e9\u2028\U0001f600'\n", "id": "a", "n": -3, "x": 1e16},
+        {"score": float("nan"), "ratio": [float("inf"), -0.0, 1.5]},  # non-finite -> null
+        {"big": 2**70, "neg": -(2**64)},  # beyond 64 bits: orjson refuses, json writes them
+        {1: "int key", None: "null key"},  # keys that are not strings
+        {"when": datetime.datetime(2024, 5, 1, 12, 0), "day": datetime.date(2024, 5, 1)},
+        {"price": decimal.Decimal("1.10"), "point": _Point(1), "raw": b"\x00"},
+        {"deep": _nested(300)},  # past orjson's 254 levels
+    ],
+    ids=["text", "non_finite", "big_ints", "non_str_keys", "datetimes", "default_str", "deep"],
+)
+def test_encode_line_writes_the_json_value_dumps_writes(value):
+    line = encode_line(value, default=str)
+    assert b"\n" not in line
+    assert json.loads(line) == json.loads(dumps(value, ensure_ascii=False, default=str))
+
+
+def test_encode_line_refuses_a_lone_surrogate_like_utf8():
+    with pytest.raises(UnicodeEncodeError):
+        encode_line({"text": "\udc80"})

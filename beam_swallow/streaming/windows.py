@@ -33,7 +33,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import IntervalWindow
 from apache_beam.utils.timestamp import Timestamp
 
-from beam_swallow.io import SINKS, to_json, to_output
+from beam_swallow.io import SINKS, output_line
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.report import KeyExits, build_report
 from beam_swallow.stage import StageResult, merge_exits
@@ -73,14 +73,14 @@ class _WriteSinkFile(beam.DoFn):
         self._suffix, self._compression_type = COMPRESSIONS[compression]
 
     def process(
-        self, item: tuple[str, Iterable[str]], window=beam.DoFn.WindowParam
+        self, item: tuple[str, Iterable[bytes]], window=beam.DoFn.WindowParam
     ) -> Iterator[tuple[None, tuple[str, str, str, int]]]:
         sink, lines = item
         relative = f"{sink}/{window_name(window)}{self._suffix}"
         count = 0
         body = bytearray()
         for line in lines:
-            body += line.encode("utf-8") + b"\n"
+            body += line + b"\n"
             count += 1
         _write_whole(FileSystems.join(self._dir, relative), bytes(body), self._compression_type)
         yield None, (_FILE, sink, relative, count)
@@ -146,8 +146,7 @@ class WriteWindows(beam.PTransform):
         merged = merge_exits(results)
         text_field = self._text_field
         lines = [
-            records
-            | f"{sink}Line" >> beam.Map(lambda r, s=sink: (s, to_json(to_output(r, text_field))))
+            records | f"{sink}Line" >> beam.Map(lambda r, s=sink: (s, output_line(r, text_field)))
             for sink, records in zip(SINKS, merged, strict=True)
         ]
         files = (
