@@ -1,12 +1,13 @@
 """The run report: counts per stage and exit, and the conservation check.
 
 Counts are taken from the output PCollections themselves, not from metrics
-(not every runner commits metrics): :class:`CountExits` turns each stage's
-three exits into ``(stage, exit, reason)`` keys, counted and written as JSON
-lines under ``DIR/_counts/``; with a tokenizer it also sums the tokens of each
-stage's kept texts (key ``(stage, "tokens", "")``, see
-:mod:`beam_swallow.inference.tokens`). After the pipeline finishes,
-:func:`write_report` folds them into ``DIR/report.json``::
+(not every runner commits metrics): :class:`KeyExits` turns each stage's
+three exits into ``(stage, exit, reason)`` keys; with a tokenizer it also sums
+the tokens of each stage's kept texts (key ``(stage, "tokens", "")``, see
+:mod:`beam_swallow.inference.tokens`). A batch run sums them with the report's
+distributions and writes them as JSON lines under ``DIR/_counts/``
+(:class:`beam_swallow.reporting.stats.CountExits`). After the pipeline
+finishes, :func:`write_report` folds the counts into ``DIR/report.json``::
 
     {"input": N, "kept": K, "rejected": {"<reason>": n}, "dead_letter": D,
      "balanced": true, "input_tokens": T, "kept_tokens": t,
@@ -28,7 +29,7 @@ before kept (the reader's, the tokens of the records it read and kept).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -42,8 +43,9 @@ from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, StageResult
 
 __all__ = [
     "COUNTS_DIR",
+    "COUNT_KINDS",
     "REPORT_NAME",
-    "CountExits",
+    "Bins",
     "KeyExits",
     "build_report",
     "read_counts",
@@ -57,53 +59,65 @@ TOKENS = "tokens"
 CACHE = "cache"  # a cached stage's (stage, cache, event) counts, see beam_swallow.cache
 INPUT = "input"  # the reader's own count of the input units it read
 
+# The second field of a count key; other kinds share the counts' files (bins).
+COUNT_KINDS = frozenset({KEPT, REJECTED, DEAD_LETTER, TOKENS, CACHE, INPUT})
+
 Key = tuple[str, str, str]
+# (record, stage, exit) -> more ((stage, kind, bin), n) pairs from the same pass
+Bins = Callable[[Record, str, str], Iterable[tuple[Key, int]]]
 
 
-class _KeepAndTokens(beam.DoFn):
-    """A kept record's count key, and its text's tokens under ``(stage, tokens)``."""
+class _KeyExit(beam.DoFn):
+    """One exit's records: each one's count key, a kept text's tokens, its ``bins``."""
 
-    def __init__(self, stage: str):
+    def __init__(self, stage: str, exit_: str, count_tokens: bool, bins: Bins | None):
         self._stage = stage
+        self._exit = exit_
+        self._count_tokens = count_tokens
+        self._bins = bins
         self._tokenizer = None
 
     def setup(self) -> None:
-        from beam_swallow.inference.tokens import load_tokenizer
+        if self._count_tokens:
+            from beam_swallow.inference.tokens import load_tokenizer
 
-        self._tokenizer = load_tokenizer()
+            self._tokenizer = load_tokenizer()
 
     def process(self, record: Record) -> Iterator[tuple[Key, int]]:
-        yield (self._stage, KEPT, ""), 1
-        text = record.get(TEXT)
-        if isinstance(text, str):
-            yield (self._stage, TOKENS, ""), self._tokenizer.count(text)
+        reason = record[REASON] if self._exit == REJECTED else ""
+        yield (self._stage, self._exit, reason), 1
+        if self._tokenizer is not None:
+            text = record.get(TEXT)
+            if isinstance(text, str):
+                yield (self._stage, TOKENS, ""), self._tokenizer.count(text)
+        if self._bins is not None:
+            yield from self._bins(record, self._stage, self._exit)
 
 
 class KeyExits(beam.PTransform):
     """Every stage's exits (and kept tokens) as ``((stage, exit, reason), n)`` pairs,
-    in the windows of the exits they come from."""
+    in the windows of the exits they come from.
 
-    def __init__(self, count_tokens: bool = False):
+    ``bins`` adds the keys it gives each exit record, in the same step, so a
+    run that also bins its records for the report passes over them once.
+    """
+
+    def __init__(self, count_tokens: bool = False, bins: Bins | None = None):
         super().__init__()
         self._count_tokens = count_tokens
+        self._bins = bins
 
     def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
         keyed = []
         for stage, result in results.items():
-            if self._count_tokens:
-                kept = beam.ParDo(_KeepAndTokens(stage))
-            else:
-                kept = beam.Map(lambda _, s=stage: ((s, KEPT, ""), 1))
-            keyed.append(result.kept | f"Key{stage}Kept" >> kept)
-            keyed.append(
-                result.rejected
-                | f"Key{stage}Rejected"
-                >> beam.Map(lambda r, s=stage: ((s, REJECTED, r[REASON]), 1))
-            )
-            keyed.append(
-                result.dead_letter
-                | f"Key{stage}Dead" >> beam.Map(lambda _, s=stage: ((s, DEAD_LETTER, ""), 1))
-            )
+            for exit_, label, records in (
+                (KEPT, "Kept", result.kept),
+                (REJECTED, "Rejected", result.rejected),
+                (DEAD_LETTER, "Dead", result.dead_letter),
+            ):
+                count_tokens = self._count_tokens and exit_ == KEPT
+                key = _KeyExit(stage, exit_, count_tokens, self._bins)
+                keyed.append(records | f"Key{stage}{label}" >> beam.ParDo(key))
             if isinstance(result, CachedResult):  # cache hits, misses, writes, corrupt entries
                 keyed.append(
                     result.cache
@@ -117,37 +131,15 @@ class KeyExits(beam.PTransform):
         return keyed | "FlattenKeys" >> beam.Flatten()
 
 
-class CountExits(beam.PTransform):
-    """Count every stage's exits (and kept tokens) and write them under ``DIR/_counts/``."""
-
-    def __init__(self, output_dir: str, count_tokens: bool = False):
-        super().__init__()
-        self._dir = output_dir
-        self._count_tokens = count_tokens
-
-    def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
-        return (
-            results
-            | "KeyExits" >> KeyExits(self._count_tokens)
-            | "CountKeys" >> beam.CombinePerKey(sum)
-            | "CountsToJson" >> beam.Map(lambda kv: json.dumps([*kv[0], kv[1]]))
-            | "WriteCounts"
-            >> beam.io.WriteToText(
-                FileSystems.join(self._dir, COUNTS_DIR, "counts"),
-                file_name_suffix=".jsonl",
-                shard_name_template="",
-            )
-        )
-
-
 def read_counts(output_dir: str) -> list[tuple[str, str, str, int]]:
-    """The ``(stage, exit, reason, count)`` rows a run wrote."""
+    """The ``(stage, exit, reason, count)`` rows a run wrote (its other rows are bins)."""
     pattern = FileSystems.join(output_dir, COUNTS_DIR, "*")
     rows = []
     for match in FileSystems.match([pattern]):
         for meta in match.metadata_list:
             for _, (stage, exit_, reason, count) in read_objects(meta.path):
-                rows.append((stage, exit_, reason, count))
+                if exit_ in COUNT_KINDS:
+                    rows.append((stage, exit_, reason, count))
     return rows
 
 

@@ -2,7 +2,7 @@
 
 A cached stage returns a :class:`CachedResult`: the three exits of a
 :class:`~beam_swallow.stage.StageResult` plus ``cache``, ``(event, n)`` pairs
-that :class:`~beam_swallow.report.CountExits` sums into report.json's
+that :class:`~beam_swallow.report.KeyExits` counts into report.json's
 ``stages.<stage>.cache``: ``{"hits", "misses", "written", "corrupt"}`` (each
 present, 0 when nothing happened). Counts come from the collections, not from
 metrics, like every count of the report.

@@ -8,7 +8,7 @@ nothing is downloaded, and tokenizing runs in C++. report.json names it
 (``tokenizer``: ``SmolLM2-135M-Instruct.Q4_1 vocabulary (GGUF, llama.cpp)``).
 
 Where counting happens, and why: in the pipeline, on each stage's kept exit,
-summed per stage by a combiner (see :class:`beam_swallow.report.CountExits`).
+summed per stage by a combiner (see :class:`beam_swallow.report.KeyExits`).
 Text changes at each rewrite, so counting afterwards from the outputs would
 need every intermediate text; in the pipeline each record is tokenized once
 per stage it passes. Measured on the benchmark machine: ~137,000 tokens (~0.47 MB)

@@ -36,11 +36,11 @@ from beam_swallow.pipelines.registry import (
 )
 from beam_swallow.pipelines.streaming import run_streaming
 from beam_swallow.records import Record
-from beam_swallow.report import COUNTS_DIR, REPORT_NAME, CountExits
+from beam_swallow.report import COUNTS_DIR, REPORT_NAME
 from beam_swallow.reporting.html import FILES_DIR, HTML_NAME
 from beam_swallow.reporting.live import LiveMetrics
 from beam_swallow.reporting.session import finish_report, run_watched, show_progress
-from beam_swallow.reporting.stats import STATS_DIR, CollectStats
+from beam_swallow.reporting.stats import CountExits
 from beam_swallow.samples import write_sample
 from beam_swallow.stage import merge_exits
 
@@ -66,7 +66,7 @@ def run_stages(
     check_inputs(input_pattern)
     if is_local(options):
         check_local_memory(input_pattern, list(stages), opts.memory_check)
-    clear_outputs(opts.output, [*SINKS, COUNTS_DIR, STATS_DIR, REPORT_NAME, HTML_NAME, FILES_DIR])
+    clear_outputs(opts.output, [*SINKS, COUNTS_DIR, REPORT_NAME, HTML_NAME, FILES_DIR])
     names = [READ_STAGE, *stages]
     count_tokens = tokenizer_available() and not opts.no_token_counts
     live = LiveMetrics() if show_progress(options, is_local(options)) else None
@@ -77,7 +77,6 @@ def run_stages(
         opts.output, opts.text_field, opts.output_format, opts.output_compression
     )
     results | "Count" >> CountExits(opts.output, count_tokens)
-    results | "Stats" >> CollectStats(opts.output)
     started = time.monotonic()
     result = run_watched(pipeline, options, names, live, input_pattern)
     labels = {"Read": READ_STAGE, **{name: name for name in stages}}

@@ -1,9 +1,13 @@
-"""Distributions for the report, gathered in the pipeline and kept small.
+"""Counts and distributions for the report, gathered in the pipeline and kept small.
 
 A 40M-file run cannot be re-read to draw a histogram, so the pipeline bins as
-it goes: each stage's exits are turned into ``(stage, kind, bin)`` keys, summed
-by one combiner and written as JSON lines under ``DIR/_stats/``, with a few
-dead letters of each error type as examples. Kinds:
+it goes: each stage's exits are turned into ``(stage, kind, bin)`` keys in the
+same step that keys them for the counts (:class:`beam_swallow.report.KeyExits`),
+summed with the counts by one combiner and written with them as JSON lines
+under ``DIR/_counts/``, with a few dead letters of each error type as
+examples. One step, one combiner and one file for both: each step of a Beam
+graph costs every record a call and the run a fixed set-up (BENCHMARKS.md,
+syntax). Kinds, none of them a count's (``report.COUNT_KINDS``):
 
 - ``chars``: text length of each stage's kept records, in powers of two
   (bin ``k`` holds lengths in ``[2**k, 2**(k+1))``); before and after a
@@ -29,11 +33,11 @@ from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.jsonl import read_objects
 from beam_swallow.records import ID, TEXT, Record
+from beam_swallow.report import COUNT_KINDS, COUNTS_DIR, KeyExits
 from beam_swallow.stage import DEAD_LETTER, KEPT, StageResult
 
-__all__ = ["EXAMPLES_PER_TYPE", "STATS_DIR", "CollectStats", "read_stats", "score_bin"]
+__all__ = ["EXAMPLES_PER_TYPE", "CountExits", "read_stats", "score_bin"]
 
-STATS_DIR = "_stats"
 EXAMPLES_PER_TYPE = 3
 _EXAMPLE_CHARS = 300
 
@@ -72,19 +76,21 @@ def _example(record: Record) -> dict[str, Any]:
     return out
 
 
-class CollectStats(beam.PTransform):
-    """Bin every stage's exits and write the stats under ``DIR/_stats/``."""
+class CountExits(beam.PTransform):
+    """Count and bin every stage's exits; write both under ``DIR/_counts/``.
 
-    def __init__(self, output_dir: str):
+    ``count_tokens``: also sum each stage's kept tokens (see ``KeyExits``).
+    """
+
+    def __init__(self, output_dir: str, count_tokens: bool = False):
         super().__init__()
         self._dir = output_dir
+        self._count_tokens = count_tokens
 
     def expand(self, results: dict[str, StageResult]) -> beam.pvalue.PDone:
-        keyed, letters = [], []
+        keyed = [results | "KeyExits" >> KeyExits(self._count_tokens, bins=_keys)]
+        letters = []
         for stage, result in results.items():
-            exits = (result.kept, result.rejected, result.dead_letter)
-            for exit_, records in zip((KEPT, "rejected", DEAD_LETTER), exits, strict=True):
-                keyed.append(records | f"Stat{stage}{exit_}" >> beam.FlatMap(_keys, stage, exit_))
             letters.append(
                 result.dead_letter
                 | f"Example{stage}"
@@ -100,9 +106,9 @@ class CollectStats(beam.PTransform):
             )
         sums = (
             keyed
-            | "FlattenStats" >> beam.Flatten()
-            | "SumStats" >> beam.CombinePerKey(sum)
-            | "StatsToJson" >> beam.Map(lambda kv: json.dumps([*kv[0], kv[1]]))
+            | "FlattenKeys" >> beam.Flatten()
+            | "SumKeys" >> beam.CombinePerKey(sum)
+            | "SumsToJson" >> beam.Map(lambda kv: json.dumps([*kv[0], kv[1]]))
         )
         examples = (
             letters
@@ -113,10 +119,10 @@ class CollectStats(beam.PTransform):
         )
         return (
             (sums, examples)
-            | "FlattenStatLines" >> beam.Flatten()
-            | "WriteStats"
+            | "FlattenLines" >> beam.Flatten()
+            | "WriteCounts"
             >> beam.io.WriteToText(
-                FileSystems.join(self._dir, STATS_DIR, "stats"),
+                FileSystems.join(self._dir, COUNTS_DIR, "counts"),
                 file_name_suffix=".jsonl",
                 shard_name_template="",
             )
@@ -126,9 +132,10 @@ class CollectStats(beam.PTransform):
 def read_stats(output_dir: str) -> dict[str, Any]:
     """``{stage: {kind: {bin: count}}}``; kind ``examples`` maps error types to examples."""
     stats: dict[str, Any] = {}
-    pattern = FileSystems.join(output_dir, STATS_DIR, "*")
+    pattern = FileSystems.join(output_dir, COUNTS_DIR, "*")
     for match in FileSystems.match([pattern]):
         for meta in match.metadata_list:
             for _, (stage, kind, key, value) in read_objects(meta.path):
-                stats.setdefault(stage, {}).setdefault(kind, {})[key] = value
+                if kind not in COUNT_KINDS:
+                    stats.setdefault(stage, {}).setdefault(kind, {})[key] = value
     return stats
