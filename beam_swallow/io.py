@@ -31,6 +31,7 @@ files first, so two runs never mix.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -150,6 +151,11 @@ def to_record(obj: Any, cfg: ReaderConfig) -> Record:
     return record
 
 
+# The escape of a surrogate (\uD800-\uDFFF), lone or half of a pair. Raw UTF-8
+# cannot hold one (strict decoding refuses it), so a line without it has none.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def parse_line(line: bytes, cfg: ReaderConfig) -> Record:
     """Decode one JSONL line into a record, or raise InvalidRecord."""
     try:
@@ -162,7 +168,7 @@ def parse_line(line: bytes, cfg: ReaderConfig) -> Record:
         raise InvalidRecord(ErrorKind.INVALID_JSON, str(exc)) from None
     except RecursionError:
         raise InvalidRecord(ErrorKind.INVALID_JSON, "nested too deeply to decode") from None
-    if b"\\u" in line:  # only escapes can smuggle in lone surrogates
+    if _SURROGATE_ESCAPE.search(line):  # only such escapes can smuggle in lone surrogates
         _check_encodable(obj)
     return to_record(obj, cfg)
 

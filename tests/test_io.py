@@ -56,7 +56,15 @@ def test_missing_id_field_is_invalid():
     assert info.value.kind == "missing_id"
 
 
-@pytest.mark.parametrize("line", [b'{"text": "a\\ud800b"}', b'{"text": "ok", "path": "\\uDC80"}'])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"text": "a\\ud800b"}',
+        b'{"text": "ok", "path": "\\uDC80"}',
+        b'{"text": "ok", "tags": ["\\u00e9", "\\udBfF"]}',  # any case, after a plain escape
+        b'{"text": "\\ud83d\\ude00\\uDE00"}',  # a pair, then a lone low half
+    ],
+)
 def test_lone_surrogates_are_invalid_unicode(line):
     with pytest.raises(InvalidRecord) as info:
         parse_line(line, ReaderConfig())
