@@ -6,9 +6,10 @@ the three sinks, count, report) on the local FnApiRunner; the baseline is a
 ``compile()`` loop over the same texts already in memory, so the ratio is what
 the pipeline's I/O and bookkeeping cost on top of the stage's own work. A
 second baseline does the I/O too, with no Beam: it reads the same JSONL file,
-decodes each line, compiles, encodes the kept record and writes it through
-gzip at the level Beam's sink uses (zlib's default, 6); the pipeline against
-it is what Beam itself costs. Both run again with ``--output_compression
+decodes each line (``json``), compiles, encodes the kept record with the
+pipeline's own encoder (orjson, ``beam_swallow.jsonl.encode_line``) and writes
+it through gzip at the level Beam's sink uses (zlib's default, 6); the
+pipeline against it is what Beam itself costs. Both run again with ``--output_compression
 zstd`` (the loop with zstandard at Beam's level, 3). ``--documents N`` takes
 N real files of the standard library and site-packages
 (``beam_swallow.testing.corpus``) in place of the stdlib sample, to see the
@@ -42,7 +43,7 @@ from typing import NamedTuple
 import zstandard
 
 from beam_swallow.cli import main
-from beam_swallow.jsonl import COMPRESSIONS
+from beam_swallow.jsonl import COMPRESSIONS, encode_line
 from beam_swallow.samples import code_sample_records
 from beam_swallow.testing.corpus import real_documents
 
@@ -93,7 +94,7 @@ def io_loop(input_path: Path, output_path: Path, compression: str) -> None:
             except Exception:  # noqa: BLE001 - the baseline only needs the work done
                 continue
             record["syntax_ok"] = True
-            out.write(compressor.compress((json.dumps(record, ensure_ascii=False) + "\n").encode()))
+            out.write(compressor.compress(encode_line(record, default=str) + b"\n"))
         out.write(compressor.flush())
 
 
