@@ -68,8 +68,8 @@ def _counter(stage: str, event: str) -> Metrics.DelegatingCounter:
     """The counter ``<stage>.<event>``, made once per process.
 
     A counter finds the running bundle's metrics when it is incremented, so one
-    object serves every bundle. Making a new one for each record cost ~4 us a
-    record (profiled), more than the increment itself.
+    object serves every bundle. Making a new one for each record cost ~7 us a
+    record under the profiler (24,000 records, 0.18 s).
     """
     return Metrics.counter(METRICS_NAMESPACE, f"{stage}.{event}")
 

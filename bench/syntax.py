@@ -9,11 +9,11 @@ second baseline does the I/O too, with no Beam: it reads the same JSONL file,
 decodes each line (``json``), compiles, encodes the kept record with the
 pipeline's own encoder (orjson, ``beam_swallow.jsonl.encode_line``) and writes
 it through gzip at the level Beam's sink uses (zlib's default, 6); the
-pipeline against it is what Beam itself costs. Both run again with ``--output_compression
-zstd`` (the loop with zstandard at Beam's level, 3). ``--documents N`` takes
-N real files of the standard library and site-packages
-(``beam_swallow.testing.corpus``) in place of the stdlib sample, to see the
-ratio once the fixed costs (graph construction, start-up, the report) are
+pipeline against it is what Beam itself costs. Both run again with
+``--output_compression zstd`` (the loop with zstandard at Beam's level, 3).
+``--documents N`` takes N real files of the standard library and
+site-packages (``beam_swallow.testing.corpus``) in place of the stdlib sample,
+to see the ratio once the fixed costs (graph construction, start-up, the report) are
 spread over more work. Each timing is wall-clock and CPU seconds of this
 process, every thread included (with ``--mode multi_processing`` the workers
 are other processes: read the wall clock there); ``--rounds N`` interleaves

@@ -1,7 +1,8 @@
 """``beam-swallow report DIR``: rebuild report.json's counts and report.html from a run's outputs.
 
-Counts and distributions come from ``DIR/_counts/``, which the run wrote; what only the run itself knew (its parameters, timing, the
-tokenizer's name) is carried over from the report.json it left, when there is one.
+Counts and distributions come from ``DIR/_counts/``, which the run wrote; what
+only the run itself knew (its parameters, timing, the tokenizer's name) is
+carried over from the report.json it left, when there is one.
 """
 
 from __future__ import annotations
