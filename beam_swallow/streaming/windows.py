@@ -57,10 +57,10 @@ def window_name(window: IntervalWindow) -> str:
     return f"{_stamp(window.start)}_{_stamp(window.end)}"
 
 
-def _write_whole(path: str, data: bytes, compression: str = CompressionTypes.UNCOMPRESSED) -> None:
+def _write_whole(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` under a temporary name, then rename it into place."""
     temporary = f"{path}.tmp-{uuid.uuid4().hex}"
-    with FileSystems.create(temporary, compression_type=compression) as handle:
+    with FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
         handle.write(data)
     FileSystems.rename([temporary], [path])
 
@@ -70,19 +70,21 @@ class _WriteSinkFile(beam.DoFn):
 
     def __init__(self, output_dir: str, compression: str):
         self._dir = output_dir
-        self._suffix, self._compression_type = COMPRESSIONS[compression]
+        self._compression = COMPRESSIONS[compression]
 
     def process(
         self, item: tuple[str, Iterable[bytes]], window=beam.DoFn.WindowParam
     ) -> Iterator[tuple[None, tuple[str, str, str, int]]]:
         sink, lines = item
-        relative = f"{sink}/{window_name(window)}{self._suffix}"
+        relative = f"{sink}/{window_name(window)}{self._compression.suffix}"
         count = 0
         body = bytearray()
         for line in lines:
             body += line + b"\n"
             count += 1
-        _write_whole(FileSystems.join(self._dir, relative), bytes(body), self._compression_type)
+        compressor = self._compression.compressor()
+        data = compressor.compress(bytes(body)) + compressor.flush()
+        _write_whole(FileSystems.join(self._dir, relative), data)
         yield None, (_FILE, sink, relative, count)
 
 

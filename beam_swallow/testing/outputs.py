@@ -41,7 +41,7 @@ def read_jsonl_file(path: Path) -> list[dict[str, Any]]:
 def read_jsonl_dir(directory: Path) -> list[dict[str, Any]]:
     """Every record of every JSON Lines shard under ``directory``, whatever its compression."""
     records = []
-    shards = [p for suffix, _ in COMPRESSIONS.values() for p in Path(directory).glob(f"*{suffix}")]
+    shards = [p for c in COMPRESSIONS.values() for p in Path(directory).glob(f"*{c.suffix}")]
     for shard in sorted(shards):
         records.extend(read_jsonl_file(shard))
     return records
