@@ -34,6 +34,8 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import BoundedWindow
+from apache_beam.utils.windowed_value import WindowedValue
 
 from beam_swallow.cache import CACHE_EVENTS, CachedResult
 from beam_swallow.io import ReadResult
@@ -68,7 +70,14 @@ Bins = Callable[[Record, str, str], Iterable[tuple[Key, int]]]
 
 
 class _KeyExit(beam.DoFn):
-    """One exit's records: each one's count key, a kept text's tokens, its ``bins``."""
+    """One exit's records: each one's count key, a kept text's tokens, its ``bins``.
+
+    The pairs are summed per window within the bundle and emitted when it
+    ends: a handful of pairs per bundle cross to the combiner, where one or
+    more per record did (each crossing costs an encode and a decode on a
+    portable runner; BENCHMARKS.md, syntax). Each sum is emitted at its
+    window's end, in that window.
+    """
 
     def __init__(self, stage: str, exit_: str, count_tokens: bool, bins: Bins | None):
         self._stage = stage
@@ -76,6 +85,7 @@ class _KeyExit(beam.DoFn):
         self._count_tokens = count_tokens
         self._bins = bins
         self._tokenizer = None
+        self._sums: dict[tuple[BoundedWindow, Key], int] = {}
 
     def setup(self) -> None:
         if self._count_tokens:
@@ -83,7 +93,10 @@ class _KeyExit(beam.DoFn):
 
             self._tokenizer = load_tokenizer()
 
-    def process(self, record: Record) -> Iterator[tuple[Key, int]]:
+    def start_bundle(self) -> None:
+        self._sums = {}
+
+    def _keys(self, record: Record) -> Iterator[tuple[Key, int]]:
         reason = record[REASON] if self._exit == REJECTED else ""
         yield (self._stage, self._exit, reason), 1
         if self._tokenizer is not None:
@@ -92,6 +105,16 @@ class _KeyExit(beam.DoFn):
                 yield (self._stage, TOKENS, ""), self._tokenizer.count(text)
         if self._bins is not None:
             yield from self._bins(record, self._stage, self._exit)
+
+    def process(self, record: Record, window: BoundedWindow = beam.DoFn.WindowParam) -> None:
+        sums = self._sums
+        for key, n in self._keys(record):
+            sums[window, key] = sums.get((window, key), 0) + n
+
+    def finish_bundle(self) -> Iterator[WindowedValue]:
+        for (window, key), n in self._sums.items():
+            yield WindowedValue((key, n), window.max_timestamp(), (window,))
+        self._sums = {}
 
 
 class KeyExits(beam.PTransform):
