@@ -29,6 +29,7 @@ setup(
         "matplotlib>=3.7",  # report.html's plots
         "rich>=13",  # live progress on local runs
         "psutil>=5.9",  # available memory, for the local runner's check before a run
+        "ruff>=0.6",  # the v2 recipe's format, reformat and lint_errors stages (its binary)
     ],
     extras_require={
         # datasketch, rensa and datatrove: the MinHash peers bench/dedup.py measures against

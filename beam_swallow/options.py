@@ -33,6 +33,11 @@ from beam_swallow.prompts import PROMPT_NAMES
 from beam_swallow.streaming.config import WINDOW_S
 from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.exact_dedup import DEFAULT_NORMALIZE, NORMALIZATIONS
+from beam_swallow.transforms.recipe_flags import (
+    DEFAULT_CODE_V2_STAGES,
+    DEFAULT_MATH_V2_STAGES,
+    add_recipe_arguments,
+)
 from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, RewriteConfig
 
 __all__ = [
@@ -63,6 +68,11 @@ _PROMPT_HELP = {
     "sgcr": "sgcr (style-guided rewrite)",
     "scor": "scor (self-contained rewrite)",
     "math_rewrite": "math_rewrite (one-shot)",
+    "score": "score (v2: quality score 0-10)",
+    "rewrite": "rewrite (v2: one rewrite of the scored band)",
+    "math_extract": "math_extract (v2: the mathematics of a page)",
+    "math_textbook": "math_styles in the textbook style (v2)",
+    "math_qa": "math_styles in the question-and-answer style (v2)",
 }
 
 
@@ -187,11 +197,13 @@ class SwallowOptions(PipelineOptions):
             "refuse to start (default), warn, or skip the check (off) when it exceeds the "
             "memory available. Bigger corpora: README, A corpus bigger than memory.",
         )
+        add_recipe_arguments(parser)
         io.add_argument(
             "--stages",
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "
-            f"{DEFAULT_CODE_STAGES}; math: {DEFAULT_MATH_STAGES}; dedup: {DEFAULT_DEDUP_STAGES}.",
+            f"{DEFAULT_CODE_STAGES}; math: {DEFAULT_MATH_STAGES}; dedup: {DEFAULT_DEDUP_STAGES}; "
+            f"with --recipe v2, code: {DEFAULT_CODE_V2_STAGES}; math: {DEFAULT_MATH_V2_STAGES}.",
         )
 
         stream = parser.add_argument_group("streaming (with Beam's --streaming; README: Streaming)")

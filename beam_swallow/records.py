@@ -69,6 +69,14 @@ class Reason:
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
     CONTAMINATED = "contaminated"
+    # the v2 recipes (format, length, score, lint_errors, math_extract)
+    UNFORMATTABLE = "unformattable"
+    TEXT_TOO_SHORT = "text_too_short"
+    TEXT_TOO_LONG = "text_too_long"
+    NO_SCORE = "no_score"
+    LOW_SCORE = "low_score"
+    LINT_ERRORS = "lint_errors"
+    NO_MATH = "no_math"
 
 
 class ErrorKind:

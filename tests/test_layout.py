@@ -7,7 +7,8 @@ from pathlib import Path
 
 import beam_swallow
 from beam_swallow import transforms
-from beam_swallow.pipelines.registry import CODE_STAGES, DEDUP_STAGES, MATH_STAGES
+from beam_swallow.pipelines.recipes import CODE_RECIPES, MATH_RECIPES
+from beam_swallow.pipelines.registry import DEDUP_STAGES
 
 PACKAGE = Path(beam_swallow.__file__).parent
 
@@ -89,10 +90,19 @@ def test_one_list_of_stages_with_one_name_each():
         "sgcr",
         "scor",
         "math_rewrite",
+        "format",
+        "length",
+        "score",
+        "rewrite",
+        "reformat",
+        "lint_errors",
+        "math_extract",
+        "math_styles",
     ]
     for stage in transforms.STAGES:
         module = stage.__module__.rsplit(".", 1)[1]
         assert module == stage.stage, (stage, module)
         assert stage.__name__.lower() == stage.stage.replace("_", "")
-    registered = set(CODE_STAGES) | set(MATH_STAGES) | set(DEDUP_STAGES)
+    recipes = [*CODE_RECIPES.values(), *MATH_RECIPES.values()]
+    registered = set(DEDUP_STAGES).union(*(stages for stages, _ in recipes))
     assert registered == set(names)

@@ -1,4 +1,4 @@
-"""The SwallowCode pipeline: read, then the ``--stages`` of CODE_STAGES in order."""
+"""The SwallowCode pipeline: read, then the ``--stages`` of the ``--recipe`` in order."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from beam_swallow.options import DEFAULT_CODE_STAGES, SwallowOptions
-from beam_swallow.pipelines.registry import CODE_STAGES
+from beam_swallow.options import SwallowOptions
+from beam_swallow.pipelines.recipes import CODE_RECIPES
 from beam_swallow.pipelines.runner import run_pipeline
 from beam_swallow.records import Record
 from beam_swallow.samples import code_sample_records
@@ -28,5 +28,7 @@ def run_code(options: PipelineOptions) -> dict[str, Any]:
     """Run the code pipeline; returns the report (also in ``DIR/report.json``).
 
     Without ``--input`` it runs on small files of this Python's standard library.
+    ``--recipe`` picks the stages (see :mod:`~beam_swallow.pipelines.recipes`).
     """
-    return run_pipeline(options, CODE_STAGES, DEFAULT_CODE_STAGES, _stdlib_sample, "stdlib.jsonl")
+    stages, default = CODE_RECIPES[options.view_as(SwallowOptions).recipe]
+    return run_pipeline(options, stages, default, _stdlib_sample, "stdlib.jsonl")

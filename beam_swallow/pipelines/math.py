@@ -1,4 +1,4 @@
-"""The SwallowMath pipeline: read, then the ``--stages`` of MATH_STAGES in order."""
+"""The SwallowMath pipeline: read, then the ``--stages`` of the ``--recipe`` in order."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from beam_swallow.options import DEFAULT_MATH_STAGES, SwallowOptions
-from beam_swallow.pipelines.registry import MATH_STAGES
+from beam_swallow.options import SwallowOptions
+from beam_swallow.pipelines.recipes import MATH_RECIPES
 from beam_swallow.pipelines.runner import run_pipeline
 from beam_swallow.records import Record
 from beam_swallow.samples import math_sample_records
@@ -23,5 +23,7 @@ def run_math(options: PipelineOptions) -> dict[str, Any]:
     """Run the math pipeline; returns the report (also in ``DIR/report.json``).
 
     Without ``--input`` it runs on the bundled sample of scraped math pages.
+    ``--recipe`` picks the stages (see :mod:`~beam_swallow.pipelines.recipes`).
     """
-    return run_pipeline(options, MATH_STAGES, DEFAULT_MATH_STAGES, _math_sample, "math_pages.jsonl")
+    stages, default = MATH_RECIPES[options.view_as(SwallowOptions).recipe]
+    return run_pipeline(options, stages, default, _math_sample, "math_pages.jsonl")

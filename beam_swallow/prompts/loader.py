@@ -24,7 +24,16 @@ from beam_swallow.inference.base import Message
 
 __all__ = ["PROMPT_NAMES", "Prompt", "load_prompt", "parse_prompt"]
 
-PROMPT_NAMES = ("sgcr", "scor", "math_rewrite")
+PROMPT_NAMES = (
+    "sgcr",
+    "scor",
+    "math_rewrite",
+    "score",
+    "rewrite",
+    "math_extract",
+    "math_textbook",
+    "math_qa",
+)
 
 _MARKER = re.compile(r"^=== *(system|user|assistant) *===[ \t]*$", re.MULTILINE)
 

@@ -30,13 +30,20 @@ from beam_swallow.transforms.parse import extract_code_block
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage, refused, rewritten
 from beam_swallow.transforms.syntax import compile_verdict
 
-__all__ = ["STAGE", "Scor", "judge_scor"]
+__all__ = ["STAGE", "Scor", "judge_program", "judge_scor"]
 
 STAGE = "scor"
 
 
 def judge_scor(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record | Reject:
     """Keep the rewritten program as the new text, or reject the answer with a reason."""
+    return judge_program(record, result, cfg, STAGE)
+
+
+def judge_program(
+    record: Record, result: ChatResult, cfg: RewriteConfig, stage: str
+) -> Record | Reject:
+    """The judge of a stage whose answer is one whole program (scor, the v2 ``rewrite``)."""
     code = extract_code_block(result.text or "")
     kept_on_reject = refused(result.text)
     if code is None:
@@ -48,7 +55,7 @@ def judge_scor(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record
         return Reject(
             Reason.DOES_NOT_COMPILE, {**kept_on_reject, "compiles": False, "error": error[:500]}
         )
-    out = rewritten(record, STAGE, cfg, code)
+    out = rewritten(record, stage, cfg, code)
     out["compiles"] = reason is None
     return out
 

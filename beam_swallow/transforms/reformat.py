@@ -1,0 +1,23 @@
+"""Stage ``reformat`` (SwallowCode-v2): ``ruff format`` again, after the rewrite.
+
+The same stage as :mod:`~beam_swallow.transforms.format` under its own name, so
+a rewritten file is laid out as an original one and its exits are counted
+apart: kept (``reformat_changed``), rejected ``unformattable`` (a rewrite ruff
+cannot parse), dead letter.
+
+Counters: ``reformat.kept``, ``reformat.unformattable``, ``reformat.dead_letter``.
+"""
+
+from __future__ import annotations
+
+from beam_swallow.transforms.format import Format
+
+__all__ = ["STAGE", "Reformat"]
+
+STAGE = "reformat"
+
+
+class Reformat(Format):
+    """The reformat stage: ``Reformat(RuffConfig)`` returns a StageResult."""
+
+    stage = STAGE
