@@ -16,6 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.cache import CACHE_EVENTS
 from beam_swallow.reporting.plots import draw_all
+from beam_swallow.reporting.quality import render_quality
 
 __all__ = ["FILES_DIR", "HTML_NAME", "render_html", "write_html"]
 
@@ -188,6 +189,7 @@ wall time <span>{report.get("timing", {}).get("wall_seconds", 0):,.1f}</span> s;
 <p>Tokens counted with {escape(tokenizer)}.</p>
 <h2>Funnel</h2>{_funnel(report)}
 <h2>Figures</h2>{images}
+<h2>Quality before and after rewriting</h2>{render_quality(report)}
 <h2>Rejection reasons</h2>{_reasons(report)}
 <h2>Dead letters</h2>{_dead_letters(report)}
 <h2>Engines</h2>{_engines(report)}

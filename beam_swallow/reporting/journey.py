@@ -4,7 +4,8 @@ From the run's outputs alone: report.json gives the stage order and the input
 that was read; the record is found by id in ``kept/``, ``rejected/`` or
 ``dead_letter/`` (every record is in exactly one), its original text in the
 input. Printed: each stage it passed with what that stage recorded (scores,
-generation), where it left and why (reason, or the dead letter's error), and a
+generation, each rewrite's quality before and after), where it left and why (reason, or
+the dead letter's error), and a
 unified diff of each rewrite (original -> sgcr -> scor). The text between two
 rewrites is kept only with ``--keep_original`` (``text_before``), or when the
 second rewrite rejected it (its text is then the first rewrite).
@@ -27,9 +28,9 @@ from beam_swallow.cache import FROM_CACHE
 from beam_swallow.files import read_lines
 from beam_swallow.io import SINKS, ReaderConfig, parse_line, split_patterns, to_record
 from beam_swallow.jsonl import iter_lines, read_objects
-from beam_swallow.prompts import PROMPT_NAMES
 from beam_swallow.records import ID, REASON, STAGE, TEXT, Record
 from beam_swallow.report import REPORT_NAME
+from beam_swallow.reporting.quality import quality_lines
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
 
 __all__ = ["Journey", "find_journey", "main", "render_journey"]
@@ -42,8 +43,16 @@ STAGE_FIELDS = {
     "exact_dedup": ("duplicate_of",),
     "near_dedup": ("duplicate_of", "cluster", "similarity"),
     "decontaminate": ("benchmark", "benchmark_task_id", "similarity"),
+    "format": ("format_changed",),
+    "length": ("chars",),
+    "score": ("llm_score", "band", "score_reason"),
+    "rewrite": ("rewritten", "compiles"),
+    "reformat": ("reformat_changed",),
+    "lint_errors": ("lint_errors",),
+    "math_styles": ("style",),
 }
-REWRITES = PROMPT_NAMES  # the rewriting stages, each with its prompt
+# the stages whose kept text is a rewrite, in pipeline order
+REWRITES = ("sgcr", "scor", "math_rewrite", "rewrite", "math_extract", "math_styles")
 _DIFF_CONTEXT = 2
 
 
@@ -159,6 +168,7 @@ def render_journey(journey: Journey) -> str:
     lines = [f"record {journey['id']}"]
     for stage in journey["passed"]:
         lines.append(f"  {stage:<14} passed{_stage_facts(stage, record)}")
+        lines.extend(f"  {'':<14}   quality {line}" for line in quality_lines(record, stage))
     if journey["exit"] == REJECTED:
         lines.append(
             f"  {journey['stage']:<14} REJECTED: {record.get(REASON)}"

@@ -16,7 +16,10 @@ syntax). Kinds, none of them a count's (``report.COUNT_KINDS``):
   0.5), from every record the stage scored, kept or rejected;
 - ``cluster_size`` (near_dedup): how many near-duplicate clusters have each
   size (the kept representative plus its rejected copies);
-- ``error_type``: dead letters per stage and error type.
+- ``error_type``: dead letters per stage and error type;
+- ``quality_before.<measure>``, ``quality_after.<measure>``,
+  ``quality_change.<measure>`` and ``quality_examples``: each rewriting stage's
+  quality before and after (:mod:`beam_swallow.reporting.quality`).
 
 :func:`read_stats` folds the files back into one dict for report.json.
 """
@@ -34,6 +37,7 @@ from apache_beam.io.filesystems import FileSystems
 from beam_swallow.jsonl import read_objects
 from beam_swallow.records import ID, TEXT, Record
 from beam_swallow.report import COUNT_KINDS, COUNTS_DIR, KeyExits
+from beam_swallow.reporting.quality import EXAMPLES, quality_bins, quality_examples
 from beam_swallow.stage import DEAD_LETTER, KEPT, StageResult
 
 __all__ = ["EXAMPLES_PER_TYPE", "CountExits", "read_stats", "score_bin"]
@@ -64,6 +68,7 @@ def _keys(record: Record, stage: str, exit_: str) -> Iterator[tuple[tuple[str, s
         value = record.get(field)
         if owner == stage and isinstance(value, (int, float)):
             yield (stage, field, score_bin(float(value), width)), 1
+    yield from quality_bins(record, stage, exit_)
 
 
 def _example(record: Record) -> dict[str, Any]:
@@ -90,11 +95,17 @@ class CountExits(beam.PTransform):
     def expand(self, results: dict[str, StageResult]) -> beam.pvalue.PDone:
         keyed = [results | "KeyExits" >> KeyExits(self._count_tokens, bins=_keys)]
         letters = []
+        shown = []
         for stage, result in results.items():
             letters.append(
                 result.dead_letter
                 | f"Example{stage}"
                 >> beam.Map(lambda r, s=stage: ((s, str(r.get("error_type"))), _example(r)))
+            )
+            shown.append(
+                result.kept
+                | f"QualityExample{stage}"
+                >> beam.FlatMap(lambda r, s=stage: quality_examples(r, s))
             )
         if "near_dedup" in results:
             keyed.append(
@@ -117,8 +128,15 @@ class CountExits(beam.PTransform):
             | "ExamplesToJson"
             >> beam.Map(lambda kv: json.dumps([kv[0][0], "examples", kv[0][1], kv[1]]))
         )
+        quality = (
+            shown
+            | "FlattenQualityExamples" >> beam.Flatten()
+            | "SampleQualityExamples" >> beam.combiners.Sample.FixedSizePerKey(EXAMPLES_PER_TYPE)
+            | "QualityExamplesToJson"
+            >> beam.Map(lambda kv: json.dumps([kv[0][0], EXAMPLES, kv[0][1], kv[1]]))
+        )
         return (
-            (sums, examples)
+            (sums, examples, quality)
             | "FlattenLines" >> beam.Flatten()
             | "WriteCounts"
             >> beam.io.WriteToText(
