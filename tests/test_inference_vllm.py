@@ -131,3 +131,34 @@ def test_structured_outputs_give_sgcr_answers_that_parse():
 
     assert_that(out.kept, parsed, label="parsed")
     pipeline.run().wait_until_finish()
+
+
+def test_structured_outputs_give_score_answers_that_parse():
+    """The v2 score stage on vLLM: decoded under SCORE_GRAMMAR, every answer that
+    finishes has a whole score from 0 to 10 and a one-line reason, and is banded."""
+    from beam_swallow.transforms.rewriting import RewriteConfig
+    from beam_swallow.transforms.score import SCORE_GRAMMAR, Score, ScoreBands, band_of
+
+    engine = EngineConfig(**{**ENGINE.__dict__, "sampling": SamplingParams(max_tokens=96, seed=5)})
+    cfg = RewriteConfig(prompt=load_prompt("score"), grammar=SCORE_GRAMMAR)
+    bands = ScoreBands(0.0, 10.0)  # no low band: every parsed answer is kept
+    codes = ["def add(a,b):\n  return a+b\n", "import os\nprint(os.getcwd())\n", "X = 1\n"]
+    records = [{"id": f"c{i}", "text": code} for i, code in enumerate(codes)]
+    pipeline = beam.Pipeline(runner=FnApiRunner())
+    out = pipeline | beam.Create(records) | Score(engine, cfg, bands)
+
+    def parsed(kept):
+        assert kept  # an answer may run to max_tokens (rejected truncated); not all of them
+        for record in kept:
+            assert record["generation"]["score"]["structured"] is True
+            assert float(record["llm_score"]).is_integer() and 0 <= record["llm_score"] <= 10
+            assert record["score_reason"] and "\n" not in record["score_reason"]
+            assert record["band"] == band_of(record["llm_score"], bands)
+
+    assert_that(out.kept, parsed, label="parsed")
+    assert_that(
+        out.rejected | beam.Map(lambda r: r["reason"]),
+        lambda reasons: all(reason == Reason.TRUNCATED for reason in reasons),
+        label="only_truncated",
+    )
+    pipeline.run().wait_until_finish()
