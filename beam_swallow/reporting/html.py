@@ -41,6 +41,7 @@ _FIGURE_TITLES = {
     "quality_score": "Quality scores",
     "sgcr_score": "SGCR scores",
     "lengths": "Text length before and after rewriting",
+    "quality_before_after": "Quality before and after each rewrite",
     "cluster_sizes": "Near-duplicate clusters",
     "stage_times": "Time per stage",
 }

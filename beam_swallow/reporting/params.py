@@ -53,12 +53,20 @@ def run_parameters(
     """The run's identity, for report.json's ``run`` entry; ``input_pattern`` is what
     was read (the sample's path when no ``--input`` was given)."""
     from beam_swallow.prompts import PROMPT_NAMES, load_prompt
+    from beam_swallow.transforms.math_styles import PROMPTS as STYLE_PROMPTS
+    from beam_swallow.transforms.math_styles import STAGE as STYLES_STAGE
 
     opts = options.view_as(SwallowOptions)
-    prompts = {  # each rewriting stage's prompt is named for it
-        stage: load_prompt(stage, getattr(opts, f"{stage}_prompt")).sha
+    # each rewriting stage's prompt is named for it; math_styles has one per style
+    named = [
+        name
         for stage in stages
-        if stage in PROMPT_NAMES
+        for name in (STYLE_PROMPTS.values() if stage == STYLES_STAGE else (stage,))
+    ]
+    prompts = {
+        name: load_prompt(name, getattr(opts, f"{name}_prompt")).sha
+        for name in named
+        if name in PROMPT_NAMES
     }
     return {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

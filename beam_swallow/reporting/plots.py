@@ -20,6 +20,8 @@ from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from beam_swallow.reporting.quality import distributions  # noqa: E402
+
 __all__ = ["FIGURES", "draw_all"]
 
 Report = dict[str, Any]
@@ -127,6 +129,32 @@ def lengths(report: Report) -> Figure | None:
     return _done(fig, "y")
 
 
+def quality_before_after(report: Report) -> Figure | None:
+    """One row per rewriting stage, one panel per measure: counts before and after, side by side."""
+    measured = distributions(report)
+    if not measured:
+        return None
+    columns = max(len(measures) for measures in measured.values())
+    fig, axes = plt.subplots(
+        len(measured), columns, figsize=(_WIDTH * 1.4, 2.6 * len(measured)), squeeze=False
+    )
+    for row, (stage, measures) in enumerate(measured.items()):
+        for col in range(columns):
+            ax = axes[row][col]
+            if col >= len(measures):
+                ax.axis("off")
+                continue
+            measure, (labels, before, after) = list(measures.items())[col]
+            spots = range(len(labels))
+            ax.bar([x - 0.2 for x in spots], before, width=0.4, color="#d0d7e5", label="before")
+            ax.bar([x + 0.2 for x in spots], after, width=0.4, color="#3b6fb6", label="after")
+            ax.set_xticks(list(spots), labels, rotation=45, fontsize=7)
+            ax.set_title(f"{stage}: {measure}", fontsize=9)
+            if col == 0:
+                ax.legend(fontsize=7)
+    return _done(fig, "y")
+
+
 def cluster_sizes(report: Report) -> Figure | None:
     bins = report.get("stats", {}).get("near_dedup", {}).get("cluster_size")
     if not bins:
@@ -185,6 +213,7 @@ FIGURES: dict[str, Callable[[Report], Figure | None]] = {
     "quality_score": quality_scores,
     "sgcr_score": sgcr_scores,
     "lengths": lengths,
+    "quality_before_after": quality_before_after,
     "cluster_sizes": cluster_sizes,
     "stage_times": stage_times,
 }

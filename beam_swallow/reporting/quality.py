@@ -3,8 +3,8 @@
 Every rewritten record carries ``quality[<stage>] = {"before": {...}, "after": {...}}``
 (:mod:`beam_swallow.transforms.measured`). In the same pass that counts a
 stage's kept records, :func:`quality_bins` adds, per measure, the bin of its
-value before (kind ``quality_before.<measure>``) and after
-(``quality_after.<measure>``) and how it moved (``quality_change.<measure>``:
+value before (kind ``quality_before:<measure>``) and after
+(``quality_after:<measure>``) and how it moved (``quality_change:<measure>``:
 ``improved``/``same``/``worse``, or ``higher``/``same``/``lower`` for length and
 comment ratio, which have no better direction). :func:`quality_examples` picks,
 per stage and move of the headline measure (code: ``quality_score``, math:
@@ -12,7 +12,8 @@ per stage and move of the headline measure (code: ``quality_score``, math:
 
 :func:`render_quality` is report.html's section: per stage, the share that
 improved, stayed and got worse for each measure, the two distributions side
-by side, and the examples. :func:`quality_lines` is what ``beam-swallow
+by side (as tables here, and as a figure drawn from :func:`distributions`),
+and the examples. :func:`quality_lines` is what ``beam-swallow
 inspect`` prints for one record.
 """
 
@@ -31,6 +32,7 @@ from beam_swallow.transforms.quality import DIRECTION, HEADLINE, change
 
 __all__ = [
     "EXAMPLES",
+    "distributions",
     "quality_bins",
     "quality_examples",
     "quality_lines",
@@ -38,16 +40,11 @@ __all__ = [
 ]
 
 EXAMPLES = "quality_examples"
-_BEFORE, _AFTER, _CHANGE = "quality_before.", "quality_after.", "quality_change."
+# kind names hold no dot and no bin label does, so report.html's data-key paths split on dots
+_BEFORE, _AFTER, _CHANGE = "quality_before:", "quality_after:", "quality_change:"
 _EXAMPLE_CHARS = 400
-# bin width of each measure; chars are binned in powers of two, compiles by value
-_WIDTH = {
-    "pylint_score": 1.0,
-    "quality_score": 1.0,
-    "llm_score": 1.0,
-    "comment_ratio": 0.1,
-    "formula_share": 0.1,
-}
+# shares, binned by tens of percent; scores by whole points; chars in powers of two
+_SHARES = frozenset({"comment_ratio", "formula_share"})
 _MOVES = {1: ("improved", "same", "worse"), 0: ("higher", "same", "lower")}
 
 
@@ -57,8 +54,9 @@ def _bin(measure: str, value: Any) -> str:
     if measure == "chars":
         low = 2 ** int(math.log2(value + 1))
         return f"{low}-{2 * low - 1}"
-    width = _WIDTH.get(measure, 1.0)
-    return f"{math.floor(float(value) / width) * width:g}"
+    if measure in _SHARES:
+        return f"{min(90, math.floor(float(value) * 10) * 10)}%"
+    return str(math.floor(float(value)))
 
 
 def _entry(record: Record, stage: str) -> dict[str, Any] | None:
@@ -125,9 +123,16 @@ def quality_lines(record: Record, stage: str) -> list[str]:
 
 def _sort_key(label: str) -> tuple[int, float | str]:
     try:
-        return 0, float(label.split("-")[0])
+        return 0, float(label.split("-")[0].rstrip("%"))
     except ValueError:
         return 1, label
+
+
+def _count(key: str, value: int | None) -> str:
+    """A count cell; with its report.json path when the report holds it (0 where it does not)."""
+    if not value:
+        return "<td>0</td>"
+    return f'<td data-key="{escape(key)}">{value:,}</td>'
 
 
 def _moves_table(stage: str, stats: dict[str, Any]) -> str:
@@ -137,8 +142,8 @@ def _moves_table(stage: str, stats: dict[str, Any]) -> str:
         counts = stats[kind]
         total = sum(counts.values()) or 1
         cells = "".join(
-            f'<td data-key="stats.{escape(stage)}.{escape(kind)}.{move}">'
-            f"{counts.get(move, 0):,} ({100 * counts.get(move, 0) / total:.0f}%)</td>"
+            _count(f"stats.{stage}.{kind}.{move}", counts.get(move))
+            + f"<td>{100 * counts.get(move, 0) / total:.0f}%</td>"
             for move in _MOVES[DIRECTION.get(measure, 0)]
         )
         labels = "/".join(_MOVES[DIRECTION.get(measure, 0)])
@@ -146,27 +151,44 @@ def _moves_table(stage: str, stats: dict[str, Any]) -> str:
             f'<tr><td class="l">{escape(measure)}</td><td class="l">{labels}</td>{cells}</tr>'
         )
     return (
-        '<table><tr><th class="l">measure</th><th class="l">moves</th><th>improved / higher</th>'
-        "<th>same</th><th>worse / lower</th></tr>" + "".join(rows) + "</table>"
+        '<table><tr><th class="l">measure</th><th class="l">moves</th>'
+        '<th colspan="2">improved / higher</th><th colspan="2">same</th>'
+        '<th colspan="2">worse / lower</th></tr>' + "".join(rows) + "</table>"
     )
 
 
-def _distributions(stage: str, stats: dict[str, Any]) -> str:
+def distributions(
+    report: dict[str, Any],
+) -> dict[str, dict[str, tuple[list[str], list[int], list[int]]]]:
+    """``{stage: {measure: (bin labels, counts before, counts after)}}``, bins in order,
+    for every stage whose rewrites were measured."""
+    out: dict[str, dict[str, tuple[list[str], list[int], list[int]]]] = {}
+    for stage, stats in report.get("stats", {}).items():
+        measures = sorted(
+            {k[len(_BEFORE) :] for k in stats if k.startswith(_BEFORE)}
+            | {k[len(_AFTER) :] for k in stats if k.startswith(_AFTER)}
+        )
+        for measure in measures:
+            before = stats.get(_BEFORE + measure, {})
+            after = stats.get(_AFTER + measure, {})
+            labels = sorted(set(before) | set(after), key=_sort_key)
+            out.setdefault(stage, {})[measure] = (
+                labels,
+                [before.get(label, 0) for label in labels],
+                [after.get(label, 0) for label in labels],
+            )
+    return out
+
+
+def _distributions(stage: str, measures: dict[str, tuple[list[str], list[int], list[int]]]) -> str:
     parts = []
-    measures = sorted(
-        {k[len(_BEFORE) :] for k in stats if k.startswith(_BEFORE)}
-        | {k[len(_AFTER) :] for k in stats if k.startswith(_AFTER)}
-    )
-    for measure in measures:
-        before = stats.get(_BEFORE + measure, {})
-        after = stats.get(_AFTER + measure, {})
+    for measure, (labels, before, after) in measures.items():
         rows = "".join(
             f'<tr><td class="l">{escape(label)}</td>'
-            f'<td data-key="stats.{escape(stage)}.{_BEFORE}{escape(measure)}.{escape(label)}">'
-            f"{before.get(label, 0):,}</td>"
-            f'<td data-key="stats.{escape(stage)}.{_AFTER}{escape(measure)}.{escape(label)}">'
-            f"{after.get(label, 0):,}</td></tr>"
-            for label in sorted(set(before) | set(after), key=_sort_key)
+            + _count(f"stats.{stage}.{_BEFORE}{measure}.{label}", old)
+            + _count(f"stats.{stage}.{_AFTER}{measure}.{label}", new)
+            + "</tr>"
+            for label, old, new in zip(labels, before, after, strict=True)
         )
         parts.append(
             f'<table style="display:inline-table;vertical-align:top;margin-right:1em">'
@@ -190,6 +212,7 @@ def _examples(stats: dict[str, Any]) -> str:
 def render_quality(report: dict[str, Any]) -> str:
     """report.html's section on quality before and after, one part per rewriting stage."""
     parts = []
+    measured = distributions(report)
     for stage, stats in report.get("stats", {}).items():
         if not any(kind.startswith(_CHANGE) for kind in stats):
             continue
@@ -198,7 +221,7 @@ def render_quality(report: dict[str, Any]) -> str:
             "stage kept:</p>"
             + _moves_table(stage, stats)
             + "<p>Distributions before and after, side by side:</p>"
-            + _distributions(stage, stats)
+            + _distributions(stage, measured.get(stage, {}))
             + "<p>Examples of each move of the headline measure:</p>"
             + _examples(stats)
         )

@@ -17,8 +17,8 @@ syntax). Kinds, none of them a count's (``report.COUNT_KINDS``):
 - ``cluster_size`` (near_dedup): how many near-duplicate clusters have each
   size (the kept representative plus its rejected copies);
 - ``error_type``: dead letters per stage and error type;
-- ``quality_before.<measure>``, ``quality_after.<measure>``,
-  ``quality_change.<measure>`` and ``quality_examples``: each rewriting stage's
+- ``quality_before:<measure>``, ``quality_after:<measure>``,
+  ``quality_change:<measure>`` and ``quality_examples``: each rewriting stage's
   quality before and after (:mod:`beam_swallow.reporting.quality`).
 
 :func:`read_stats` folds the files back into one dict for report.json.

@@ -50,6 +50,7 @@ __all__ = [
 
 STAGE = "math_styles"
 STYLES = ("textbook", "qa")
+PROMPTS = {"textbook": "math_textbook", "qa": "math_qa"}  # each style's prompt
 STYLE_CHOICES = (*STYLES, "alternate")
 
 
