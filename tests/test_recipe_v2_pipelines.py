@@ -129,8 +129,12 @@ def test_code_v2_end_to_end(tmp_path, capsys):
         assert f'data-key="stages.{stage}.kept"' in page
     counts = _page_counts(page)
     assert len(counts) > 10
-    for key, shown in counts.items():  # every count on the page is report.json's
-        assert float(unescape(shown).replace(",", "")) == pytest.approx(_lookup(report, key)), key
+    for key, shown in counts.items():  # every number on the page is report.json's
+        expected = _lookup(report, key)  # floats are shown to one decimal
+        tolerance = 0.06 if isinstance(expected, float) else 0
+        assert float(unescape(shown).replace(",", "")) == pytest.approx(expected, abs=tolerance), (
+            key
+        )
     if rewritten:
         moves = report["stats"]["rewrite"]["quality_change:quality_score"]
         assert sum(moves.values()) == sum(

@@ -4,6 +4,7 @@ measures. The format stage is held to the ``ruff format`` CLI on real files."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sysconfig
 from pathlib import Path
@@ -17,6 +18,12 @@ from beam_swallow.inference.base import ChatResult
 from beam_swallow.linting.ruff import RuffConfig, check_sources, format_sources, ruff_binary
 from beam_swallow.linting.score import LintResult, Status
 from beam_swallow.records import Reason
+from beam_swallow.reporting.quality import (
+    quality_bins,
+    quality_examples,
+    quality_lines,
+    render_quality,
+)
 from beam_swallow.testing.lint_reference import stdlib_sources
 from beam_swallow.transforms import Format, Length, LintErrors, Reformat
 from beam_swallow.transforms.length import LengthConfig, judge_length
@@ -224,3 +231,47 @@ def test_quality_moves_and_measures():
     scored = code_measures("x = (\n", LintResult(Status.UNPARSABLE, error="bad"))
     assert scored["compiles"] is False and scored["pylint_score"] is None
     assert scored["chars"] == 6
+
+
+def _measured(before: float, after: float, record_id: str) -> dict:
+    return {
+        "id": record_id,
+        "text": "x = 1\n",
+        "quality": {
+            "rewrite": {
+                "before": {"chars": 100, "compiles": True, "quality_score": before},
+                "after": {"chars": 300, "compiles": True, "quality_score": after},
+            }
+        },
+    }
+
+
+def test_quality_bins_and_the_report_section_agree():
+    records = [_measured(4.5, 8.0, "a"), _measured(6.0, 6.0, "b"), _measured(9.0, 2.0, "c")]
+    stats: dict = {}
+    for record in records:
+        for (stage, kind, label), n in quality_bins(record, "rewrite", "kept"):
+            bins = stats.setdefault(stage, {}).setdefault(kind, {})
+            bins[label] = bins.get(label, 0) + n
+        for (stage, key), example in quality_examples(record, "rewrite"):
+            stats[stage].setdefault("quality_examples", {}).setdefault(key, []).append(example)
+    assert list(quality_bins(records[0], "rewrite", "rejected")) == []  # kept exits only
+    moves = stats["rewrite"]["quality_change:quality_score"]
+    assert moves == {"improved": 1, "same": 1, "worse": 1}
+    assert stats["rewrite"]["quality_before:quality_score"] == {"4": 1, "6": 1, "9": 1}
+    assert stats["rewrite"]["quality_after:chars"] == {"256-511": 3}
+    page = render_quality({"stats": stats})
+    keys = dict(re.findall(r'data-key="([^"]+)">([^<]*)<', page))
+    report = {"stats": stats}
+    for key, shown in keys.items():  # every count carries its path in the report
+        value = report
+        for part in key.split("."):
+            value = value[part]
+        assert int(shown) == value, key
+    assert "stats.rewrite.quality_change:quality_score.worse" in keys
+    assert set(stats["rewrite"]["quality_examples"]) == {
+        "quality_score.improved",
+        "quality_score.same",
+        "quality_score.worse",
+    }
+    assert "quality_score: 4.5 -> 8.0 (improved)" in quality_lines(records[0], "rewrite")

@@ -23,6 +23,7 @@ PACKAGES = (
     "apache-beam",
     "pylint",
     "astroid",
+    "ruff",  # the v2 recipe formats with it; its output changes between releases
     "llama_cpp_python",
     "rich",
     "matplotlib",
