@@ -398,7 +398,7 @@ class SwallowOptions(PipelineOptions):
             "--structured",
             choices=("on", "off"),
             default="on",
-            help="on: decode each sgcr and scor answer under the stage's answer layout (a "
+            help="on: decode each sgcr, scor, score and rewrite answer under the stage's layout (a "
             "grammar), so every finished answer parses; off: unconstrained, as the paper "
             "generated (for ablations). The math rewrite is free text either way.",
         )
