@@ -2,13 +2,13 @@
 
 Both recipes run with their default stages through ``beam-swallow code`` on the
 same input, the stdlib sample of ``--files`` small files (the one ``make demo``
-uses), with the same sampling and seed, one after the other in this process,
+uses; 16 by default), with the same sampling and seed, one after the other in this process,
 quality measures on in both. Printed per recipe: wall seconds per input file,
 LLM requests and completion tokens per input file (what a GPU would be paid
 for: the paper's SGCR + SCOR against the v2 score + one rewrite of the medium
 band), engine seconds per input file, and the files kept.
 
-    python bench/recipes.py [--files 8] [--max_tokens 512]
+    python bench/recipes.py [--files 16] [--max_tokens N]
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from beam_swallow.cli import main as cli_main
 
 def _run(recipe: str, out: Path, args: argparse.Namespace) -> dict:
     argv = ["code", "--recipe", recipe, "--output", str(out), "--quiet"]
-    argv += ["--sample_size", str(args.files), "--max_tokens", str(args.max_tokens)]
-    argv += ["--seed", "7"]
+    argv += ["--sample_size", str(args.files), "--seed", "7"]
+    if args.max_tokens:
+        argv += ["--max_tokens", str(args.max_tokens)]
     start = time.perf_counter()
     status = cli_main(argv)
     wall = time.perf_counter() - start
@@ -45,14 +46,15 @@ def _run(recipe: str, out: Path, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=8)
-    parser.add_argument("--max_tokens", type=int, default=512)
+    parser.add_argument("--files", type=int, default=16, help="default: the demo's sample")
+    parser.add_argument("--max_tokens", type=int, default=None, help="default: the engine's")
     args = parser.parse_args()
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         for recipe in ("v1", "v2"):
             rows[recipe] = _run(recipe, Path(tmp, recipe), args)
-    print(f"{args.files} stdlib sample files, embedded SmolLM2-135M, max_tokens {args.max_tokens};")
+    tokens = args.max_tokens or "default"
+    print(f"{args.files} stdlib sample files, embedded SmolLM2-135M, max_tokens {tokens}; ", end="")
     print(f"{os.cpu_count()} CPUs")
     head = ("recipe", "s/file", "requests/file", "tokens/file", "engine s/file", "kept", "exit")
     print("".join(f"{h:>15}" for h in head))
