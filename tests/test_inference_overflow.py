@@ -78,6 +78,30 @@ TOO_LONG = [
     ),
     pytest.param(
         400,
+        _openai_error(
+            "This model's maximum context length is 2048 tokens. However, your prompt contains "
+            "at least 2049 input tokens, which exceeds this limit even without any output "
+            "tokens. Please reduce the length of the input prompt.",
+            type="BadRequestError",
+            param="input_tokens",
+        ),
+        2049,
+        id="vllm-0.32-at-least",
+    ),
+    pytest.param(
+        400,
+        _openai_error(
+            "This model's maximum context length is 2048 tokens. However, your prompt contains "
+            "30000 characters (more than 20480 characters, which is the upper bound for 2048 "
+            "input tokens). Please reduce the length of the input prompt.",
+            type="BadRequestError",
+            param="input_text",
+        ),
+        0,
+        id="vllm-0.32-characters",
+    ),
+    pytest.param(
+        400,
         json.dumps(
             {
                 "error": {

@@ -88,8 +88,9 @@ def gguf_context(model: str | None) -> int:
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
     header = LlamaModel(path_model=model or default_gguf(), params=params, verbose=False)
-    try:
-        return int(header.n_ctx_train())
+    try:  # n_ctx_train() reads 0 without weights; the header's key holds the number
+        metadata = header.metadata()
+        return int(metadata[f"{metadata['general.architecture']}.context_length"])
     finally:
         header.close()
 

@@ -16,9 +16,12 @@ The wordings, one pattern each, with the server and version they come from
 - vLLM before 0.10: "This model's maximum context length is 2048 tokens.
   However, you requested 2100 tokens (2052 in the messages, 48 in the
   completion)".
-- vLLM 0.10 and later (0.32 included): "This model's maximum context length is
-  2048 tokens. However, your request has 2600 input tokens" or "... your
-  prompt contains 2600 input tokens".
+- vLLM 0.10 and later: "This model's maximum context length is 2048 tokens.
+  However, your request has 2600 input tokens"; vLLM 0.32: "... your prompt
+  contains [at least] 2600 input tokens, which exceeds this limit even without
+  any output tokens" (at least: its tokenizer stopped one past the limit), or,
+  from its check on characters before tokenizing, "... your prompt contains
+  20000 characters (more than ...)" (no token count).
 - llama.cpp's server: type ``exceed_context_size_error``, "the request exceeds
   the available context size, try increasing it", with ``n_prompt_tokens``.
 - llama-cpp-python's server: "Requested tokens (2600) exceed context window of
@@ -53,7 +56,7 @@ _OVERFLOW = re.compile(
 # Where each wording puts the prompt's token count; the first that matches is used.
 _COUNTS = (
     re.compile(r"\((\d+) in the messages"),  # vLLM < 0.10
-    re.compile(r"your (?:request has|prompt contains) (\d+) input tokens", re.I),  # vLLM >= 0.10
+    re.compile(r"your (?:request has|prompt contains) (?:at least )?(\d+) input tokens", re.I),
     re.compile(r"your messages resulted in (\d+) tokens", re.I),  # OpenAI
     re.compile(r"Requested tokens \((\d+)\)"),  # llama-cpp-python
     re.compile(r"The input \((\d+) tokens\)"),  # SGLang
