@@ -17,10 +17,10 @@ takes concurrent requests (:class:`~.handler.ConcurrentModelHandler`):
 - answers are emitted as they arrive, each in its own request's window and
   timestamp; the bundle ends when its last answer is in.
 
-One client per worker process (``apache_beam.utils.shared``), shared by its
-threads. A request's own failure is an answer with an error (the stage
-dead-letters it); a client that cannot load fails the bundle, so the runner's
-retries apply.
+One client per worker process and engine configuration
+(``apache_beam.utils.shared``), shared by its threads and stages. A request's
+own failure is an answer with an error (the stage dead-letters it); a client
+that cannot load fails the bundle, so the runner's retries apply.
 
 Input: ``(key, ChatRequest)`` pairs; output: ``(key, ChatResult)`` pairs, and,
 like RunInference's failed inferences, a ``failed`` output (always empty here:
@@ -45,6 +45,9 @@ from beam_swallow.inference.handler import ConcurrentModelHandler, Sent
 __all__ = ["ContinuousInference"]
 
 _FAILED = "failed"
+# One handle per process (made at import), so every stage asking the same engine
+# shares one client, and with it one bound on what is in flight.
+_CLIENTS = shared.Shared()
 
 
 class _Waiting(NamedTuple):
@@ -61,11 +64,10 @@ def _prompt_chars(request: ChatRequest) -> int:
 class _FeedDoFn(beam.DoFn):
     def __init__(self, handler: ConcurrentModelHandler):
         self._handler = handler
-        self._shared = shared.Shared()
         self._tag = hashlib.sha256(repr(handler.config).encode()).hexdigest()
 
     def setup(self) -> None:
-        self._client = self._shared.acquire(self._handler.load_model, tag=self._tag)
+        self._client = _CLIENTS.acquire(self._handler.load_model, tag=self._tag)
 
     def start_bundle(self) -> None:
         self._waiting: list[_Waiting] = []
