@@ -61,14 +61,14 @@ def test_score_grammar_on_the_embedded_engine():
 
 def test_score_grammar_on_an_openai_compatible_server():
     pytest.importorskip("llama_cpp.server.app")
-    from tests.test_inference_openai import LlamaServer
+    from beam_swallow.testing.llama_server import ALIAS, LlamaServer
 
     server = LlamaServer()
     server.start()
     try:
         engine = EngineConfig(
             engine="openai",
-            model="smollm2",
+            model=ALIAS,
             endpoint=server.url,
             max_concurrency=2,
             request_timeout=120,
