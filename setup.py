@@ -17,7 +17,8 @@ setup(
     install_requires=[
         # 2.77 everywhere but the Flink tests, which pin 2.62: the newest release whose Flink
         # job server (Java) is available to them; README, Runners
-        "apache-beam[gcp]>=2.62,<2.78",
+        # [aws]: Beam's S3 filesystem (s3:// inputs, outputs, cache) and boto3 for the fetch stage
+        "apache-beam[gcp,aws]>=2.62,<2.78",
         "pylint==4.1.*",
         "pyarrow",
         "tenacity>=8",
@@ -37,6 +38,7 @@ setup(
             "pytest>=8",
             "ruff",
             "gcp-storage-emulator",
+            "moto[server]>=5",  # an S3-protocol server in the tests' own process
             "datasketch",
             "rensa>=0.5",
             "datatrove>=0.10,<0.11",

@@ -69,6 +69,7 @@ __all__ = [
     "WriteOutputs",
     "clear_outputs",
     "check_inputs",
+    "file_dead_letter",
     "parse_line",
     "output_line",
     "to_output",
@@ -220,7 +221,7 @@ class _ReadFileDoFn(beam.DoFn):
                     records += 1
                     yield from self._emit(parse_line, line, line, f"{path}:{line_number}")
             except FileError as exc:
-                yield _file_dead_letter(path, exc, records)
+                yield file_dead_letter(path, exc, records)
                 records += 1  # the rest of the file is one input unit: its dead letter
         yield beam.pvalue.TaggedOutput(SEEN, records)
 
@@ -237,12 +238,12 @@ class _ReadFileDoFn(beam.DoFn):
                         raw_row = dumps(row, default=str)
                         yield from self._emit(to_record, row, raw_row, f"{path}:{rows}")
             except (pa.ArrowException, OSError) as exc:
-                yield _file_dead_letter(path, parquet_error(raw, exc), rows)
+                yield file_dead_letter(path, parquet_error(raw, exc), rows)
                 rows += 1  # the rest of the file is one input unit: its dead letter
         yield beam.pvalue.TaggedOutput(SEEN, rows)
 
 
-def _file_dead_letter(path: str, error: FileError, records: int) -> beam.pvalue.TaggedOutput:
+def file_dead_letter(path: str, error: FileError, records: int) -> beam.pvalue.TaggedOutput:
     """One dead letter for a file that stops being readable after ``records`` records."""
     payload = {"source_file": path, "records_read": records}
     return emit_dead_letter(READ_STAGE, payload, str(error), error.kind)
@@ -284,14 +285,25 @@ class ReadResult(NamedTuple):
 
 
 class ReadRecords(beam.PTransform):
-    """Read records from file patterns; returns a :class:`ReadResult`."""
+    """Read records from file patterns; returns a :class:`ReadResult`.
 
-    def __init__(self, patterns: str | Iterable[str], cfg: ReaderConfig = ReaderConfig()):
+    ``parse``: the DoFn that turns one matched file into the tagged outputs
+    ``kept``, ``rejected``, ``dead_letter`` and ``seen`` (default: JSONL or
+    Parquet rows that carry their text, as ``cfg`` says; other sources, such as
+    The Stack v2's metadata shards, bring their own).
+    """
+
+    def __init__(
+        self,
+        patterns: str | Iterable[str],
+        cfg: ReaderConfig = ReaderConfig(),
+        parse: beam.DoFn | None = None,
+    ):
         super().__init__()
         self._patterns = split_patterns(patterns)
         if not self._patterns:
             raise ValueError("no input pattern given")
-        self._cfg = cfg
+        self._parse = parse if parse is not None else _ReadFileDoFn(cfg)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> StageResult:
         files = (
@@ -302,7 +314,7 @@ class ReadRecords(beam.PTransform):
             # One file can hold millions of records: spread files over workers.
             | "SpreadFiles" >> beam.Reshuffle()
         )
-        tagged = files | "Parse" >> beam.ParDo(_ReadFileDoFn(self._cfg)).with_outputs(
+        tagged = files | "Parse" >> beam.ParDo(self._parse).with_outputs(
             KEPT, REJECTED, DEAD_LETTER, SEEN
         )
         return ReadResult(tagged[KEPT], tagged[REJECTED], tagged[DEAD_LETTER], tagged[SEEN])

@@ -30,7 +30,9 @@ from beam_swallow.io import ReaderConfig
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.prompts import PROMPT_NAMES
+from beam_swallow.sources import stack_v2
 from beam_swallow.streaming.config import WINDOW_S
+from beam_swallow.transforms import fetch
 from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.exact_dedup import DEFAULT_NORMALIZE, NORMALIZATIONS
 from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, RewriteConfig
@@ -113,14 +115,22 @@ class SwallowOptions(PipelineOptions):
         io.add_argument(
             "--input",
             default=None,
-            help="Input files: a glob pattern, local or gs://, or several separated by commas. "
-            "JSONL (.jsonl, .json, optionally .gz) or Parquet (.parquet). "
+            help="Input files: a glob pattern, local, gs:// or s3://, or several separated by "
+            "commas. JSONL (.jsonl, .json, optionally .gz) or Parquet (.parquet). "
             "Without it, a sample is built (code: real files from this Python's standard library).",
+        )
+        io.add_argument(
+            "--input_format",
+            choices=stack_v2.INPUT_FORMATS,
+            default=stack_v2.INPUT_FORMATS[0],
+            help="records: each line or row carries its text (--text_field); stack_v2: The "
+            "Stack v2's metadata shards (Parquet, no contents), whose files the fetch stage "
+            "then fetches by blob id (code pipeline; README: Starting from The Stack v2).",
         )
         io.add_argument(
             "--output",
             default="out",
-            help="Output directory (local or gs://): kept/, rejected/, dead_letter/ and "
+            help="Output directory (local, gs:// or s3://): kept/, rejected/, dead_letter/ and "
             "report.json. A re-run replaces what an earlier run wrote there.",
         )
         io.add_argument(
@@ -223,11 +233,15 @@ class SwallowOptions(PipelineOptions):
             "that comes later is kept. Default: never forget.",
         )
 
+        stack_v2.add_arguments(parser)
+        fetch.add_arguments(parser)
+
         cache = parser.add_argument_group("cache (resuming)")
         cache.add_argument(
             "--cache_dir",
             default=None,
-            help="Directory (local or gs://) of the result cache of lint and the LLM stages: "
+            help="Directory (local, gs:// or s3://) of the result cache of fetch, lint and the "
+            "LLM stages: "
             "a rerun takes what an earlier run (finished or killed) computed and computes "
             "only the rest. Default: no cache.",
         )

@@ -69,6 +69,13 @@ class Reason:
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
     CONTAMINATED = "contaminated"
+    # read, The Stack v2 metadata (before anything is fetched)
+    OTHER_LANGUAGE = "other_language"
+    VENDORED = "vendored"
+    GENERATED = "generated"
+    LICENSE_TYPE = "license_type"
+    # fetch (a blob over the size bound is ``too_large``, NUL bytes ``null_bytes``)
+    UNDECODABLE = "undecodable"
 
 
 class ErrorKind:
@@ -90,6 +97,11 @@ class ErrorKind:
     CORRUPT_FILE = "corrupt_file"
     # dedup: two records claim one id with different texts
     DUPLICATE_ID = "duplicate_id"
+    # read, The Stack v2: a file entry without its blob id
+    MISSING_BLOB_ID = "missing_blob_id"
+    # fetch: the store has no blob under the id, or the blob is not gzip
+    MISSING_BLOB = "missing_blob"
+    CORRUPT_BLOB = "corrupt_blob"
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,10 @@ from beam_swallow.pipelines.memory import check_local_memory
 from beam_swallow.pipelines.registry import (
     StageFactory,
     build_stages,
+    input_parser,
     reader_config,
-    resolve_stages,
+    s3_settings,
+    stage_names,
     stream_config,
 )
 from beam_swallow.pipelines.streaming import run_streaming
@@ -42,6 +44,7 @@ from beam_swallow.reporting.live import LiveMetrics
 from beam_swallow.reporting.session import finish_report, run_watched, show_progress
 from beam_swallow.reporting.stats import CountExits
 from beam_swallow.samples import write_sample
+from beam_swallow.sources.s3 import check_s3_paths
 from beam_swallow.stage import merge_exits
 
 __all__ = ["run_pipeline", "run_stages"]
@@ -71,7 +74,7 @@ def run_stages(
     count_tokens = tokenizer_available() and not opts.no_token_counts
     live = LiveMetrics() if show_progress(options, is_local(options)) else None
     pipeline = make_pipeline(options, live)
-    read = pipeline | "Read" >> ReadRecords(input_pattern, reader)
+    read = pipeline | "Read" >> ReadRecords(input_pattern, reader, input_parser(opts))
     results = apply_stages(read, stages)
     merge_exits(results) | "Write" >> WriteOutputs(
         opts.output, opts.text_field, opts.output_format, opts.output_compression
@@ -106,8 +109,9 @@ def run_pipeline(
         raise ValueError("--output must not be empty")
     reader = reader_config(opts)
     stream = stream_config(opts)
-    names = resolve_stages(opts.stages or default_stages, factories)
+    names = stage_names(opts, default_stages, factories)
     stages = build_stages(opts, names, factories)
+    check_s3_paths([opts.input, opts.output, opts.cache_dir], s3_settings(options))
     if stream is not None:
         return run_streaming(options, stream, reader, stages)
     pattern = opts.input or write_sample(

@@ -3,11 +3,13 @@
 :data:`STAGES` is the one list of them, in the paper's order; each class's
 ``stage`` is the name ``--stages``, the outputs' ``stage`` field and the
 counters use. Helper modules beside them: ``llm`` (the LLM stage plumbing),
-``rewriting`` (what the rewriting stages share), ``parse`` and ``repetition``.
+``rewriting`` (what the rewriting stages share), ``parse`` and ``repetition``,
+and the cached variants (``lint_cache``, ``llm_cache``, ``fetch_cache``).
 """
 
 from beam_swallow.transforms.decontaminate import Decontaminate
 from beam_swallow.transforms.exact_dedup import ExactDedup
+from beam_swallow.transforms.fetch import Fetch
 from beam_swallow.transforms.lint import Lint
 from beam_swallow.transforms.math_rewrite import MathRewrite
 from beam_swallow.transforms.near_dedup import NearDedup
@@ -19,6 +21,7 @@ __all__ = [
     "STAGES",
     "Decontaminate",
     "ExactDedup",
+    "Fetch",
     "Lint",
     "MathRewrite",
     "NearDedup",
@@ -27,4 +30,4 @@ __all__ = [
     "Syntax",
 ]
 
-STAGES = (Syntax, Lint, ExactDedup, NearDedup, Decontaminate, Sgcr, Scor, MathRewrite)
+STAGES = (Fetch, Syntax, Lint, ExactDedup, NearDedup, Decontaminate, Sgcr, Scor, MathRewrite)
