@@ -19,12 +19,13 @@ from botocore.exceptions import ClientError
 
 from beam_swallow.cli import main
 from beam_swallow.records import ErrorKind, Reason
+from beam_swallow.samples import stdlib_python_files
 from beam_swallow.sources.s3 import S3Settings, check_s3_paths, make_client
 from beam_swallow.testing import assert_conserved, free_port, read_outputs, read_report
+from beam_swallow.testing.lint_reference import stdlib_sources
 from beam_swallow.testing.s3 import CREDENTIALS, FaultProxy, S3Server
 from beam_swallow.testing.stack_v2 import (
     StackFile,
-    stdlib_sources,
     upload_blobs,
     write_file_shard,
     write_repository_shard,
@@ -77,26 +78,22 @@ def s3():
                 os.environ[name] = value
 
 
-def _text(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def corpus() -> dict[str, StackFile]:
-    small = stdlib_sources(6, max_bytes=8_000)
-    [large] = stdlib_sources(1, min_bytes=MAX_BYTES + 10_000, max_bytes=400_000)
+    small = [t for t in stdlib_sources(24, max_bytes=8_000) if t.isascii()][:6]
+    large = next(p for p in stdlib_python_files() if p.stat().st_size > MAX_BYTES + 10_000)
     return {
-        "utf8_a": StackFile("a.py", small[0].read_bytes(), repo_name="alice/a"),
-        "utf8_b": StackFile("b.py", small[1].read_bytes(), repo_name="bob/b"),
+        "utf8_a": StackFile("a.py", small[0].encode(), repo_name="alice/a"),
+        "utf8_b": StackFile("b.py", small[1].encode(), repo_name="bob/b"),
         "cp1252": StackFile(
             "legacy.py",
-            (CP1252_LINE + _text(small[2])).encode("cp1252"),
+            (CP1252_LINE + small[2]).encode("cp1252"),
             repo_name="alice/a",
             src_encoding="windows-1252",
         ),
         "sjis": StackFile(
             "jp.py",
-            (SJIS_LINE + _text(small[3])).encode("shift_jis"),
+            (SJIS_LINE + small[3]).encode("shift_jis"),
             repo_name="bob/b",
             src_encoding="Shift_JIS",
         ),
@@ -104,11 +101,11 @@ def corpus() -> dict[str, StackFile]:
         "undecodable": StackFile(
             "mislabelled.py", (CP1252_LINE + "x = 1\n").encode("cp1252"), repo_name="bob/b"
         ),
-        "nul": StackFile("nul.py", small[4].read_bytes() + b"\0\n", repo_name="alice/a"),
+        "nul": StackFile("nul.py", small[4].encode() + b"\0\n", repo_name="alice/a"),
         # its metadata says small, its blob decodes past the bound
         "large": StackFile("large.py", large.read_bytes(), repo_name="bob/b", length_bytes=100),
         "missing": StackFile("gone.py", b"never uploaded\n", repo_name="alice/a"),
-        "corrupt": StackFile("corrupt.py", small[5].read_bytes() + b"#", repo_name="bob/b"),
+        "corrupt": StackFile("corrupt.py", small[5].encode() + b"#", repo_name="bob/b"),
         "js": StackFile("app.js", b"let x = 1;\n", repo_name="alice/a", language="JavaScript"),
     }
 

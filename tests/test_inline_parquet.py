@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 from beam_swallow.cli import main
 from beam_swallow.records import Reason
 from beam_swallow.testing import assert_conserved, read_outputs, read_report
-from beam_swallow.testing.stack_v2 import blob_id_of, stdlib_sources
+from beam_swallow.testing.lint_reference import stdlib_sources
+from beam_swallow.testing.stack_v2 import blob_id_of
 
 PAGES = [
     "Solve 2x + 3 = 11. Subtract 3 from both sides: 2x = 8. Divide by 2: x = 4.",
@@ -66,20 +67,20 @@ def test_finemath_parquet_with_url_as_id(tmp_path):
 
 
 def test_code_with_inline_content_keeps_its_provenance(tmp_path):
-    files = stdlib_sources(3, max_bytes=6_000)
+    texts = stdlib_sources(3, max_bytes=6_000)
     rows = [
         {
-            "blob_id": blob_id_of(path.read_bytes()),
+            "blob_id": blob_id_of(text.encode()),
             "repo_name": f"owner/repo{i}",
-            "path": f"src/{path.name}",
+            "path": f"src/module{i}.py",
             "language": "Python",
             "src_encoding": "UTF-8",
             "detected_licenses": ["Apache-2.0"],
             "license_type": "permissive",
-            "length_bytes": path.stat().st_size,
-            "content": path.read_text(encoding="utf-8"),
+            "length_bytes": len(text.encode()),
+            "content": text,
         }
-        for i, path in enumerate(files)
+        for i, text in enumerate(texts)
     ]
     rows.append({**rows[0], "blob_id": "f" * 40, "content": "def broken(:\n"})
     shard = tmp_path / "inline-00000.parquet"

@@ -28,12 +28,8 @@ from beam_swallow.sources.stack_v2 import (
     parse_stack_v2,
 )
 from beam_swallow.testing import read_outputs
-from beam_swallow.testing.stack_v2 import (
-    StackFile,
-    stdlib_sources,
-    write_file_shard,
-    write_repository_shard,
-)
+from beam_swallow.testing.lint_reference import stdlib_sources
+from beam_swallow.testing.stack_v2 import StackFile, write_file_shard, write_repository_shard
 
 PROVENANCE = ("repo_name", "path", "blob_id", "detected_licenses", "license_type", "src_encoding")
 
@@ -54,7 +50,7 @@ def _read(pattern: str, cfg: StackV2Config, out: Path) -> tuple[dict, int]:
 
 @pytest.fixture(scope="module")
 def sources() -> list[bytes]:
-    return [path.read_bytes() for path in stdlib_sources(8, max_bytes=20_000)]
+    return [text.encode("utf-8") for text in stdlib_sources(8, max_bytes=20_000)]
 
 
 def _corpus(src: list[bytes]) -> dict[str, StackFile]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,6 @@ from typing import Any
 __all__ = [
     "StackFile",
     "blob_id_of",
-    "stdlib_sources",
     "upload_blobs",
     "write_file_shard",
     "write_repository_shard",
@@ -121,16 +119,3 @@ def upload_blobs(
     for blob_id, data in blobs.items():
         body = gzip.compress(data, mtime=0) if compress else data
         client.put_object(Bucket=bucket, Key=prefix + blob_id, Body=body)
-
-
-def stdlib_sources(count: int, min_bytes: int = 0, max_bytes: int = 1 << 20) -> list[Path]:
-    """``count`` real Python files of this interpreter's standard library, sorted by path."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    found = [
-        p
-        for p in sorted(root.glob("*.py"))
-        if min_bytes <= p.stat().st_size <= max_bytes and p.read_bytes().isascii()
-    ]
-    if len(found) < count:
-        raise ValueError(f"only {len(found)} standard-library files of that size")
-    return found[:count]
