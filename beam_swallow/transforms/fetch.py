@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import queue
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -315,23 +316,22 @@ class _Fetcher:
         return self.pool.submit(fetch_value, self.client, self.cfg, record)
 
 
-_Pending = dict[Future, tuple[Record, BoundedWindow, Timestamp]]
-
-
 class _FetchDoFn(beam.DoFn):
     """Starts a GET per record and emits each answer when it is in, in any order.
 
-    At most ``concurrency`` of this instance's records wait at once; the
-    bundle's last ones are emitted by ``finish_bundle``, each in its own window.
-    Counters are incremented here, on the bundle's thread (Beam's metrics are
-    per thread), never in the GET threads.
+    A finished GET puts its future on ``_done`` (a callback), so waiting costs
+    nothing per record; at most ``concurrency`` of this instance's records wait
+    at once; the bundle's last ones are emitted by ``finish_bundle``, each in
+    its own window. Counters are incremented here, on the bundle's thread
+    (Beam's metrics are per thread), never in the GET threads.
     """
 
     def __init__(self, cfg: FetchConfig):
         self._cfg = cfg
         self._shared = shared.Shared()
         self._fetcher: _Fetcher | None = None
-        self._pending: _Pending = {}
+        self._pending: dict[Future, tuple[Record, BoundedWindow, Timestamp]] = {}
+        self._done: queue.SimpleQueue[Future] | None = None  # made per bundle
 
     def setup(self) -> None:
         cfg = self._cfg
@@ -339,6 +339,7 @@ class _FetchDoFn(beam.DoFn):
 
     def start_bundle(self) -> None:
         self._pending = {}
+        self._done = queue.SimpleQueue()
 
     def process(
         self,
@@ -346,19 +347,25 @@ class _FetchDoFn(beam.DoFn):
         window: BoundedWindow = beam.DoFn.WindowParam,
         timestamp: Timestamp = beam.DoFn.TimestampParam,
     ) -> Iterator[pvalue.TaggedOutput]:
-        assert self._fetcher is not None
-        self._pending[self._fetcher.submit(record)] = (record, window, timestamp)
-        block = len(self._pending) >= self._cfg.concurrency
-        yield from self._drain(FIRST_COMPLETED if block else None)
+        assert self._fetcher is not None and self._done is not None
+        future = self._fetcher.submit(record)
+        self._pending[future] = (record, window, timestamp)
+        future.add_done_callback(self._done.put)
+        yield from self._drain(block=len(self._pending) >= self._cfg.concurrency)
 
     def finish_bundle(self) -> Iterator[pvalue.TaggedOutput]:
         while self._pending:
-            yield from self._drain(FIRST_COMPLETED)
+            yield from self._drain(block=True)
 
-    def _drain(self, wait_for: str | None) -> Iterator[pvalue.TaggedOutput]:
-        if wait_for is not None:
-            wait(self._pending, return_when=wait_for)
-        for future in [f for f in self._pending if f.done()]:
+    def _drain(self, block: bool) -> Iterator[pvalue.TaggedOutput]:
+        """Emit every finished GET; with ``block``, wait for one first."""
+        assert self._done is not None
+        while True:
+            try:
+                future = self._done.get() if block else self._done.get_nowait()
+            except queue.Empty:
+                return
+            block = False
             record, window, timestamp = self._pending.pop(future)
             out = _emit(future, record)
             yield pvalue.TaggedOutput(out.tag, WindowedValue(out.value, timestamp, (window,)))
