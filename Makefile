@@ -103,6 +103,7 @@ bench: $(STAMP)
 	$(PY) bench/structured.py
 	$(PY) bench/threads.py
 	$(PY) bench/streaming.py
+	$(PY) bench/fetch.py
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) out beam_swallow/dedup/*.so

@@ -18,7 +18,7 @@ fetch stage, which builds its own boto3 client per worker with
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,13 +35,14 @@ class S3Settings:
     """How to reach an S3 store: Beam's ``S3Options`` values (None: boto3's default).
 
     ``verify`` is a CA bundle path or None; ``disable_ssl`` talks plain HTTP.
+    The secret and the session token stay out of ``repr``.
     """
 
     endpoint_url: str | None = None
     region: str | None = None
     access_key_id: str | None = None
-    secret_access_key: str | None = None
-    session_token: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
     verify: str | None = None
     disable_ssl: bool = False
 

@@ -316,12 +316,18 @@ class _Fetcher:
         return self.pool.submit(fetch_value, self.client, self.cfg, record)
 
 
+# Records handed to the GET threads per thread: a thread that ends a GET takes the next one
+# from the pool's queue at once, without waiting for the bundle's thread to hand it over.
+_QUEUED = 2
+
+
 class _FetchDoFn(beam.DoFn):
     """Starts a GET per record and emits each answer when it is in, in any order.
 
     A finished GET puts its future on ``_done`` (a callback), so waiting costs
-    nothing per record; at most ``concurrency`` of this instance's records wait
-    at once; the bundle's last ones are emitted by ``finish_bundle``, each in
+    nothing per record. The pool's ``concurrency`` threads bound the GETs in
+    flight; up to ``_QUEUED`` times as many of this instance's records wait
+    for one; the bundle's last ones are emitted by ``finish_bundle``, each in
     its own window. Counters are incremented here, on the bundle's thread
     (Beam's metrics are per thread), never in the GET threads.
     """
@@ -335,7 +341,7 @@ class _FetchDoFn(beam.DoFn):
 
     def setup(self) -> None:
         cfg = self._cfg
-        self._fetcher = self._shared.acquire(lambda: _Fetcher(cfg), tag=repr(cfg))
+        self._fetcher = self._shared.acquire(lambda: _Fetcher(cfg), tag=f"{STAGE}-{hash(cfg)}")
 
     def start_bundle(self) -> None:
         self._pending = {}
@@ -351,7 +357,7 @@ class _FetchDoFn(beam.DoFn):
         future = self._fetcher.submit(record)
         self._pending[future] = (record, window, timestamp)
         future.add_done_callback(self._done.put)
-        yield from self._drain(block=len(self._pending) >= self._cfg.concurrency)
+        yield from self._drain(block=len(self._pending) >= _QUEUED * self._cfg.concurrency)
 
     def finish_bundle(self) -> Iterator[pvalue.TaggedOutput]:
         while self._pending:
