@@ -258,6 +258,15 @@ def test_s3_paths_fail_fast_with_one_line(s3, monkeypatch, capsys):
     assert main([*flags, "--output=s3://nosuchbucket/out"]) == 2
     assert "S3 refused s3://nosuchbucket: NoSuchBucket" in capsys.readouterr().err
 
+    # moto checks keys when IAM authentication is on: these exist nowhere
+    from moto.core.authorization import enable_iam_authentication
+
+    wrong = ["--s3_access_key_id=AKIAWRONGWRONGWRONG0", "--s3_secret_access_key=wrong"]
+    with enable_iam_authentication():
+        assert main([*flags, f"--output=s3://{DATA}/out", *wrong]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "S3 refused s3://data: InvalidAccessKeyId" in err
+
     unreachable = S3Settings(endpoint_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ValueError, match="did not answer"):
         check_s3_paths([f"s3://{DATA}/x"], unreachable)

@@ -15,6 +15,7 @@ tell that retries happened and that a rerun sent no GET at all.
 from __future__ import annotations
 
 import http.client
+import logging
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +56,8 @@ class S3Server:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
 
     def __enter__(self) -> S3Server:
+        # werkzeug logs each request at INFO: not the place for a test's output
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.start()
         return self
 
