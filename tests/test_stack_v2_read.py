@@ -171,3 +171,13 @@ def test_options_build_the_config_and_put_fetch_first():
     with pytest.raises(ValueError, match="stack_v2"):
         CODE_STAGES["fetch"](plain)
     assert json.dumps(stack_v2_config(opts).license_types) == "[]"
+
+
+def test_progress_counts_file_rows_but_not_repository_rows(tmp_path, sources):
+    from beam_swallow.reporting.progress import expected_records
+
+    files = [StackFile("a.py", sources[0]), StackFile("b.py", sources[1])]
+    write_file_shard(tmp_path / "files.parquet", files)
+    write_repository_shard(tmp_path / "repos.parquet", files)
+    assert expected_records(str(tmp_path / "files.parquet")) == 2
+    assert expected_records(str(tmp_path / "repos.parquet")) is None  # 1 row, 2 files
