@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from beam_swallow.cli import main
 from beam_swallow.records import ErrorKind, Reason
 from beam_swallow.samples import stdlib_python_files
+from beam_swallow.sources.blobs import CorruptBlob, blob_value
 from beam_swallow.sources.s3 import S3Settings, check_s3_paths, make_client
 from beam_swallow.testing import assert_conserved, free_port, read_outputs, read_report
 from beam_swallow.testing.lint_reference import stdlib_sources
@@ -30,13 +31,7 @@ from beam_swallow.testing.stack_v2 import (
     write_file_shard,
     write_repository_shard,
 )
-from beam_swallow.transforms.fetch import (
-    CorruptBlob,
-    FetchConfig,
-    MissingBlob,
-    blob_value,
-    fetch_value,
-)
+from beam_swallow.transforms.fetch import FetchConfig, MissingBlob, fetch_value
 
 BUCKET = "softwareheritage"
 PREFIX = "content/"

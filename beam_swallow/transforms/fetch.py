@@ -11,7 +11,7 @@ A GET answered 5xx (``SlowDown`` included), throttled, timed out or cut off
 is retried up to ``--fetch_retries`` times with exponential backoff and full
 jitter (tenacity); a missing blob is not retried.
 
-Each blob is judged (:func:`blob_value`, a plain function):
+Each blob is judged by :func:`~beam_swallow.sources.blobs.blob_value`:
 
 - kept: the record with ``text`` and ``decoded_as`` (the encoding that decoded it);
 - rejected ``too_large`` (the compressed blob, or its decoded bytes, over
@@ -22,19 +22,13 @@ Each blob is judged (:func:`blob_value`, a plain function):
   it), ``corrupt_blob`` (not gzip, or cut short), or the error of a GET that
   failed after its retries (e.g. ``client_error`` for a refused one).
 
-Decoding tries the row's ``src_encoding`` first (the encoding BigCode found
-before converting to UTF-8), then UTF-8, both strict; an encoding name Python
-does not know is skipped.
-
 Counters: ``fetch.kept``, ``fetch.<reason>``, ``fetch.dead_letter``.
 """
 
 from __future__ import annotations
 
 import argparse
-import codecs
 import queue
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,7 +41,8 @@ from apache_beam.utils import shared
 from apache_beam.utils.timestamp import Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
 
-from beam_swallow.records import ID, REASON, TEXT, ErrorKind, Reason, Record, Reject
+from beam_swallow.records import ID, REASON, ErrorKind, Reason, Record, Reject
+from beam_swallow.sources.blobs import BLOB_BYTES, CorruptBlob, blob_value
 from beam_swallow.sources.s3 import S3Settings, has_credentials, make_client, split_s3_url
 from beam_swallow.sources.stack_v2 import BLOB_ID, MAX_BYTES
 from beam_swallow.stage import (
@@ -60,25 +55,18 @@ from beam_swallow.stage import (
 )
 
 __all__ = [
-    "BLOB_BYTES",
     "CONTENT_URL",
-    "DECODED_AS",
     "STAGE",
-    "CorruptBlob",
     "Fetch",
     "FetchConfig",
     "MissingBlob",
     "add_arguments",
     "apply_value",
-    "blob_value",
     "fetch_value",
 ]
 
 STAGE = "fetch"
 CONTENT_URL = "s3://softwareheritage/content/"
-DECODED_AS = "decoded_as"
-BLOB_BYTES = "blob_bytes"
-FALLBACK_ENCODING = "utf-8"
 
 # S3 error codes worth another try besides any 5xx status (S3's own throttling answers).
 _TRANSIENT_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout"}
@@ -87,10 +75,6 @@ _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
 class MissingBlob(Exception):
     """The store holds no object under a blob id (S3 answered 404)."""
-
-
-class CorruptBlob(Exception):
-    """A blob that is not gzip, or whose gzip stream is cut short or damaged."""
 
 
 @dataclass(frozen=True)
@@ -169,55 +153,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"Longest wait between two tries of a GET, in seconds (default "
         f"{defaults.retry_max_wait_s:g}).",
     )
-
-
-def _gunzip(data: bytes, max_bytes: int) -> bytes | None:
-    """The decompressed bytes of a gzip blob (every member), or None once they pass
-    ``max_bytes`` (decompression stops there); raises CorruptBlob."""
-    out = bytearray()
-    rest = data
-    while True:
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        try:
-            out += inflater.decompress(rest, max_bytes + 1 - len(out))
-        except zlib.error as exc:
-            raise CorruptBlob(f"not a gzip blob: {exc}") from None
-        if len(out) > max_bytes or inflater.unconsumed_tail:
-            return None
-        if not inflater.eof:
-            raise CorruptBlob("gzip stream cut short")
-        rest = inflater.unused_data
-        if not rest.strip(b"\0"):  # padding after the last member, as gzip(1) accepts
-            return bytes(out)
-
-
-def _decode(data: bytes, src_encoding: Any) -> tuple[str, str] | None:
-    tried = [src_encoding] if isinstance(src_encoding, str) and src_encoding else []
-    for name in [*tried, FALLBACK_ENCODING]:
-        try:
-            codecs.lookup(name)
-            return data.decode(name), name
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return None
-
-
-def blob_value(data: bytes, src_encoding: Any, max_bytes: int) -> dict[str, Any]:
-    """What one gzip'd blob gives: ``{"text", "decoded_as"}``, or ``{"reason", ...}``.
-
-    The value is plain JSON, so the result cache can hold it. Raises
-    CorruptBlob for a blob that is not whole gzip.
-    """
-    raw = _gunzip(data, max_bytes)
-    if raw is None:
-        return {REASON: Reason.TOO_LARGE, BLOB_BYTES: len(data)}
-    decoded = _decode(raw, src_encoding)
-    if decoded is None:
-        return {REASON: Reason.UNDECODABLE}
-    text, encoding = decoded
-    if "\0" in text:
-        return {REASON: Reason.NULL_BYTES}
-    return {TEXT: text, DECODED_AS: encoding}
 
 
 def apply_value(record: Record, value: dict[str, Any]) -> Record | Reject:

@@ -38,16 +38,10 @@ from beam_swallow.cache import (
     mark_cached,
 )
 from beam_swallow.records import REASON, TEXT, Record
+from beam_swallow.sources.blobs import BLOB_BYTES, DECODED_AS
 from beam_swallow.sources.stack_v2 import BLOB_ID
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, emit_judged
-from beam_swallow.transforms.fetch import (
-    BLOB_BYTES,
-    DECODED_AS,
-    STAGE,
-    Fetch,
-    FetchConfig,
-    apply_value,
-)
+from beam_swallow.transforms.fetch import STAGE, Fetch, FetchConfig, apply_value
 
 __all__ = ["CachedFetch", "fetch_identity", "value_of"]
 
