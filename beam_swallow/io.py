@@ -1,4 +1,4 @@
-"""Reading records in and writing the three exits out, local or gs://.
+"""Reading records in and writing the three exits out, local, gs:// or s3://.
 
 Input is JSONL (plain, ``.gz`` or ``.zst``) or Parquet, matched by glob patterns through
 Beam's FileSystems. Reading is the first stage, ``read``, with the same three
