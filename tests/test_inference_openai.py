@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import http.server
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,79 +26,18 @@ from beam_swallow.inference.base import ChatResult, Message, SamplingParams
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.records import Reason, Record
 from beam_swallow.testing import free_port
+from beam_swallow.testing.llama_server import ALIAS, START_WAIT_S, LlamaServer
 from beam_swallow.transforms.llm import LLMStage
 
 pytest.importorskip("llama_cpp.server.app")
 
 STAGE = "ask"
 CONTEXT = 1024
-# Waits that only end early: a loaded machine may take minutes to start a server.
-_START_WAIT_S = 300
-
-
-class LlamaServer:
-    """``python -m llama_cpp.server`` on a fixed free port; can be killed and restarted."""
-
-    def __init__(self) -> None:
-        from beam_swallow.inference.embedded import default_gguf
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.answered = threading.Event()
-        self._gguf = default_gguf()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.answered.clear()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                self._gguf,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--n_ctx",
-                str(CONTEXT),
-                "--n_threads",
-                "2",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._watch, args=(self.proc,), daemon=True).start()
-        deadline = time.monotonic() + _START_WAIT_S
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/models", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        self.stop()
-        pytest.fail("llama_cpp.server did not start")
-
-    def _watch(self, proc: subprocess.Popen) -> None:
-        for line in proc.stdout:  # uvicorn's access log: one line per answered request
-            if "/chat/completions" in line and " 200" in line:
-                self.answered.set()
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def server():
-    running = LlamaServer()
+    running = LlamaServer(CONTEXT)
     running.start()
     yield running
     running.stop()
@@ -140,6 +77,10 @@ class ErrorServer:
                     )
                     self._reply(answer.status_code, answer.content)
 
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name): /models and the like
+                answer = httpx.get(upstream + self.path.removeprefix("/v1"), timeout=60)
+                self._reply(answer.status_code, answer.content)
+
             def _reply(self, status: int, payload: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -162,7 +103,7 @@ class ErrorServer:
 def _engine(url: str, **changes) -> EngineConfig:
     config = EngineConfig(
         engine="openai",
-        model="smollm2",
+        model=ALIAS,
         endpoint=url,
         max_concurrency=2,
         request_timeout=60,
@@ -259,8 +200,8 @@ def test_answers_and_too_long_through_a_real_server(server):
 
 
 def test_server_killed_mid_run_and_restarted_loses_nothing(server):
-    # Retries outlast a restart however long it takes here (up to _START_WAIT_S).
-    engine = _engine(server.url, max_concurrency=2, batch_size=2, retries=_START_WAIT_S // 2)
+    # Retries outlast a restart however long it takes here (up to START_WAIT_S).
+    engine = _engine(server.url, max_concurrency=2, batch_size=2, retries=START_WAIT_S // 2)
     records = [{"id": f"r{i}", "text": QUESTIONS[i % 4]} for i in range(8)]
 
     def kill_and_restart():
@@ -269,6 +210,7 @@ def test_server_killed_mid_run_and_restarted_loses_nothing(server):
         time.sleep(1.0)
         server.start()
 
+    server.answered.clear()  # an answer of this run, not of an earlier test, starts the kill
     chaos = threading.Thread(target=kill_and_restart, daemon=True)
     chaos.start()
     pipeline, out = _run(engine, records)
@@ -321,20 +263,14 @@ def test_server_answering_errors(server):
         errors.close()
 
 
-def test_unreachable_server_is_a_dead_letter_after_retries():
-    engine = _engine(f"http://127.0.0.1:{free_port()}/v1", retries=2, retry_max_wait=0.1)
-    records = [{"id": "nobody_home", "text": QUESTIONS[0]}]
-    pipeline, out = _run(engine, records)
-    assert_that(
-        out["dead_letter"] | beam.Map(lambda r: (r["id"], r["error_type"])),
-        equal_to([("nobody_home", "connect_error")]),
-        label="dead",
-    )
-    assert_that(out["kept"], equal_to([]), label="kept")
-    _conservation(out, 1)
-    run = pipeline.run()
-    run.wait_until_finish()
-    assert _metrics(run)["retries"] == 2
+def test_unreachable_server_fails_the_job_naming_it():
+    """A worker that cannot reach the server fails its bundle with that one error
+    (the runner's retries and job failure apply), instead of dead-lettering every record."""
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    engine = _engine(url, retries=2, retry_max_wait=0.1)
+    pipeline, out = _run(engine, [{"id": "nobody_home", "text": QUESTIONS[0]}])
+    with pytest.raises(Exception, match=f"cannot reach the server at {url}"):
+        pipeline.run().wait_until_finish()
 
 
 YES_NO = 'root ::= "yes" | "no"'

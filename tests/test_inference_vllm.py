@@ -1,4 +1,10 @@
-"""The vllm engine for real: vLLM's CPU build with SmolLM2-135M converted from the GGUF.
+"""The vllm engine for real: vLLM's CPU build serving SmolLM2-135M converted from the GGUF.
+
+One server per machine and configuration, shared by every SDK process and
+thread: these tests call it from one process, from several threads, from two
+SDK worker processes, kill it mid-run, and check that a finished job leaves no
+engine behind. Answers are greedy (temperature 0), so every run must give each
+record the same answer text and prompt token count as the one-process run.
 
 Skipped where vllm is not importable (the main test environment); ``make
 test-vllm`` builds the vLLM environment and the checkpoint and runs these.
@@ -6,7 +12,14 @@ test-vllm`` builds the vLLM environment and the checkpoint and runs these.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,13 +27,16 @@ import pytest
 pytest.importorskip("vllm")
 
 import apache_beam as beam  # noqa: E402
+import httpx  # noqa: E402
 from apache_beam.metrics.metric import MetricsFilter  # noqa: E402
+from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner  # noqa: E402
 from apache_beam.testing.util import assert_that, equal_to  # noqa: E402
 
-from beam_swallow.inference import make_handler  # noqa: E402
 from beam_swallow.inference.base import Message, SamplingParams  # noqa: E402
 from beam_swallow.inference.config import EngineConfig  # noqa: E402
+from beam_swallow.inference.supervisor import PID_NAME, alive  # noqa: E402
+from beam_swallow.inference.vllm_server import MachineServer, state_dir  # noqa: E402
 from beam_swallow.prompts import load_prompt  # noqa: E402
 from beam_swallow.records import Reason  # noqa: E402
 from beam_swallow.transforms.layouts import SGCR_GRAMMAR  # noqa: E402
@@ -39,14 +55,20 @@ ENGINE = EngineConfig(
     model=MODEL,
     dtype="float32",
     max_model_len=2048,
-    sampling=SamplingParams(max_tokens=48, seed=5),
+    sampling=SamplingParams(temperature=0.0, max_tokens=32, seed=5),
     engine_kwargs={"enforce_eager": True},
+    batch_size=4,
+    retries=4,
 )
+SUBJECTS = ["France", "Japan", "Kenya", "Peru", "Norway", "Egypt", "Chile", "India"]
 QUESTIONS = [
-    "What is the capital of France? Answer in one short sentence.",
-    "What is two plus two? Answer in one short sentence.",
-    "Which animal says moo? Answer in one short sentence.",
+    f"{what} {subject}? Answer in one short sentence."
+    for subject in SUBJECTS
+    for what in ("What is the capital of", "What language is spoken in")
 ]
+RECORDS = [{"id": f"q{i:02d}", "text": q} for i, q in enumerate(QUESTIONS)]
+# A wait that only ends early: a job that hangs fails here instead of never.
+HANG_S = 900
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -64,20 +86,79 @@ def judge(record, result):
     return {**record, "answer": result.text}
 
 
-def test_handler_is_shared_per_machine_and_batches():
-    handler = make_handler(ENGINE)
-    assert handler.share_model_across_processes()
-    assert handler.batch_elements_kwargs()["max_batch_size"] == 2048
+def answer_of(record):
+    return record["id"], record["answer"], record["generation"][STAGE]["prompt_tokens"]
+
+
+def _pipeline(mode: str = "in_memory", workers: int = 1) -> beam.Pipeline:
+    options = PipelineOptions(direct_running_mode=mode, direct_num_workers=workers)
+    return beam.Pipeline(runner=FnApiRunner(), options=options)
+
+
+def _conservation(out, total: int) -> None:
+    counted = (
+        [out.kept, out.rejected, out.dead_letter]
+        | "AllExits" >> beam.Flatten()
+        | beam.combiners.Count.Globally()
+    )
+    assert_that(counted, equal_to([total]), label="conservation")
+
+
+def _finish(pipeline: beam.Pipeline) -> tuple[object, float]:
+    """Run ``pipeline`` in a thread; fail if it has not finished after HANG_S."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result = pipeline.run()
+            result.wait_until_finish()
+            outcome["result"] = result
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    started = time.monotonic()
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(HANG_S)
+    assert not worker.is_alive(), f"the job did not finish in {HANG_S} s (hung)"
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["result"], time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """Every record's (id, answer, prompt tokens) from one process calling the engine."""
+    MachineServer(ENGINE).attach()  # this process is a user: the server lives for the module
+    folder = tmp_path_factory.mktemp("reference")
+    pipeline = _pipeline()
+    out = pipeline | beam.Create(RECORDS) | LLMStage(STAGE, ENGINE, build, judge)
+    _ = (
+        out.kept
+        | beam.Map(lambda r: json.dumps(answer_of(r)))
+        | beam.io.WriteToText(str(folder / "answers"))
+    )
+    _finish(pipeline)
+    answers = [
+        tuple(json.loads(line))
+        for path in folder.glob("answers*")
+        for line in path.read_text().splitlines()
+    ]
+    assert len(answers) == len(RECORDS)
+    return sorted(answers)
+
+
+def _state() -> dict:
+    return json.loads((state_dir(ENGINE) / "server.json").read_text())
 
 
 def test_llm_stage_on_vllm():
-    records = [{"id": f"q{i}", "text": q} for i, q in enumerate(QUESTIONS)]
-    records.append({"id": "huge", "text": "banana " * 3000})  # > 2048 tokens
-    pipeline = beam.Pipeline(runner=FnApiRunner())
+    records = [*RECORDS[:3], {"id": "huge", "text": "banana " * 3000}]  # > 2048 tokens
+    pipeline = _pipeline()
     out = pipeline | beam.Create(records) | LLMStage(STAGE, ENGINE, build, judge)
     assert_that(
         out.kept | "KeptIds" >> beam.Map(lambda r: r["id"]),
-        equal_to(["q0", "q1", "q2"]),
+        equal_to(["q00", "q01", "q02"]),
         label="kept",
     )
     assert_that(
@@ -92,26 +173,177 @@ def test_llm_stage_on_vllm():
             stamp = record["generation"][STAGE]
             assert record["answer"].strip()
             assert stamp["engine"] == "vllm" and stamp["model"] == MODEL
-            assert stamp["prompt_tokens"] > 10 and 0 < stamp["completion_tokens"] <= 48
+            assert stamp["prompt_tokens"] > 10 and 0 < stamp["completion_tokens"] <= 32
 
     assert_that(out.kept, stamped, label="stamps")
-    total = (
-        [out.kept, out.rejected, out.dead_letter] | beam.Flatten() | beam.combiners.Count.Globally()
-    )
-    assert_that(total, equal_to([len(records)]), label="conservation")
-    run = pipeline.run()
-    run.wait_until_finish()
+    _conservation(out, len(records))
+    run, _ = _finish(pipeline)
     query = run.metrics().query(MetricsFilter().with_namespace("inference.vllm"))
     counters = {c.key.metric.name: c.committed for c in query["counters"]}
     assert counters["requests"] == 4 and counters["too_long"] == 1
     assert counters["completion_tokens"] > 0 and counters["errors"] == 0
 
 
-def test_structured_outputs_give_sgcr_answers_that_parse():
+@pytest.mark.parametrize(
+    ("mode", "workers"),
+    [("multi_threading", 4), ("multi_processing", 2)],
+    ids=["threads", "processes"],
+)
+def test_many_callers_get_their_own_answers(reference, mode, workers):
+    """Several threads, then two SDK processes, call one engine at once: each record
+    gets the one-process run's answer, none is lost, none hangs."""
+    pipeline = _pipeline(mode, workers)
+    records = pipeline | beam.Create(RECORDS) | beam.Reshuffle()
+    out = records | LLMStage(STAGE, ENGINE, build, judge)
+    assert_that(out.kept | beam.Map(answer_of), equal_to(reference), label="answers")
+    assert_that(out.rejected, equal_to([]), label="rejected")
+    assert_that(out.dead_letter, equal_to([]), label="dead")
+    _conservation(out, len(RECORDS))
+    _finish(pipeline)
+
+
+def _answered(url: str) -> float:
+    """Requests the server has finished since it started (its Prometheus counter)."""
+    metrics = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("vllm:request_success_total")
+    )
+
+
+def test_engine_killed_mid_run_is_restarted_and_loses_nothing(reference):
+    before = _state()
+    killed = threading.Event()
+    url = before["url"].removesuffix("/v1")
+    baseline = _answered(url)
+
+    def kill_after_two_answers() -> None:
+        deadline = time.monotonic() + HANG_S
+        while time.monotonic() < deadline:
+            if _answered(url) >= baseline + 2:
+                os.killpg(int((state_dir(ENGINE) / PID_NAME).read_text()), signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.1)
+
+    # two in flight at a time, so that most of the run is still to come at the kill
+    engine = replace(ENGINE, batch_size=2, max_concurrency=2)
+    records = [{**r, "id": f"k{r['id']}"} for r in RECORDS]
+    chaos = threading.Thread(target=kill_after_two_answers, daemon=True)
+    chaos.start()
+    pipeline = _pipeline()
+    out = pipeline | beam.Create(records) | LLMStage(STAGE, engine, build, judge)
+    expected = [(f"k{i}", a, t) for i, a, t in reference]
+    assert_that(out.kept | beam.Map(answer_of), equal_to(expected), label="answers")
+    assert_that(out.dead_letter, equal_to([]), label="dead")
+    _conservation(out, len(records))
+    run, _ = _finish(pipeline)
+    assert killed.is_set(), "the run ended before the engine could be killed"
+    after = _state()
+    assert after["pid"] != before["pid"] and alive(after["pid"])
+    query = run.metrics().query(MetricsFilter().with_namespace("inference.vllm"))
+    counters = {c.key.metric.name: c.committed for c in query["counters"]}
+    assert counters["retries"] > 0 and counters["errors"] == 0
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "beam_swallow.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=HANG_S,
+    )
+
+
+def test_job_of_two_processes_finishes_and_leaves_no_engine(tmp_path):
+    """The issue's run: sgcr on the vllm engine with two SDK processes. It ends,
+    balances, and once the command exits its server stops (no user is left)."""
+    from beam_swallow.samples import code_sample_records
+
+    files = tmp_path / "in"
+    files.mkdir()
+    records = code_sample_records(8, max_bytes=600)
+    for shard in range(4):
+        with open(files / f"part-{shard}.jsonl", "w") as out:
+            for record in records[shard::4]:
+                out.write(json.dumps(record) + "\n")
+    # the config the command builds: a server of its own, not the module's
+    own = replace(ENGINE, model=str(Path(MODEL).resolve()), max_model_len=1536)
+    result = _cli(
+        "code",
+        "--stages",
+        "sgcr",
+        "--input",
+        str(files / "*.jsonl"),
+        "--output",
+        str(tmp_path / "out"),
+        "--engine",
+        "vllm",
+        "--model",
+        own.model,
+        "--dtype",
+        "float32",
+        "--engine_kwargs",
+        '{"enforce_eager": true}',
+        "--max_model_len",
+        str(own.max_model_len),
+        "--max_tokens",
+        "24",
+        "--temperature",
+        "0",
+        "--batch_size",
+        "4",
+        "--structured",
+        "off",
+        "--direct_running_mode",
+        "multi_processing",
+        "--direct_num_workers",
+        "2",
+        cwd=Path.cwd(),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["balanced"] and report["input"] == len(records)
+    assert report["stages"]["sgcr"]["dead_letter"] == 0
+    state = json.loads((state_dir(own) / "server.json").read_text())
+    server = int((state_dir(own) / PID_NAME).read_text())
+    deadline = time.monotonic() + 300
+    while (alive(state["pid"]) or alive(server)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not alive(state["pid"]) and not alive(server), "the engine outlived its job"
+
+
+def test_preflight_refuses_max_tokens_beyond_the_servers_context(reference, tmp_path):
+    """vLLM's own server with a 2,048 context and the default --max_tokens 8192: the
+    run is refused before the first request, naming the flag and the context."""
+    started = time.monotonic()
+    result = _cli(
+        "code",
+        "--stages",
+        "sgcr",
+        "--output",
+        str(tmp_path / "out"),
+        "--engine",
+        "openai",
+        "--endpoint",
+        _state()["url"],
+        "--model",
+        MODEL,
+        cwd=Path.cwd(),
+    )
+    assert result.returncode == 2
+    assert "--max_tokens 8192" in result.stderr and "2048" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists(), "nothing may be written before the check"
+    assert time.monotonic() - started < HANG_S
+
+
+def test_structured_outputs_give_sgcr_answers_that_parse(reference):
     """vLLM's structured outputs decode under the SGCR grammar: every answer
     that finishes (the judge here keeps them all) holds a score from 1 to 10 and
     a python block."""
-    engine = EngineConfig(**{**ENGINE.__dict__, "sampling": SamplingParams(max_tokens=384, seed=5)})
+    engine = replace(ENGINE, sampling=SamplingParams(max_tokens=384, seed=5))
     prompt = load_prompt("sgcr")
     codes = ["def add(a,b):\n  return a+b\n", "import os\nprint(os.getcwd())\n"]
     records = [{"id": f"c{i}", "text": code} for i, code in enumerate(codes)]
@@ -119,7 +351,7 @@ def test_structured_outputs_give_sgcr_answers_that_parse():
     def build_sgcr(record):
         return engine.request(record["id"], prompt.messages(record["text"]), SGCR_GRAMMAR)
 
-    pipeline = beam.Pipeline(runner=FnApiRunner())
+    pipeline = _pipeline()
     out = pipeline | beam.Create(records) | LLMStage("sgcr", engine, build_sgcr, judge)
 
     def parsed(kept):
@@ -130,4 +362,4 @@ def test_structured_outputs_give_sgcr_answers_that_parse():
             assert 1.0 <= answer.score <= 10.0 and answer.code, record["answer"]
 
     assert_that(out.kept, parsed, label="parsed")
-    pipeline.run().wait_until_finish()
+    _finish(pipeline)

@@ -8,7 +8,9 @@ import re
 import pytest
 
 from beam_swallow.cli import main
+from beam_swallow.reporting.engine_sim import feeding_gain
 from beam_swallow.reporting.plan import (
+    CONTINUOUS_FEEDING_GAIN,
     PAPER_FILES,
     PAPER_GPU_HOURS,
     PlanInputs,
@@ -17,15 +19,24 @@ from beam_swallow.reporting.plan import (
 
 
 def test_paper_counts_and_throughput_land_near_the_papers_gpu_hours():
-    plan = make_plan(PlanInputs(files=PAPER_FILES))
+    plan = make_plan(PlanInputs(files=PAPER_FILES, feeding="batch"))
     # 24.1M files into SGCR at 548 tokens, ~20.8M into SCOR at 835, 360 tokens/s per H100
     assert plan.sgcr_files == pytest.approx(24_100_915, rel=1e-6)
     assert plan.scor_files == pytest.approx(20_800_000, rel=1e-6)
     assert plan.gpu_hours == pytest.approx(PAPER_GPU_HOURS, rel=0.02)
 
 
+def test_continuous_feeding_stands_on_the_engine_models_figure():
+    """The plan's gain is the one the discrete-event engine model computes for the
+    paper's load (rounded to two places), and divides the batch-fed GPU-hours."""
+    assert feeding_gain()["gain"] == pytest.approx(CONTINUOUS_FEEDING_GAIN, abs=0.005)
+    batch = make_plan(PlanInputs(files=PAPER_FILES, feeding="batch"))
+    continuous = make_plan(PlanInputs(files=PAPER_FILES))
+    assert continuous.gpu_hours == pytest.approx(batch.gpu_hours / CONTINUOUS_FEEDING_GAIN)
+
+
 def test_gpu_hours_follow_the_given_throughput():
-    base = make_plan(PlanInputs(files=1_000_000))
+    base = make_plan(PlanInputs(files=1_000_000, tokens_per_s=360))
     faster = make_plan(PlanInputs(files=1_000_000, tokens_per_s=720))
     assert faster.gpu_hours == pytest.approx(base.gpu_hours / 2)
     assert faster.gpu_cost == pytest.approx(base.gpu_cost / 2)
@@ -40,12 +51,16 @@ def test_cpu_hours_scale_with_file_size():
 
 
 def test_cli_prints_each_line_with_its_source(capsys):
-    assert main(["plan", "--files", str(PAPER_FILES), "--gpu", "H100"]) == 0
+    assert main(["plan", "--files", str(PAPER_FILES), "--gpu", "H100", "--feeding", "batch"]) == 0
     out = capsys.readouterr().out
     assert "BENCHMARKS.md syntax" in out and "BENCHMARKS.md lint" in out
     assert "H100-h" in out and "GB shuffled" in out
+    assert "(the paper's, fed in 2,048-prompt calls)" in out
     gpu_hours = int(re.search(r"([\d,]+) H100-h", out).group(1).replace(",", ""))
     assert gpu_hours == pytest.approx(PAPER_GPU_HOURS, rel=0.02)
+    assert main(["plan", "--files", str(PAPER_FILES)]) == 0
+    out = capsys.readouterr().out
+    assert f"x {CONTINUOUS_FEEDING_GAIN}: fed continuously, simulated" in out
 
 
 def test_measured_throughput_comes_from_a_runs_report(tmp_path, capsys):

@@ -9,19 +9,33 @@ defaults are the paper's (temperature 0.2, top_p 0.7, max_tokens 8192; see
 token context could not hold an 8,192 token answer next to any prompt, and its
 ``repetition_penalty`` defaults to :data:`EMBEDDED_REPETITION_PENALTY` (the
 paper uses none).
+
+``max_tokens_ratio`` (off by default, a departure from the paper when set) caps
+each request's ``max_tokens`` in proportion to its input: ``ratio`` tokens of
+answer per token of the text being rewritten, plus :data:`MAX_TOKENS_FLOOR`
+for the score and suggestions around the code, never above ``max_tokens``. The
+paper's rewrites average ~0.66x (SGCR) and ~1.5x (SCOR) of their input, so a
+ratio of 2-3 truncates few answers while a runaway one stops early instead of
+holding an engine slot for the full 8,192 tokens. Input tokens are counted with
+the report's tokenizer (:mod:`.tokens`) where installed, else estimated as one
+per :data:`CHARS_PER_TOKEN` characters.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import math
+import os
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from beam_swallow.inference.base import ChatRequest, Message, SamplingParams
 
 __all__ = [
+    "CHARS_PER_TOKEN",
     "DEFAULT_BATCH_SIZE",
     "EMBEDDED_MAX_TOKENS",
+    "MAX_TOKENS_FLOOR",
     "ENGINES",
     "EngineConfig",
     "parse_engine_kwargs",
@@ -36,11 +50,18 @@ EMBEDDED_MAX_TOKENS = 1024
 # answers on the stdlib sample); 1.1 let 4 of 4 probed answers finish.
 EMBEDDED_REPETITION_PENALTY = 1.1
 
-# Prompts per RunInference batch when --batch_size is unset. vLLM batches
-# internally (the paper sends 2,048 prompts per call); llama.cpp answers one
-# prompt at a time, so small batches keep results flowing; a server's
-# concurrency is bounded by --max_concurrency, not by the batch.
-DEFAULT_BATCH_SIZE = {"embedded": 8, "openai": 64, "vllm": 2048}
+# Requests per batch when --batch_size is unset. llama.cpp answers one prompt at a
+# time, so small RunInference batches keep results flowing. The server engines are fed
+# request by request (feed.py): their batch is only how many requests are ordered
+# longest-first before they are sent, and what is in flight is bounded by
+# --max_concurrency, not by the batch.
+DEFAULT_BATCH_SIZE = {"embedded": 8, "openai": 64, "vllm": 256}
+
+# --max_tokens_ratio: answer tokens always allowed on top of ratio x input tokens
+# (an SGCR answer's score and suggestions come before its code).
+MAX_TOKENS_FLOOR = 256
+# Characters per token where no tokenizer is installed (code, Llama-3-like vocabularies).
+CHARS_PER_TOKEN = 3.5
 
 
 def parse_engine_kwargs(text: str | None) -> dict[str, Any]:
@@ -67,7 +88,7 @@ class EngineConfig:
     model: str | None = None
     endpoint: str | None = None
     api_key_env: str | None = None
-    max_concurrency: int = 8
+    max_concurrency: int | None = None
     request_timeout: float = 600.0
     retries: int = 6
     retry_max_wait: float = 30.0
@@ -81,6 +102,8 @@ class EngineConfig:
     dtype: str = "auto"
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
     model_copies: int = 1
+    max_tokens_ratio: float | None = None
+    start_timeout: float = 1800.0
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -89,8 +112,10 @@ class EngineConfig:
             raise ValueError("the openai engine needs --endpoint (e.g. http://127.0.0.1:8000/v1)")
         if self.engine in ("openai", "vllm") and not self.model:
             raise ValueError(f"the {self.engine} engine needs --model")
-        if self.max_concurrency < 1 or self.retries < 0 or self.request_timeout <= 0:
+        if (self.max_concurrency or 1) < 1 or self.retries < 0 or self.request_timeout <= 0:
             raise ValueError("max_concurrency >= 1, retries >= 0 and request_timeout > 0 please")
+        if self.max_tokens_ratio is not None and self.max_tokens_ratio <= 0:
+            raise ValueError("--max_tokens_ratio must be positive")
         if self.model_copies < 1:
             raise ValueError("model_copies must be positive")
         if self.batch_size is not None and self.batch_size < 1:
@@ -106,16 +131,37 @@ class EngineConfig:
         """The model as stamped on records: the flag's value or the embedded default."""
         return self.model or "SmolLM2-135M-Instruct.Q4_1.gguf"
 
+    @property
+    def request_kwargs(self) -> dict[str, Any]:
+        """Fields added to each request's JSON body: ``engine_kwargs`` for ``openai``
+        (the vllm engine's kwargs configure its server instead)."""
+        return self.engine_kwargs if self.engine == "openai" else {}
+
+    def auth_headers(self) -> dict[str, str]:
+        """The Authorization header for ``api_key_env``; RuntimeError if that variable is unset."""
+        if not self.api_key_env:
+            return {}
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise RuntimeError(f"environment variable {self.api_key_env} (the API key) is unset")
+        return {"Authorization": f"Bearer {key}"}
+
     def request(
         self,
         record_id: str,
         messages: list[Message] | tuple[Message, ...],
         grammar: str | None = None,
+        source: str | None = None,
     ) -> ChatRequest:
         """A request for one record with this engine's sampling settings, constrained
-        to ``grammar`` (GBNF) when one is given."""
+        to ``grammar`` (GBNF) when one is given; ``source`` is the text being
+        rewritten, whose length caps ``max_tokens`` under ``max_tokens_ratio``."""
+        sampling = self.sampling
+        if self.max_tokens_ratio is not None and source is not None:
+            cap = MAX_TOKENS_FLOOR + math.ceil(self.max_tokens_ratio * _count_tokens(source))
+            sampling = replace(sampling, max_tokens=min(sampling.max_tokens, cap))
         return ChatRequest(
-            id=record_id, messages=tuple(messages), sampling=self.sampling, grammar=grammar
+            id=record_id, messages=tuple(messages), sampling=sampling, grammar=grammar
         )
 
     @staticmethod
@@ -127,3 +173,12 @@ class EngineConfig:
                 max_tokens=EMBEDDED_MAX_TOKENS, repetition_penalty=EMBEDDED_REPETITION_PENALTY
             )
         return SamplingParams()
+
+
+def _count_tokens(text: str) -> int:
+    """Tokens in ``text`` by the report's tokenizer, or estimated from its length."""
+    from beam_swallow.inference.tokens import load_tokenizer, tokenizer_available
+
+    if tokenizer_available():
+        return load_tokenizer().count(text)
+    return math.ceil(len(text) / CHARS_PER_TOKEN)

@@ -52,6 +52,7 @@ __all__ = [
     "EmbeddedModel",
     "default_gguf",
     "default_threads",
+    "gguf_context",
     "threads_now",
 ]
 
@@ -76,6 +77,22 @@ def default_gguf() -> str:
     if not ggufs:
         raise RuntimeError(f"no .gguf file found in package {_DEFAULT_PACKAGE}")
     return str(ggufs[0])
+
+
+def gguf_context(model: str | None) -> int:
+    """The context a GGUF model was trained with, in tokens, read from the file's
+    header through llama.cpp without loading its weights (``model`` None: the default)."""
+    import llama_cpp
+    from llama_cpp._internals import LlamaModel
+
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    header = LlamaModel(path_model=model or default_gguf(), params=params, verbose=False)
+    try:  # n_ctx_train() reads 0 without weights; the header's key holds the number
+        metadata = header.metadata()
+        return int(metadata[f"{metadata['general.architecture']}.context_length"])
+    finally:
+        header.close()
 
 
 @dataclass

@@ -7,6 +7,11 @@ needs llama_cpp or vllm) and ``answer(batch, model)``, which returns one
 request's failure. ``run_inference`` wraps ``answer`` with the counters, in the calling
 thread (Beam's metric containers are per thread).
 
+Engines that answer many requests at once from any thread (a server: ``openai``
+and ``vllm``) subclass :class:`ConcurrentModelHandler` instead: their model has
+``submit(request) -> Future[Sent]``, and the LLM stage feeds them request by
+request (:mod:`.feed`) rather than batch by batch through RunInference.
+
 Counters, under ``get_metrics_namespace()`` = ``inference.<engine>``:
 ``requests``, ``prompt_tokens``, ``completion_tokens``, ``errors``,
 ``too_long``, ``truncated``, ``structured`` (answers decoded under their
@@ -17,7 +22,8 @@ the batch time split evenly where the engine answers a batch in one call).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from concurrent.futures import Future
+from typing import Any, Generic, Protocol, TypeVar
 
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler
@@ -25,12 +31,28 @@ from apache_beam.ml.inference.base import ModelHandler
 from beam_swallow.inference.base import FINISH_LENGTH, FINISH_TOO_LONG, ChatRequest, ChatResult
 from beam_swallow.inference.config import EngineConfig
 
-__all__ = ["Answer", "ChatModelHandler", "error_result", "too_long_result"]
+__all__ = [
+    "Answer",
+    "ChatModelHandler",
+    "ConcurrentModelHandler",
+    "Sent",
+    "Submits",
+    "error_result",
+    "too_long_result",
+]
 
 ModelT = TypeVar("ModelT")
 
 # One request's result and how long it took, in milliseconds.
 Answer = tuple[ChatResult, float]
+# What a concurrent engine's future gives: the result, its latency (ms) and its retries.
+Sent = tuple[ChatResult, float, int]
+
+
+class Submits(Protocol):
+    """A model that takes requests from any thread, each answered on its own future."""
+
+    def submit(self, request: ChatRequest) -> Future[Sent]: ...
 
 
 def error_result(
@@ -102,3 +124,35 @@ class ChatModelHandler(ModelHandler[ChatRequest, ChatResult, ModelT], Generic[Mo
 
     def get_num_bytes(self, batch: Sequence[ChatRequest]) -> int:
         return sum(len(m.content) for request in batch for m in request.messages)
+
+
+SubmitsT = TypeVar("SubmitsT", bound=Submits)
+
+
+class ConcurrentModelHandler(ChatModelHandler[SubmitsT], Generic[SubmitsT]):
+    """A handler whose model takes concurrent requests (a server's client).
+
+    The LLM stage feeds it through :class:`~beam_swallow.inference.feed.ContinuousInference`
+    and counts each answer with :meth:`count_sent`; ``answer`` (RunInference's
+    path) submits a whole batch and waits for it.
+    """
+
+    def answer(self, batch: Sequence[ChatRequest], model: SubmitsT) -> list[Answer]:
+        futures = [model.submit(request) for request in batch]
+        sent = [future.result() for future in futures]
+        self.count_sent(list(zip(batch, sent, strict=True)), results=False)
+        return [(result, latency) for result, latency, _ in sent]
+
+    def count_sent(self, sent: list[tuple[ChatRequest, Sent]], results: bool = True) -> None:
+        """Count answers: the engine's counters (``results``) and ``retries`` and
+        ``structured_refused``."""
+        namespace = self.get_metrics_namespace()
+        if results:
+            self._count([r for _, (r, _, _) in sent], [latency for _, (_, latency, _) in sent])
+        Metrics.counter(namespace, "retries").inc(sum(retries for _, (_, _, retries) in sent))
+        Metrics.counter(namespace, "structured_refused").inc(
+            sum(
+                bool(request.grammar) and not result.failed and not result.structured
+                for request, (result, _, _) in sent
+            )
+        )

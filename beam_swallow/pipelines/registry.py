@@ -265,6 +265,8 @@ def engine_config(opts: SwallowOptions) -> EngineConfig:
         dtype=opts.dtype,
         engine_kwargs=parse_engine_kwargs(opts.engine_kwargs),
         model_copies=model_copies(opts),
+        max_tokens_ratio=opts.max_tokens_ratio,
+        start_timeout=opts.engine_start_timeout,
     )
 
 

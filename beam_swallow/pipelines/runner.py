@@ -14,6 +14,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from beam_swallow.inference.preflight import preflight
 from beam_swallow.inference.tokens import load_tokenizer, tokenizer_available
 from beam_swallow.io import (
     READ_STAGE,
@@ -46,8 +47,13 @@ from beam_swallow.reporting.stats import CountExits
 from beam_swallow.samples import write_sample
 from beam_swallow.sources.s3 import check_s3_paths
 from beam_swallow.stage import merge_exits
+from beam_swallow.transforms.llm import LLMStage
+from beam_swallow.transforms.llm_cache import CachedLLMStage
 
 __all__ = ["run_pipeline", "run_stages"]
+
+# Stages that ask an LLM engine, whose engine is checked before a run starts.
+_ASKS_ENGINE = (LLMStage, CachedLLMStage)
 
 
 def run_stages(
@@ -102,6 +108,9 @@ def run_pipeline(
     ``OUT/sample/<sample_name>`` and read from there like any input. With
     ``--streaming`` records come from Pub/Sub instead (see
     :mod:`beam_swallow.pipelines.streaming`) and the run goes on until stopped.
+    A run with an LLM stage first checks its engine
+    (:func:`~beam_swallow.inference.preflight.preflight`): PreflightError, a
+    ValueError, before anything is read or written.
     """
     FileSystems.set_options(options)  # gs:// credentials etc. before the sample is written
     opts = options.view_as(SwallowOptions)
@@ -112,6 +121,9 @@ def run_pipeline(
     names = stage_names(opts, default_stages, factories)
     stages = build_stages(opts, names, factories)
     check_s3_paths([opts.input, opts.output, opts.cache_dir], s3_settings(options))
+    engines = [stage.engine for stage in stages.values() if isinstance(stage, _ASKS_ENGINE)]
+    if engines:  # a run every record of which would fail stops here, before any I/O
+        preflight(engines[0])
     if stream is not None:
         return run_streaming(options, stream, reader, stages)
     pattern = opts.input or write_sample(

@@ -6,14 +6,9 @@ import socket
 import subprocess
 import time
 
+from beam_swallow.machine import free_port
+
 __all__ = ["free_port", "wait_for_port"]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen, what: str, limit_s: float = 300) -> None:

@@ -55,7 +55,8 @@ from beam_swallow.inference.base import (
     SamplingParams,
 )
 from beam_swallow.inference.config import EngineConfig
-from beam_swallow.inference.handler import ChatModelHandler
+from beam_swallow.inference.feed import ContinuousInference
+from beam_swallow.inference.handler import ChatModelHandler, ConcurrentModelHandler
 from beam_swallow.records import Reason, Record, Reject, error_kind
 from beam_swallow.stage import (
     DEAD_LETTER,
@@ -202,13 +203,20 @@ def _describe(error: Any) -> tuple[str, str]:
 
 
 class _Answer(beam.PTransform):
-    """Ready requests through RunInference: returns (answered pairs, failed batches)."""
+    """Ready requests through the engine: returns (answered pairs, failed batches).
+
+    A server engine (``handler.concurrent``) is fed request by request
+    (:class:`~beam_swallow.inference.feed.ContinuousInference`); the embedded
+    engine, one prompt at a time in the worker, goes through RunInference's batches.
+    """
 
     def __init__(self, handler: ChatModelHandler):
         super().__init__()
         self._handler = handler
 
     def expand(self, ready: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
+        if isinstance(self._handler, ConcurrentModelHandler):
+            return ready | "Feed" >> ContinuousInference(self._handler)
         answered, failures = (
             ready
             | "RunInference"
@@ -252,6 +260,11 @@ class LLMStage(beam.PTransform):
         self._judge = judge
         self._handler = handler
         self._wrap_answer: AnswerWrapper | None = None
+
+    @property
+    def engine(self) -> EngineConfig:
+        """The engine this stage asks."""
+        return self._engine
 
     @property
     def identity(self) -> dict[str, Any]:

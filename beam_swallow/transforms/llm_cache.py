@@ -41,6 +41,7 @@ from beam_swallow.cache import (
     mark_cached,
 )
 from beam_swallow.inference.base import ChatRequest, ChatResult
+from beam_swallow.inference.config import EngineConfig
 from beam_swallow.transforms.llm import Key, LLMStage
 
 __all__ = ["CachedLLMStage", "request_key", "result_from_value", "value_of"]
@@ -141,6 +142,11 @@ class CachedLLMStage(beam.PTransform):
         self.stage = stage.label
         self._llm = stage
         self._cache = cache
+
+    @property
+    def engine(self) -> EngineConfig:
+        """The engine the wrapped stage asks."""
+        return self._llm.engine
 
     def expand(self, records: beam.PCollection) -> CachedResult:
         wrapped: list[_CachedAnswers] = []

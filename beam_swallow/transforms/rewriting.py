@@ -81,8 +81,10 @@ class RewriteConfig:
 
 def build_request(record: Record, engine: EngineConfig, cfg: RewriteConfig) -> ChatRequest:
     """The prompt's turns, then the record's text as the user turn, under the
-    stage's grammar when it has one."""
-    return engine.request(record[ID], cfg.prompt.messages(record[TEXT]), cfg.grammar)
+    stage's grammar when it has one (the text also sizes ``max_tokens`` under
+    ``--max_tokens_ratio``)."""
+    text = record[TEXT]
+    return engine.request(record[ID], cfg.prompt.messages(text), cfg.grammar, source=text)
 
 
 def refused(answer: str | None) -> dict[str, Any]:
