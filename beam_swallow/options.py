@@ -204,7 +204,8 @@ class SwallowOptions(PipelineOptions):
             "--stages",
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "
-            f"{DEFAULT_CODE_STAGES}; math: {DEFAULT_MATH_STAGES}; dedup: {DEFAULT_DEDUP_STAGES}.",
+            f"{DEFAULT_CODE_STAGES}; math: {DEFAULT_MATH_STAGES}; dedup: {DEFAULT_DEDUP_STAGES}. "
+            "With --input_format stack_v2, fetch comes first (added when not listed).",
         )
 
         stream = parser.add_argument_group("streaming (with Beam's --streaming; README: Streaming)")
