@@ -133,3 +133,38 @@ def test_readme_links_lead_somewhere():
 def test_readme_stays_short():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
     assert lines <= 170, f"README.md has {lines} lines: put the detail on a page in docs/"
+
+
+# Flags the pages name that belong to other programs: Beam's SDK worker pool (--service_port),
+# mkdocs (--strict), pylint (--persistent, --disable) and uv (--override). Hyphenated flags
+# (vLLM's server, chromium) are never ours, whose flags are snake_case.
+_OTHER_PROGRAMS = {"--service_port", "--strict", "--persistent", "--disable", "--override"}
+
+
+def _beam_flags() -> set[str]:
+    """Every flag of Beam's PipelineOptions classes, the runners' included."""
+    import apache_beam.runners.portability.flink_runner  # noqa: F401  (FlinkRunnerOptions)
+    import apache_beam.runners.portability.prism_runner  # noqa: F401  (PrismRunnerOptions)
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    classes, flags = [PipelineOptions], set()
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        parser = argparse.ArgumentParser(conflict_handler="resolve")
+        cls._add_argparse_args(parser)
+        flags.update(flag for action in parser._actions for flag in action.option_strings)
+    return flags
+
+
+def test_every_flag_the_pages_name_exists():
+    ours = set(_ROW_FLAGS.findall(reference.cli_reference()))
+    known = ours | _beam_flags() | _OTHER_PROGRAMS
+    pages = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+    named = {
+        (page.name, flag)
+        for page in pages
+        for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9_]*)(?![\w-])", page.read_text("utf-8"))
+    }
+    assert len(named) > 100
+    assert sorted((page, flag) for page, flag in named if flag not in known) == []
