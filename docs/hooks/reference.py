@@ -21,8 +21,13 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
+import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # document this tree's code, not an installed copy's
@@ -179,20 +184,42 @@ def _configs() -> list[str]:
     return found
 
 
+def _directive(name: str, with_module: bool) -> str:
+    """A mkdocstrings directive for ``module.Name``.
+
+    ``with_module`` shows the object under its module's docstring: a stage's module docstring
+    holds its rules, exits and counters, where the class's own says only what it is.
+    """
+    if not with_module:
+        return f"::: {name}\n"
+    module, member = name.rsplit(".", 1)
+    return f"::: {module}\n    options:\n      members: [{member}]\n"
+
+
 def api_reference() -> str:
     """mkdocstrings directives for the public API, grouped under headings."""
     from beam_swallow.transforms import STAGES
 
     groups = [
-        *API_FIXED,
-        ("Stages", tuple(f"{c.__module__}.{c.__qualname__}" for c in STAGES)),
-        ("Configs", tuple(_configs())),
+        *((title, names, False) for title, names in API_FIXED),
+        ("Stages", tuple(f"{c.__module__}.{c.__qualname__}" for c in STAGES), True),
+        ("Configs", tuple(_configs()), False),
     ]
     lines = []
-    for title, names in groups:
-        lines += [f"## {title}", ""]
-        lines += [f"::: {name}\n" for name in names]
+    for title, names, with_module in groups:
+        lines += [f"## {title}", "", *(_directive(name, with_module) for name in names)]
     return "\n".join(lines)
+
+
+# Sphinx roles in docstrings (:class:`~pkg.Name`), as Markdown renders them: role text, then code.
+_ROLE = re.compile(r":(?:class|mod|func|meth|attr|data|exc|obj):<code>~?([^<]+)</code>")
+
+
+def on_page_content(html: str, page: Page, **_: object) -> str:
+    """MkDocs event: on the API page, show Sphinx roles as plain code (``Name``, not ``:class:``)."""
+    if page.file.src_uri != "reference/api.md":
+        return html
+    return _ROLE.sub(lambda m: f"<code>{m.group(1)}</code>", html)
 
 
 def on_page_markdown(markdown: str, **_: object) -> str:
