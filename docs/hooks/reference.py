@@ -212,14 +212,19 @@ def api_reference() -> str:
 
 
 # Sphinx roles in docstrings (:class:`~pkg.Name`), as Markdown renders them: role text, then code.
-_ROLE = re.compile(r":(?:class|mod|func|meth|attr|data|exc|obj):<code>~?([^<]+)</code>")
+_ROLE = re.compile(r":(?:class|mod|func|meth|attr|data|exc|obj):<code>(~?)([^<]+)</code>")
 
 
 def on_page_content(html: str, page: Page, **_: object) -> str:
     """MkDocs event: on the API page, show Sphinx roles as plain code (``Name``, not ``:class:``)."""
     if page.file.src_uri != "reference/api.md":
         return html
-    return _ROLE.sub(lambda m: f"<code>{m.group(1)}</code>", html)
+
+    def code(match: re.Match[str]) -> str:  # ~pkg.mod.Name reads Name, as in Sphinx
+        target = match.group(2)
+        return f"<code>{target.rsplit('.', 1)[-1] if match.group(1) else target}</code>"
+
+    return _ROLE.sub(code, html)
 
 
 def on_page_markdown(markdown: str, **_: object) -> str:
