@@ -53,7 +53,7 @@ __all__ = [
 # exceeds what is available (pipelines/memory.py); the first is the default.
 MEMORY_CHECKS = ("refuse", "warn", "off")
 
-# The paper's order, with dedup before the costly rewriting (see README, "Stages").
+# The paper's order, with dedup before the costly rewriting (see docs, "Recipes").
 DEFAULT_CODE_STAGES = "syntax,lint,exact_dedup,near_dedup,decontaminate,sgcr,scor"
 DEFAULT_MATH_STAGES = "exact_dedup,near_dedup,math_rewrite"
 DEFAULT_DEDUP_STAGES = "exact_dedup,near_dedup,decontaminate"
@@ -189,7 +189,7 @@ class SwallowOptions(PipelineOptions):
             "--no_token_counts",
             action="store_true",
             help="Do not count tokens per stage for the report (counting costs ~14%% on top "
-            "of lint at scale; README: report.html).",
+            "of lint at scale; docs: The report).",
         )
         io.add_argument(
             "--memory_check",
@@ -198,7 +198,7 @@ class SwallowOptions(PipelineOptions):
             help="On the local runner, with exact_dedup or near_dedup (which hold the corpus "
             "in memory there): estimate the run's peak memory from the input's size and "
             "refuse to start (default), warn, or skip the check (off) when it exceeds the "
-            "memory available. Bigger corpora: README, A corpus bigger than memory.",
+            "memory available. Bigger corpora: docs, A corpus bigger than memory.",
         )
         io.add_argument(
             "--stages",
@@ -208,7 +208,7 @@ class SwallowOptions(PipelineOptions):
             "With --input_format stack_v2, fetch comes first (added when not listed).",
         )
 
-        stream = parser.add_argument_group("streaming (with Beam's --streaming; README: Streaming)")
+        stream = parser.add_argument_group("streaming (with Beam's --streaming; docs: Streaming)")
         stream.add_argument(
             "--input_subscription",
             default=None,

@@ -24,7 +24,7 @@ Five lines of arithmetic, each from a named source:
   :data:`CONTINUOUS_FEEDING_GAIN` x the batch-fed throughput for the paper's
   load; the plan says so on its GPU line. A ``--tokens_per_s`` or ``--measured``
   figure is taken as it is.
-- **dedup shuffle, GB**: the README's per-file volumes (band keys, the
+- **dedup shuffle, GB**: the per-file volumes of the docs' dedup page (band keys, the
   signature joins, the records twice) for the files that reach dedup.
 - **cost**: each figure times a unit price (flags; the defaults are round
   list prices to be replaced with your own).
@@ -75,7 +75,7 @@ LINT_BENCH_BYTES = 8.77e6 / 840
 # Fetch (BENCHMARKS.md, fetch): a stated GET rate per worker with 32 GETs in flight.
 FETCH_PER_WORKER_S = 200.0
 
-# README, "At 40M files": per file entering near_dedup.
+# docs, Deduplication, "At 40M files": per file entering near_dedup.
 BAND_KEY_BYTES = 10 + 40  # band key + node, per band
 SIGNATURE_JOINS = 2  # signatures enter the verify join and the similarity join once each
 RECORD_SHUFFLES = 2  # exact_dedup's group and near_dedup's final join
@@ -218,7 +218,7 @@ def render(plan: Plan) -> str:
             f"{plan.sgcr_files:,.0f} files",
             f"{plan.shuffle_gb:,.1f} GB shuffled",
             f"${plan.shuffle_cost:,.0f}",
-            f"README dedup volumes, {p.bands} bands, {p.num_perm} perms",
+            f"docs' dedup volumes, {p.bands} bands, {p.num_perm} perms",
         ),
         (
             "sgcr",
