@@ -29,6 +29,7 @@ from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
 from beam_swallow.pipelines.memory import check_local_memory
 from beam_swallow.pipelines.registry import (
     StageFactory,
+    breaker_config,
     build_stages,
     reader_config,
     resolve_stages,
@@ -72,7 +73,7 @@ def run_stages(
     live = LiveMetrics() if show_progress(options, is_local(options)) else None
     pipeline = make_pipeline(options, live)
     read = pipeline | "Read" >> ReadRecords(input_pattern, reader)
-    results = apply_stages(read, stages)
+    results = apply_stages(read, stages, breaker_config(opts))
     merge_exits(results) | "Write" >> WriteOutputs(
         opts.output, opts.text_field, opts.output_format, opts.output_compression
     )
