@@ -81,3 +81,11 @@ def test_replaying_a_run_s_dead_letters(tmp_path):
     [again] = outputs["dead_letter"]
     assert (again["stage"], again["error_type"]) == ("read", "invalid_json")
     assert again["raw"] == '{"text": "unterminated'
+
+
+def test_a_replay_into_the_run_it_reads_is_refused(tmp_path, capsys):
+    first = _first_run(tmp_path)
+    argv = ["code", "--stages", "syntax", "--quiet", "--output", str(first)]
+    assert main([*argv, "--input", str(first / "dead_letter" / "*")]) == 2
+    assert "which this run clears before it reads" in capsys.readouterr().err
+    assert list((first / "dead_letter").iterdir())  # still there

@@ -25,9 +25,9 @@ DoFns (fused with them) or before them. The count itself is kept where verdicts
 and dead letters are made (:mod:`beam_swallow.stage`), and tripping raises
 :class:`~beam_swallow.stage.BreakerTripped` there, failing the bundle: the
 runner fails the job (after its own bundle retries, which trip again at once).
-Results that finished before it are in the result cache (``--cache_dir``; its
-writers commit what they hold on teardown too), so the run after the fix
-computes only what is missing. :func:`tripped_message` finds the breaker's one
+Results that finished before it and reached the result cache
+(``--cache_dir``) are reused by the run after the fix, which computes only what
+is missing. :func:`tripped_message` finds the breaker's one
 line in whatever exception the runner raises (runners re-raise a worker's error
 as text).
 """
