@@ -2,7 +2,11 @@
 
 Pipeline subcommands accept beam-swallow's flags (see ``--help``) and any Beam
 pipeline option (``--runner``, ``--direct_running_mode``, ``--project``, ...),
-which are passed to Beam untouched. ``main(argv) -> int`` is what tests call.
+which are passed to Beam untouched; a flag neither knows stops the command
+(exit 2) with the nearest known names, and flags after a lone ``--`` go to Beam
+unchecked, for options only a runner's own side reads. A job the breaker stopped
+(:mod:`beam_swallow.transforms.breaker`) exits 3 with its one-line error.
+``main(argv) -> int`` is what tests call.
 """
 
 from __future__ import annotations

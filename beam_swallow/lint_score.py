@@ -8,7 +8,9 @@ so a file's line here is what its record gets there::
 ``pylint_score`` is pylint's note as its CLI prints it, ``score`` the
 comment-penalized one; both are null unless ``status`` is ``ok``. Other
 statuses: ``no_statements``, ``unparsable``, ``timeout`` and ``error`` (the
-last three add an ``error`` field).
+last three add an ``error`` field). A file that runs out of ``--lint_timeout``
+is tried once more in the pool's slow lane (``--lint_slow_timeout``) while the
+other files go on; only then is it a ``timeout``.
 
 One line per argument, in order, matched by position (the same path given
 twice gets two lines). A file is read as Python reads it (its BOM or coding
