@@ -111,7 +111,8 @@ def _summary(report: dict[str, Any], output: str) -> str:
     lines = [
         f"input {report['input']}: kept {report['kept']}, rejected {rejected}, "
         f"dead letters {report['dead_letter']} "
-        f"({'balanced' if report['balanced'] else 'NOT BALANCED'})",
+        f"({'balanced' if report['balanced'] else 'NOT BALANCED'})"
+        + (f", {report['replayed']} replayed from dead letters" if "replayed" in report else ""),
     ]
     for stage, entry in report["stages"].items():
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(entry["rejected"].items())) or "-"

@@ -150,7 +150,10 @@ def arm_breaker(stage: str, run: str, threshold: int) -> None:
     From then on the ``threshold``-th dead letter in a row with one
     :func:`signature` raises :class:`BreakerTripped` where it is emitted,
     failing its bundle; any verdict in between restarts the count. Arming again
-    for the same run changes nothing; a new run starts a new count.
+    for the same run changes nothing; a new run starts a new count. There is no
+    disarming (a DoFn's teardown may come before the stage's last bundle on some
+    runners): a later pipeline in the same process with a stage of that name and
+    no breaker of its own is counted too.
     """
     with _ARMED_LOCK:
         armed = _ARMED.get(stage)

@@ -60,12 +60,13 @@ def _first_run(tmp_path: Path) -> Path:
     return out
 
 
-def test_replaying_a_run_s_dead_letters(tmp_path):
+def test_replaying_a_run_s_dead_letters(tmp_path, capsys):
     first = _first_run(tmp_path)
     out = tmp_path / "replay"
     argv = ["code", "--stages", "syntax,exact_dedup,near_dedup", "--quiet"]
     pattern = str(first / "dead_letter" / "*")
     assert main([*argv, "--input", pattern, "--output", str(out)]) == 0
+    assert ", 1 replayed from dead letters" in capsys.readouterr().out
     report = read_report(out)
     outputs = read_outputs(out)
     assert_conserved(report, outputs)
