@@ -48,7 +48,18 @@ from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.files import FileError, parquet_error, read_lines
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION, dumps, encode_line, iter_lines
-from beam_swallow.records import ID, TEXT, ErrorKind, Reason, Record, Reject, text_id
+from beam_swallow.records import (
+    ID,
+    RAW,
+    REPLAYED_FROM,
+    TEXT,
+    ErrorKind,
+    Reason,
+    Record,
+    Reject,
+    replayed,
+    text_id,
+)
 from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
@@ -108,11 +119,17 @@ class ReaderConfig:
 
 
 class InvalidRecord(ValueError):
-    """An input line or row that cannot become a record; ``kind`` says why."""
+    """An input line or row that cannot become a record; ``kind`` says why.
 
-    def __init__(self, kind: str, message: str):
+    ``raw`` is the line at fault when it is not the one read (a replayed dead
+    letter's own input line), else None.
+    """
+
+    def __init__(self, kind: str, message: str, raw: bytes | None = None):
         super().__init__(f"{kind}: {message}")
         self.kind = kind
+        self.message = message
+        self.raw = raw
 
 
 # Where a record keeps the input fields whose names the pipeline uses inside.
@@ -129,6 +146,13 @@ def to_record(obj: Any, cfg: ReaderConfig) -> Record:
         raise InvalidRecord(
             ErrorKind.NOT_AN_OBJECT, f"expected a JSON object, got {type(obj).__name__}"
         )
+    obj = replayed(obj)  # an earlier run's dead letter becomes its record again
+    if obj.get(REPLAYED_FROM) == READ_STAGE and isinstance(obj.get(RAW), str):
+        line = obj[RAW].encode("utf-8")  # the line as it was first read
+        try:
+            return parse_line(line, cfg)
+        except InvalidRecord as exc:
+            raise InvalidRecord(exc.kind, exc.message, line) from None
     text = obj.get(cfg.text_field)
     if not isinstance(text, str):
         found = "missing" if text is None else f"a {type(text).__name__}"
@@ -207,7 +231,9 @@ class _ReadFileDoFn(beam.DoFn):
         try:
             record = convert(value, self._cfg)
         except InvalidRecord as exc:
-            letter = emit_dead_letter(READ_STAGE, raw, str(exc), exc.kind)
+            letter = emit_dead_letter(
+                READ_STAGE, raw if exc.raw is None else exc.raw, str(exc), exc.kind
+            )
             letter.value["source_file"] = source
             yield letter
             return

@@ -32,10 +32,12 @@ from beam_swallow.inference.vllm_server import IN_FLIGHT_FACTOR
 from beam_swallow.io import ReaderConfig
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.linting.config import LintConfig
+from beam_swallow.linting.pool import SLOW_FACTOR
 from beam_swallow.prompts import PROMPT_NAMES
 from beam_swallow.sources import stack_v2
 from beam_swallow.streaming.config import WINDOW_S
 from beam_swallow.transforms import fetch
+from beam_swallow.transforms.breaker import add_breaker_arguments
 from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.exact_dedup import DEFAULT_NORMALIZE, NORMALIZATIONS
 from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, RewriteConfig
@@ -78,6 +80,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _non_negative_float(value: str) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or a positive number, got {value}")
+    return number
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -92,7 +101,17 @@ def add_lint_pool_arguments(group: argparse._ArgumentGroup) -> None:
         type=_positive_float,
         default=_LINT.timeout_s,
         help="Seconds pylint may spend on one file; then its worker is killed and the "
-        f"file rejected 'lint_timeout' (default {_LINT.timeout_s:g}).",
+        "file tried once more, alone, with --lint_slow_timeout "
+        f"(default {_LINT.timeout_s:g}).",
+    )
+    group.add_argument(
+        "--lint_slow_timeout",
+        type=_non_negative_float,
+        default=_LINT.slow_timeout_s,
+        help="Seconds for the second try of a file that ran out of --lint_timeout, in one "
+        "extra worker beside the pool, which goes on with the other files; when it runs "
+        "out too the file is rejected 'lint_timeout' (default "
+        f"{SLOW_FACTOR:g}x --lint_timeout; 0: no second try).",
     )
     group.add_argument(
         "--lint_workers",
@@ -257,6 +276,8 @@ class SwallowOptions(PipelineOptions):
             f"or once it holds this many results (default {FLUSH_ENTRIES}), or "
             f"{FLUSH_SECONDS:.0f} s after the oldest, whichever comes first.",
         )
+
+        add_breaker_arguments(parser.add_argument_group("failures (README: When a run fails)"))
 
         lint = parser.add_argument_group("lint")
         lint.add_argument(

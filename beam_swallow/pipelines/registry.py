@@ -44,6 +44,7 @@ from beam_swallow.transforms import (
     Sgcr,
     Syntax,
 )
+from beam_swallow.transforms.breaker import BreakerConfig
 from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.fetch import Fetch, FetchConfig
 from beam_swallow.transforms.fetch_cache import CachedFetch
@@ -57,6 +58,7 @@ __all__ = [
     "DEDUP_STAGES",
     "MATH_STAGES",
     "StageFactory",
+    "breaker_config",
     "build_stages",
     "cache_config",
     "decontam_config",
@@ -195,10 +197,16 @@ def lint_config(opts: SwallowOptions) -> LintConfig:
     return LintConfig(
         min_quality=opts.min_quality,
         timeout_s=opts.lint_timeout,
+        slow_timeout_s=opts.lint_slow_timeout,
         workers=opts.lint_workers,
         recycle_after=opts.lint_recycle_after,
         keep_pool=_streaming(opts),
     )
+
+
+def breaker_config(opts: SwallowOptions) -> BreakerConfig:
+    """When a stage's dead letters stop the job (``--breaker_threshold``)."""
+    return BreakerConfig(threshold=opts.breaker_threshold)
 
 
 def cache_config(opts: SwallowOptions) -> CacheConfig | None:
