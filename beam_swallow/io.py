@@ -1,4 +1,4 @@
-"""Reading records in and writing the three exits out, local or gs://.
+"""Reading records in and writing the three exits out, local, gs:// or s3://.
 
 Input is JSONL (plain, ``.gz`` or ``.zst``) or Parquet, matched by glob patterns through
 Beam's FileSystems. Reading is the first stage, ``read``, with the same three
@@ -48,7 +48,18 @@ from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.files import FileError, parquet_error, read_lines
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION, dumps, encode_line, iter_lines
-from beam_swallow.records import ID, TEXT, ErrorKind, Reason, Record, Reject, text_id
+from beam_swallow.records import (
+    ID,
+    RAW,
+    REPLAYED_FROM,
+    TEXT,
+    ErrorKind,
+    Reason,
+    Record,
+    Reject,
+    replayed,
+    text_id,
+)
 from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
@@ -69,6 +80,7 @@ __all__ = [
     "WriteOutputs",
     "clear_outputs",
     "check_inputs",
+    "file_dead_letter",
     "parse_line",
     "output_line",
     "to_output",
@@ -107,11 +119,17 @@ class ReaderConfig:
 
 
 class InvalidRecord(ValueError):
-    """An input line or row that cannot become a record; ``kind`` says why."""
+    """An input line or row that cannot become a record; ``kind`` says why.
 
-    def __init__(self, kind: str, message: str):
+    ``raw`` is the line at fault when it is not the one read (a replayed dead
+    letter's own input line), else None.
+    """
+
+    def __init__(self, kind: str, message: str, raw: bytes | None = None):
         super().__init__(f"{kind}: {message}")
         self.kind = kind
+        self.message = message
+        self.raw = raw
 
 
 # Where a record keeps the input fields whose names the pipeline uses inside.
@@ -128,6 +146,13 @@ def to_record(obj: Any, cfg: ReaderConfig) -> Record:
         raise InvalidRecord(
             ErrorKind.NOT_AN_OBJECT, f"expected a JSON object, got {type(obj).__name__}"
         )
+    obj = replayed(obj)  # an earlier run's dead letter becomes its record again
+    if obj.get(REPLAYED_FROM) == READ_STAGE and isinstance(obj.get(RAW), str):
+        line = obj[RAW].encode("utf-8")  # the line as it was first read
+        try:
+            return parse_line(line, cfg)
+        except InvalidRecord as exc:
+            raise InvalidRecord(exc.kind, exc.message, line) from None
     text = obj.get(cfg.text_field)
     if not isinstance(text, str):
         found = "missing" if text is None else f"a {type(text).__name__}"
@@ -206,7 +231,9 @@ class _ReadFileDoFn(beam.DoFn):
         try:
             record = convert(value, self._cfg)
         except InvalidRecord as exc:
-            letter = emit_dead_letter(READ_STAGE, raw, str(exc), exc.kind)
+            letter = emit_dead_letter(
+                READ_STAGE, raw if exc.raw is None else exc.raw, str(exc), exc.kind
+            )
             letter.value["source_file"] = source
             yield letter
             return
@@ -220,7 +247,7 @@ class _ReadFileDoFn(beam.DoFn):
                     records += 1
                     yield from self._emit(parse_line, line, line, f"{path}:{line_number}")
             except FileError as exc:
-                yield _file_dead_letter(path, exc, records)
+                yield file_dead_letter(path, exc, records)
                 records += 1  # the rest of the file is one input unit: its dead letter
         yield beam.pvalue.TaggedOutput(SEEN, records)
 
@@ -237,12 +264,12 @@ class _ReadFileDoFn(beam.DoFn):
                         raw_row = dumps(row, default=str)
                         yield from self._emit(to_record, row, raw_row, f"{path}:{rows}")
             except (pa.ArrowException, OSError) as exc:
-                yield _file_dead_letter(path, parquet_error(raw, exc), rows)
+                yield file_dead_letter(path, parquet_error(raw, exc), rows)
                 rows += 1  # the rest of the file is one input unit: its dead letter
         yield beam.pvalue.TaggedOutput(SEEN, rows)
 
 
-def _file_dead_letter(path: str, error: FileError, records: int) -> beam.pvalue.TaggedOutput:
+def file_dead_letter(path: str, error: FileError, records: int) -> beam.pvalue.TaggedOutput:
     """One dead letter for a file that stops being readable after ``records`` records."""
     payload = {"source_file": path, "records_read": records}
     return emit_dead_letter(READ_STAGE, payload, str(error), error.kind)
@@ -284,14 +311,25 @@ class ReadResult(NamedTuple):
 
 
 class ReadRecords(beam.PTransform):
-    """Read records from file patterns; returns a :class:`ReadResult`."""
+    """Read records from file patterns; returns a :class:`ReadResult`.
 
-    def __init__(self, patterns: str | Iterable[str], cfg: ReaderConfig = ReaderConfig()):
+    ``parse``: the DoFn that turns one matched file into the tagged outputs
+    ``kept``, ``rejected``, ``dead_letter`` and ``seen`` (default: JSONL or
+    Parquet rows that carry their text, as ``cfg`` says; other sources, such as
+    The Stack v2's metadata shards, bring their own).
+    """
+
+    def __init__(
+        self,
+        patterns: str | Iterable[str],
+        cfg: ReaderConfig = ReaderConfig(),
+        parse: beam.DoFn | None = None,
+    ):
         super().__init__()
         self._patterns = split_patterns(patterns)
         if not self._patterns:
             raise ValueError("no input pattern given")
-        self._cfg = cfg
+        self._parse = parse if parse is not None else _ReadFileDoFn(cfg)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> StageResult:
         files = (
@@ -302,7 +340,7 @@ class ReadRecords(beam.PTransform):
             # One file can hold millions of records: spread files over workers.
             | "SpreadFiles" >> beam.Reshuffle()
         )
-        tagged = files | "Parse" >> beam.ParDo(_ReadFileDoFn(self._cfg)).with_outputs(
+        tagged = files | "Parse" >> beam.ParDo(self._parse).with_outputs(
             KEPT, REJECTED, DEAD_LETTER, SEEN
         )
         return ReadResult(tagged[KEPT], tagged[REJECTED], tagged[DEAD_LETTER], tagged[SEEN])

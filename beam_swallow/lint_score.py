@@ -8,7 +8,9 @@ so a file's line here is what its record gets there::
 ``pylint_score`` is pylint's note as its CLI prints it, ``score`` the
 comment-penalized one; both are null unless ``status`` is ``ok``. Other
 statuses: ``no_statements``, ``unparsable``, ``timeout`` and ``error`` (the
-last three add an ``error`` field).
+last three add an ``error`` field). A file that runs out of ``--lint_timeout``
+is tried once more in the pool's slow lane (``--lint_slow_timeout``) while the
+other files go on; only then is it a ``timeout``.
 
 One line per argument, in order, matched by position (the same path given
 twice gets two lines). A file is read as Python reads it (its BOM or coding
@@ -21,6 +23,7 @@ Exit status: 0, or 1 when any file ended in ``error``.
 from __future__ import annotations
 
 import argparse
+from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,7 @@ from beam_swallow.options import add_lint_pool_arguments
 __all__ = ["HELP", "main", "result_line"]
 
 HELP = "Score Python files with the lint stage's engine; one JSON object per file."
-_CHUNK_PER_WORKER = 16
+_CHUNK_PER_WORKER = 16  # files in flight per worker
 
 
 def result_line(path: str, result: LintResult) -> dict[str, Any]:
@@ -74,15 +77,35 @@ def _read(path: str) -> str | LintResult:
         return LintResult(Status.UNPARSABLE, error=f"{type(exc).__name__}: {exc}")
 
 
-def _score(pool: LintPool, paths: Sequence[str], chunk: int) -> Iterator[dict[str, Any]]:
-    for start in range(0, len(paths), chunk):
-        part = paths[start : start + chunk]
-        read = [_read(path) for path in part]
-        to_lint = [index for index, text in enumerate(read) if isinstance(text, str)]
-        results = dict(zip(to_lint, pool.map([read[i] for i in to_lint]), strict=True))
-        for index, path in enumerate(part):
-            text = read[index]
-            yield result_line(path, text if isinstance(text, LintResult) else results[index])
+def _ready(order: deque[tuple[str, int | LintResult]], done: dict[int, LintResult]):
+    """The lines of the files at the head of ``order`` whose results are in."""
+    while order:
+        path, pending = order[0]
+        if isinstance(pending, int):
+            if pending not in done:
+                return
+            pending = done.pop(pending)
+        order.popleft()
+        yield result_line(path, pending)
+
+
+def _score(pool: LintPool, paths: Sequence[str], window: int) -> Iterator[dict[str, Any]]:
+    """One line per path, in order, with up to ``window`` files in flight.
+
+    Files are fed as workers free up, so a file held for its second try in the
+    slow lane holds back the printing of the lines after it, never their linting.
+    """
+    order: deque[tuple[str, int | LintResult]] = deque()
+    done: dict[int, LintResult] = {}
+    for path in paths:
+        text = _read(path)
+        order.append((path, text if isinstance(text, LintResult) else pool.submit(text)))
+        if pool.in_flight >= window:
+            done.update(pool.collect(wait_for=1))
+        yield from _ready(order, done)
+    while order:
+        done.update(pool.collect(wait_for=1))
+        yield from _ready(order, done)
 
 
 def main(argv: list[str]) -> int:
@@ -90,6 +113,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     cfg = LintConfig(
         timeout_s=args.lint_timeout,
+        slow_timeout_s=args.lint_slow_timeout,
         workers=args.lint_workers,
         recycle_after=args.lint_recycle_after,
     )

@@ -32,8 +32,12 @@ from beam_swallow.inference.vllm_server import IN_FLIGHT_FACTOR
 from beam_swallow.io import ReaderConfig
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.linting.config import LintConfig
+from beam_swallow.linting.pool import SLOW_FACTOR
 from beam_swallow.prompts import PROMPT_NAMES
+from beam_swallow.sources import stack_v2
 from beam_swallow.streaming.config import WINDOW_S
+from beam_swallow.transforms import fetch
+from beam_swallow.transforms.breaker import add_breaker_arguments
 from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.exact_dedup import DEFAULT_NORMALIZE, NORMALIZATIONS
 from beam_swallow.transforms.recipe_flags import (
@@ -56,7 +60,7 @@ __all__ = [
 # exceeds what is available (pipelines/memory.py); the first is the default.
 MEMORY_CHECKS = ("refuse", "warn", "off")
 
-# The paper's order, with dedup before the costly rewriting (see README, "Stages").
+# The paper's order, with dedup before the costly rewriting (see docs, "Recipes").
 DEFAULT_CODE_STAGES = "syntax,lint,exact_dedup,near_dedup,decontaminate,sgcr,scor"
 DEFAULT_MATH_STAGES = "exact_dedup,near_dedup,math_rewrite"
 DEFAULT_DEDUP_STAGES = "exact_dedup,near_dedup,decontaminate"
@@ -86,6 +90,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _non_negative_float(value: str) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or a positive number, got {value}")
+    return number
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -100,7 +111,17 @@ def add_lint_pool_arguments(group: argparse._ArgumentGroup) -> None:
         type=_positive_float,
         default=_LINT.timeout_s,
         help="Seconds pylint may spend on one file; then its worker is killed and the "
-        f"file rejected 'lint_timeout' (default {_LINT.timeout_s:g}).",
+        "file tried once more, alone, with --lint_slow_timeout "
+        f"(default {_LINT.timeout_s:g}).",
+    )
+    group.add_argument(
+        "--lint_slow_timeout",
+        type=_non_negative_float,
+        default=_LINT.slow_timeout_s,
+        help="Seconds for the second try of a file that ran out of --lint_timeout, in one "
+        "extra worker beside the pool, which goes on with the other files; when it runs "
+        "out too the file is rejected 'lint_timeout' (default "
+        f"{SLOW_FACTOR:g}x --lint_timeout; 0: no second try).",
     )
     group.add_argument(
         "--lint_workers",
@@ -126,14 +147,22 @@ class SwallowOptions(PipelineOptions):
         io.add_argument(
             "--input",
             default=None,
-            help="Input files: a glob pattern, local or gs://, or several separated by commas. "
-            "JSONL (.jsonl, .json, optionally .gz) or Parquet (.parquet). "
+            help="Input files: a glob pattern, local, gs:// or s3://, or several separated by "
+            "commas. JSONL (.jsonl, .json, optionally .gz) or Parquet (.parquet). "
             "Without it, a sample is built (code: real files from this Python's standard library).",
+        )
+        io.add_argument(
+            "--input_format",
+            choices=stack_v2.INPUT_FORMATS,
+            default=stack_v2.INPUT_FORMATS[0],
+            help="records: each line or row carries its text (--text_field); stack_v2: The "
+            "Stack v2's metadata shards (Parquet, no contents), whose files the fetch stage "
+            "then fetches by blob id (code pipeline; README: Starting from The Stack v2).",
         )
         io.add_argument(
             "--output",
             default="out",
-            help="Output directory (local or gs://): kept/, rejected/, dead_letter/ and "
+            help="Output directory (local, gs:// or s3://): kept/, rejected/, dead_letter/ and "
             "report.json. A re-run replaces what an earlier run wrote there.",
         )
         io.add_argument(
@@ -189,7 +218,7 @@ class SwallowOptions(PipelineOptions):
             "--no_token_counts",
             action="store_true",
             help="Do not count tokens per stage for the report (counting costs ~14%% on top "
-            "of lint at scale; README: report.html).",
+            "of lint at scale; docs: The report).",
         )
         io.add_argument(
             "--memory_check",
@@ -198,7 +227,7 @@ class SwallowOptions(PipelineOptions):
             help="On the local runner, with exact_dedup or near_dedup (which hold the corpus "
             "in memory there): estimate the run's peak memory from the input's size and "
             "refuse to start (default), warn, or skip the check (off) when it exceeds the "
-            "memory available. Bigger corpora: README, A corpus bigger than memory.",
+            "memory available. Bigger corpora: docs, A corpus bigger than memory.",
         )
         add_recipe_arguments(parser)
         io.add_argument(
@@ -206,10 +235,11 @@ class SwallowOptions(PipelineOptions):
             default=None,
             help="Comma-separated stages to run, in order. Defaults: code: "
             f"{DEFAULT_CODE_STAGES}; math: {DEFAULT_MATH_STAGES}; dedup: {DEFAULT_DEDUP_STAGES}; "
-            f"with --recipe v2, code: {DEFAULT_CODE_V2_STAGES}; math: {DEFAULT_MATH_V2_STAGES}.",
+            f"with --recipe v2, code: {DEFAULT_CODE_V2_STAGES}; math: {DEFAULT_MATH_V2_STAGES}. "
+            "With --input_format stack_v2, fetch comes first (added when not listed).",
         )
 
-        stream = parser.add_argument_group("streaming (with Beam's --streaming; README: Streaming)")
+        stream = parser.add_argument_group("streaming (with Beam's --streaming; docs: Streaming)")
         stream.add_argument(
             "--input_subscription",
             default=None,
@@ -238,11 +268,15 @@ class SwallowOptions(PipelineOptions):
             "that comes later is kept. Default: never forget.",
         )
 
+        stack_v2.add_arguments(parser)
+        fetch.add_arguments(parser)
+
         cache = parser.add_argument_group("cache (resuming)")
         cache.add_argument(
             "--cache_dir",
             default=None,
-            help="Directory (local or gs://) of the result cache of lint and the LLM stages: "
+            help="Directory (local, gs:// or s3://) of the result cache of fetch, lint and the "
+            "LLM stages: "
             "a rerun takes what an earlier run (finished or killed) computed and computes "
             "only the rest. Default: no cache.",
         )
@@ -254,6 +288,8 @@ class SwallowOptions(PipelineOptions):
             f"or once it holds this many results (default {FLUSH_ENTRIES}), or "
             f"{FLUSH_SECONDS:.0f} s after the oldest, whichever comes first.",
         )
+
+        add_breaker_arguments(parser.add_argument_group("failures (README: When a run fails)"))
 
         lint = parser.add_argument_group("lint")
         lint.add_argument(

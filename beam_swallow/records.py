@@ -22,9 +22,12 @@ from typing import Any
 
 __all__ = [
     "ID",
+    "RAW",
     "REASON",
+    "REPLAYED_FROM",
     "STAGE",
     "TEXT",
+    "ERROR_TYPE",
     "ErrorKind",
     "Reason",
     "Record",
@@ -32,6 +35,7 @@ __all__ = [
     "dead_letter",
     "error_kind",
     "rejected",
+    "replayed",
     "text_id",
 ]
 
@@ -41,6 +45,13 @@ TEXT = "text"
 ID = "id"
 STAGE = "stage"
 REASON = "reason"
+RAW = "raw"  # a dead letter's input line (or row) that never became a record
+# On a record read back from an earlier run's dead letters: the stage it failed in.
+REPLAYED_FROM = "replayed_from"
+ERROR_TYPE = "error_type"
+# What a dead letter adds to its record (see dead_letter), dropped again on replay.
+_DEAD_LETTER_FIELDS = (STAGE, ERROR_TYPE, "error", "traceback")
+_GENERATION = "generation"
 
 
 class Reason:
@@ -77,6 +88,13 @@ class Reason:
     LOW_SCORE = "low_score"
     LINT_ERRORS = "lint_errors"
     NO_MATH = "no_math"
+    # read, The Stack v2 metadata (before anything is fetched)
+    OTHER_LANGUAGE = "other_language"
+    VENDORED = "vendored"
+    GENERATED = "generated"
+    LICENSE_TYPE = "license_type"
+    # fetch (a blob over the size bound is ``too_large``, NUL bytes ``null_bytes``)
+    UNDECODABLE = "undecodable"
 
 
 class ErrorKind:
@@ -98,6 +116,11 @@ class ErrorKind:
     CORRUPT_FILE = "corrupt_file"
     # dedup: two records claim one id with different texts
     DUPLICATE_ID = "duplicate_id"
+    # read, The Stack v2: a file entry without its blob id
+    MISSING_BLOB_ID = "missing_blob_id"
+    # fetch: the store has no blob under the id, or the blob is not gzip
+    MISSING_BLOB = "missing_blob"
+    CORRUPT_BLOB = "corrupt_blob"
 
 
 @dataclass(frozen=True)
@@ -156,17 +179,43 @@ def dead_letter(
     if isinstance(payload, dict):
         out: Record = dict(payload)
     elif isinstance(payload, bytes):
-        out = {"raw": payload.decode("utf-8", "backslashreplace")}
+        out = {RAW: payload.decode("utf-8", "backslashreplace")}
     else:
-        out = {"raw": payload}
+        out = {RAW: payload}
     out[STAGE] = stage
     if isinstance(error, BaseException):
-        out["error_type"] = kind or error_kind(error)
+        out[ERROR_TYPE] = kind or error_kind(error)
         out["error"] = str(error)[:2000]
         out["traceback"] = "".join(traceback.format_exception(error))[-4000:]
     else:
         if kind is None:
             raise ValueError("a dead letter with a message needs its kind")
-        out["error_type"] = kind
+        out[ERROR_TYPE] = kind
         out["error"] = error
+    return out
+
+
+def replayed(obj: dict[str, Any]) -> dict[str, Any]:
+    """An input object as a replay reads it: a dead letter loses what its failure added.
+
+    A dead letter of an earlier run (an object with string ``stage`` and
+    ``error_type``, as :func:`dead_letter` writes them) gives back its record:
+    without ``stage``, ``error_type``, ``error`` and ``traceback``, without the
+    failed stage's entry in ``generation`` (the settings of a request that never
+    produced this text), and with ``replayed_from`` naming the failed stage, so the
+    pipeline sends it past the stages it had already passed. Any other object is
+    returned as it is.
+    """
+    stage = obj.get(STAGE)
+    if not isinstance(stage, str) or not isinstance(obj.get(ERROR_TYPE), str):
+        return obj
+    out = {k: v for k, v in obj.items() if k not in _DEAD_LETTER_FIELDS}
+    generation = out.get(_GENERATION)
+    if isinstance(generation, dict) and stage in generation:
+        kept = {k: v for k, v in generation.items() if k != stage}
+        if kept:
+            out[_GENERATION] = kept
+        else:
+            del out[_GENERATION]
+    out[REPLAYED_FROM] = stage
     return out

@@ -15,7 +15,10 @@ finishes, :func:`write_report` folds the counts into ``DIR/report.json``::
                             "dead_letter": .., "balanced": true,
                             "input_tokens": .., "kept_tokens": ..}}}
 
-A cached stage (``--cache_dir``) also has ``"cache": {"hits", "misses",
+A run that read dead letters back (a replay, see :func:`~beam_swallow.records.replayed`)
+has ``"replayed": n``, for the run (the records the reader made of them) and for
+each stage (how many of its outputs were replayed records, key
+``(stage, "replayed", "")``). A cached stage (``--cache_dir``) also has ``"cache": {"hits", "misses",
 "written", "corrupt"}`` (key ``(stage, "cache", event)``). A stage's ``input``
 is what the stage before it kept; the reader's is its own
 count of the input units it read (``(read, "input", "")``: non-blank lines or
@@ -40,12 +43,13 @@ from apache_beam.utils.windowed_value import WindowedValue
 from beam_swallow.cache import CACHE_EVENTS, CachedResult
 from beam_swallow.io import ReadResult
 from beam_swallow.jsonl import read_objects
-from beam_swallow.records import REASON, TEXT, Record
+from beam_swallow.records import REASON, REPLAYED_FROM, TEXT, Record
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, StageResult
 
 __all__ = [
     "COUNTS_DIR",
     "COUNT_KINDS",
+    "REPLAYED",
     "REPORT_NAME",
     "Bins",
     "KeyExits",
@@ -60,9 +64,10 @@ REPORT_NAME = "report.json"
 TOKENS = "tokens"
 CACHE = "cache"  # a cached stage's (stage, cache, event) counts, see beam_swallow.cache
 INPUT = "input"  # the reader's own count of the input units it read
+REPLAYED = "replayed"  # a stage's outputs that were read back from an earlier run's dead letters
 
 # The second field of a count key; other kinds share the counts' files (bins).
-COUNT_KINDS = frozenset({KEPT, REJECTED, DEAD_LETTER, TOKENS, CACHE, INPUT})
+COUNT_KINDS = frozenset({KEPT, REJECTED, DEAD_LETTER, TOKENS, CACHE, INPUT, REPLAYED})
 
 Key = tuple[str, str, str]
 # (record, stage, exit) -> more ((stage, kind, bin), n) pairs from the same pass
@@ -99,6 +104,8 @@ class _KeyExit(beam.DoFn):
     def _keys(self, record: Record) -> Iterator[tuple[Key, int]]:
         reason = record[REASON] if self._exit == REJECTED else ""
         yield (self._stage, self._exit, reason), 1
+        if REPLAYED_FROM in record:
+            yield (self._stage, REPLAYED, ""), 1
         if self._tokenizer is not None:
             text = record.get(TEXT)
             if isinstance(text, str):
@@ -184,6 +191,8 @@ def build_report(
             cache[reason] = cache.get(reason, 0) + count
         elif exit_ == INPUT:
             counted_input[stage] = counted_input.get(stage, 0) + count
+        elif exit_ == REPLAYED:
+            entry[REPLAYED] = entry.get(REPLAYED, 0) + count
         elif exit_ == REJECTED:
             entry[REJECTED][reason] = entry[REJECTED].get(reason, 0) + count
         else:
@@ -222,6 +231,8 @@ def build_report(
     report["balanced"] = report["input"] == kept + sum(
         total_rejected.values()
     ) + total_dead and all(per_stage[s]["balanced"] for s in order)
+    if REPLAYED in first:
+        report[REPLAYED] = first[REPLAYED]
     if tokens:
         report["input_tokens"] = per_stage[order[0]]["input_tokens"]
         report["kept_tokens"] = previous_tokens

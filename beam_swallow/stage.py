@@ -14,11 +14,20 @@ letter, stay in one place.
 
 Counters, under namespace ``beam_swallow``: ``<stage>.kept``,
 ``<stage>.dead_letter`` and ``<stage>.<reason>`` for each rejection reason.
+
+The same two emitters feed the breaker (:func:`arm_breaker`; the
+``--breaker_threshold`` flag and its PTransform are
+:mod:`beam_swallow.transforms.breaker`): they see every verdict and dead letter
+of a stage in the order its DoFn makes them, synchronously, which no consumer of
+the exits can (a Flatten's consumer may run in a later fused stage, after the
+whole bundle).
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -26,19 +35,23 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from beam_swallow.records import Record, Reject, dead_letter, rejected
+from beam_swallow.records import ERROR_TYPE, STAGE, Record, Reject, dead_letter, rejected
 
 __all__ = [
+    "BREAKER_MARK",
     "DEAD_LETTER",
     "KEPT",
     "REJECTED",
+    "BreakerTripped",
     "RecordStage",
     "StageResult",
+    "arm_breaker",
     "emit_dead_letter",
     "emit_judged",
     "emit_verdict",
     "guarded",
     "merge_exits",
+    "signature",
 ]
 
 KEPT = "kept"
@@ -74,8 +87,85 @@ def _counter(stage: str, event: str) -> Metrics.DelegatingCounter:
     return Metrics.counter(METRICS_NAMESPACE, f"{stage}.{event}")
 
 
+BREAKER_MARK = "breaker tripped: "  # starts the one line that quotes a tripped breaker
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
+_QUOTE_CHARS = 300
+
+Signature = tuple[str, str, str]
+
+
+class BreakerTripped(RuntimeError):
+    """A stage's last outputs were all dead letters failing the same way."""
+
+
+def signature(letter: Record) -> Signature:
+    """``(stage, error_type, HTTP status or "")`` of one dead letter: how it failed.
+
+    The status is read from the error text (``HTTP 500: ...``, as the openai
+    engine words it) when there is one.
+    """
+    status = _HTTP_STATUS.search(str(letter.get("error", "")))
+    return (str(letter.get(STAGE)), str(letter.get(ERROR_TYPE)), status[1] if status else "")
+
+
+class _Streak:
+    """One armed stage's current run of same-signature dead letters, in this process."""
+
+    def __init__(self, run: str, threshold: int) -> None:
+        self.run = run
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._signature: Signature | None = None
+        self._count = 0
+
+    def ok(self) -> None:
+        self._count = 0
+
+    def fail(self, letter: Record) -> None:
+        """Count one dead letter; raise BreakerTripped on the ``threshold``-th in a row."""
+        sig = signature(letter)
+        with self._lock:
+            if sig != self._signature:
+                self._signature, self._count = sig, 0
+            self._count += 1
+            if self._count < self.threshold:
+                return
+        stage, error_type, status = sig
+        how = error_type + (f", HTTP {status}" if status else "")
+        quoted = " ".join(str(letter.get("error", "")).split())[:_QUOTE_CHARS]
+        raise BreakerTripped(
+            f"{BREAKER_MARK}stage {stage}: {self.threshold} records in a row failed the same "
+            f"way ({how}): {quoted!r}. Fix the cause and run again; with --cache_dir the "
+            "results already computed are reused (--breaker_threshold 0 turns this check off)"
+        )
+
+
+_ARMED: dict[str, _Streak] = {}
+_ARMED_LOCK = threading.Lock()
+
+
+def arm_breaker(stage: str, run: str, threshold: int) -> None:
+    """Count ``stage``'s dead letters in a row in this process, for pipeline run ``run``.
+
+    From then on the ``threshold``-th dead letter in a row with one
+    :func:`signature` raises :class:`BreakerTripped` where it is emitted,
+    failing its bundle; any verdict in between restarts the count. Arming again
+    for the same run changes nothing; a new run starts a new count. There is no
+    disarming (a DoFn's teardown may come before the stage's last bundle on some
+    runners): a later pipeline in the same process with a stage of that name and
+    no breaker of its own is counted too.
+    """
+    with _ARMED_LOCK:
+        armed = _ARMED.get(stage)
+        if armed is None or armed.run != run:
+            _ARMED[stage] = _Streak(run, threshold)
+
+
 def emit_verdict(stage: str, record: Record, verdict: Record | Reject) -> pvalue.TaggedOutput:
     """Route one verdict to its exit and count it."""
+    armed = _ARMED.get(stage)
+    if armed is not None:
+        armed.ok()
     if isinstance(verdict, Reject):
         _counter(stage, verdict.reason).inc()
         return pvalue.TaggedOutput(
@@ -91,9 +181,14 @@ def emit_dead_letter(
     """Route a broken record (or raw input) to the dead-letter exit and count it.
 
     ``kind`` is the ``error_type`` (see :func:`~beam_swallow.records.error_kind`).
+    Raises BreakerTripped when it completes an armed stage's streak (:func:`arm_breaker`).
     """
     _counter(stage, DEAD_LETTER).inc()
-    return pvalue.TaggedOutput(DEAD_LETTER, dead_letter(payload, stage, error, kind))
+    letter = dead_letter(payload, stage, error, kind)
+    armed = _ARMED.get(stage)
+    if armed is not None:
+        armed.fail(letter)
+    return pvalue.TaggedOutput(DEAD_LETTER, letter)
 
 
 def guarded(stage: str, record: Any, work: Callable[..., T], *args: Any) -> T | pvalue.TaggedOutput:

@@ -191,7 +191,7 @@ def test_taskmanager_killed_mid_job_every_record_leaves_once(
     lines = [json.dumps({"text": t, "n": i}).encode() for i, t in enumerate(texts)]
     src.write_bytes(b"\n".join([*lines, *HOSTILE]) + b"\n")
     argv = ["code", "--input", str(src), "--stages", "syntax,lint"]
-    argv += ["--lint_timeout", "20", "--lint_workers", "1"]
+    argv += ["--lint_timeout", "20", "--lint_slow_timeout", "0", "--lint_workers", "1"]
     local = tmp_path / "local"
     assert main([*argv, "--output", str(local)]) == 0
 

@@ -1,6 +1,6 @@
 """The bounded-memory path: a corpus 4x bigger runs in the same memory on the local Flink cluster.
 
-Run by ``make test-flink`` (README, A corpus bigger than memory); skipped elsewhere. The
+Run by ``make test-flink`` (docs, A corpus bigger than memory); skipped elsewhere. The
 local runner holds the corpus in memory for the dedup stages, growing about 24 bytes per
 input byte (BENCHMARKS.md, scale): from 10k to 40k documents its peak about doubles. On Flink
 the JobManager and TaskManager are sized by their configuration and spill past it, so the

@@ -19,7 +19,7 @@ LAYERS = [
     {"files"},
     {"stage", "jsonl"},
     {"samples", "io", "linting", "dedup", "inference", "cache"},
-    {"prompts", "report"},
+    {"prompts", "report", "sources"},
     {"transforms", "streaming"},
     {"testing"},
     {"options"},
@@ -82,6 +82,7 @@ def test_the_layer_check_sees_an_upward_import():
 def test_one_list_of_stages_with_one_name_each():
     names = [stage.stage for stage in transforms.STAGES]
     assert names == [
+        "fetch",
         "syntax",
         "lint",
         "exact_dedup",

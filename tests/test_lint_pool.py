@@ -109,7 +109,7 @@ def _kill_the_worker_on(pool: LintPool, task: int, times: int) -> None:
     """SIGKILL whichever worker holds ``task``, ``times`` times (it is retried after each)."""
     killed: set[int] = set()
     while len(killed) < times:
-        holders = [w.proc.pid for w in list(pool._slots) if w is not None and w.task == task]
+        holders = [w.proc.pid for w in list(pool._main.slots) if w is not None and w.task == task]
         fresh = [pid for pid in holders if pid not in killed]
         if fresh:
             os.kill(fresh[0], signal.SIGKILL)
@@ -164,7 +164,7 @@ def test_a_closed_pool_lets_its_workers_exit_on_their_own():
     patience runs out and it is killed), every reply read first."""
     with LintPool(workers=2, timeout_s=300, recycle_after=10) as pool:
         results = pool.map(["x = 1\n"] * 4)
-        processes = [worker.proc for worker in pool._slots]
+        processes = [worker.proc for worker in pool._main.slots]
     assert [r.pylint_score for r in results] == [10.0] * 4
     assert [process.returncode for process in processes] == [0, 0]
 

@@ -49,6 +49,7 @@ class _LintStageSuite:
         out = tmp_path / "out"
         argv = ["code", "--input", str(src), "--output", str(out), "--stages", "lint"]
         argv += ["--lint_timeout", str(HANG_TIMEOUT_S), "--lint_workers", "1", *self.beam_args]
+        argv += ["--lint_slow_timeout", str(HANG_TIMEOUT_S)]  # its second try runs out too
         assert main(argv) == 0
 
         report = read_report(out)
@@ -72,6 +73,7 @@ class _LintStageSuite:
         assert rejected[6]["pylint_score"] == 10.0 and rejected[6]["quality_score"] < 7.0
         assert rejected[7]["reason"] == Reason.NO_STATEMENTS
         assert rejected[8]["reason"] == Reason.LINT_TIMEOUT and "killed" in rejected[8]["error"]
+        assert f"nor alone within {HANG_TIMEOUT_S:g}s" in rejected[8]["error"]
         assert all(r["stage"] == "lint" for r in rejected.values())
         assert dead == []
         assert {r["id"] for r in kept} | {r["id"] for r in rejected.values()} == {

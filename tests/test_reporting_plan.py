@@ -73,3 +73,13 @@ def test_measured_throughput_comes_from_a_runs_report(tmp_path, capsys):
     assert "tokens/s measured by the run" in out and "720 output tokens/s per H100" in out
     (run / "report.json").write_text(json.dumps({"timing": {"engines": {}}}))
     assert main(["plan", "--files", "1000000", "--measured", str(run)]) == 2
+
+
+def test_fetch_line_for_the_papers_files_at_a_stated_rate(capsys):
+    plan = make_plan(PlanInputs(files=PAPER_FILES, fetch_per_s=200, fetch_workers=10))
+    assert plan.fetch_worker_hours == pytest.approx(PAPER_FILES / 200 / 3600)
+    assert main(["plan", "--files", str(PAPER_FILES), "--fetch_per_s", "100"]) == 0
+    out = capsys.readouterr().out
+    hours = float(re.search(r"([\d,.]+) worker-h", out).group(1).replace(",", ""))
+    assert hours == pytest.approx(PAPER_FILES / 100 / 3600, rel=1e-3)
+    assert "100 GETs/s per worker" in out

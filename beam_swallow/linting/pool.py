@@ -12,8 +12,13 @@ two for a list. :meth:`LintPool.start` launches the workers without waiting
 for them, so they import pylint while the caller does other work. Every
 submitted source gets one :class:`LintResult`, whatever happens:
 
-- a file that takes longer than ``timeout_s`` gets status ``timeout``; its
-  worker (only that one) is killed and replaced;
+- a file that takes longer than ``timeout_s`` has its worker (only that one)
+  killed and replaced; with a ``slow_timeout_s`` it is then tried once more in
+  the *slow lane*: one extra worker, started when first needed, that checks such
+  files one at a time with that longer bound while the main workers go on with
+  the rest (a file astroid needs minutes for is rare, and slow, not broken);
+  only when that runs out too (or without a slow lane) does it get status
+  ``timeout``;
 - a worker that dies under a file (killed from outside, out of memory, a
   segfault) is replaced and the file is tried once more on a fresh worker; a
   second death gives status ``error``;
@@ -40,7 +45,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -48,7 +53,7 @@ from beam_swallow.linting.score import LintResult, Status
 from beam_swallow.linting.worker import read_frame, write_frame
 from beam_swallow.machine import usable_cpus
 
-__all__ = ["LintPool", "PoolStats", "check_limits", "default_workers"]
+__all__ = ["SLOW_FACTOR", "LintPool", "PoolStats", "check_limits", "default_workers"]
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 # The package root is on the path only while the worker module is imported:
@@ -62,16 +67,26 @@ _START_TIMEOUT_S = 300.0
 _MAX_START_FAILURES = 3
 _MAX_TRIES = 2
 _LOG_NAME = "worker.log"  # the worker's stderr, beside the file it checks
+# The slow lane's bound when none is given: ten times the main one.
+SLOW_FACTOR = 10.0
 
 
-def check_limits(workers: int | None, timeout_s: float, recycle_after: int) -> None:
-    """Raise ValueError unless the pool's limits are possible (``workers=None``: decide later)."""
+def check_limits(
+    workers: int | None, timeout_s: float, recycle_after: int, slow_timeout_s: float | None = None
+) -> None:
+    """Raise ValueError unless the pool's limits are possible (``workers=None``: decide later;
+    ``slow_timeout_s=None``: no slow lane)."""
     if workers is not None and workers < 1:
         raise ValueError(f"lint workers must be >= 1, got {workers}")
     if not timeout_s > 0:
         raise ValueError(f"lint timeout must be positive, got {timeout_s}")
     if recycle_after < 1:
         raise ValueError(f"lint recycle_after must be >= 1, got {recycle_after}")
+    if slow_timeout_s is not None and not slow_timeout_s >= timeout_s:
+        raise ValueError(
+            f"lint slow timeout ({slow_timeout_s:g}s) must be at least the lint timeout "
+            f"({timeout_s:g}s), or 0 for no second try"
+        )
 
 
 def default_workers() -> int:
@@ -85,7 +100,8 @@ class PoolStats:
 
     started: int = 0
     recycled: int = 0
-    timeouts: int = 0
+    timeouts: int = 0  # files whose time ran out, in either lane
+    slow: int = 0  # files given their second try in the slow lane
     deaths: int = 0
     files: int = 0
     peak_rss_kb: int = 0  # the most any worker held after a file
@@ -159,39 +175,60 @@ class _Worker:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _shutdown(workers: list[_Worker | None], root: str) -> None:
-    for worker in workers:
-        if worker is not None:
-            worker.stop(kill=True)
+def _shutdown(lanes: list[list[_Worker | None]], root: str) -> None:
+    for slots in lanes:
+        for worker in slots:
+            if worker is not None:
+                worker.stop(kill=True)
     shutil.rmtree(root, ignore_errors=True)
 
 
+@dataclass
+class _Lane:
+    """Worker slots that share one queue and one per-file time bound."""
+
+    slots: list[_Worker | None]
+    timeout_s: float
+    queue: deque[int] = field(default_factory=deque)  # tickets waiting for a free worker
+
+
 class LintPool:
-    """``workers`` warm lint processes; see the module docstring.
+    """``workers`` warm lint processes (plus a slow lane with ``slow_timeout_s``); see the
+    module docstring.
 
     Use as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, workers: int, timeout_s: float, recycle_after: int) -> None:
-        check_limits(workers, timeout_s, recycle_after)
+    def __init__(
+        self,
+        workers: int,
+        timeout_s: float,
+        recycle_after: int,
+        slow_timeout_s: float | None = None,
+    ) -> None:
+        check_limits(workers, timeout_s, recycle_after, slow_timeout_s)
         self.timeout_s = timeout_s
+        self.slow_timeout_s = slow_timeout_s
         self.recycle_after = recycle_after
         self.stats = PoolStats()
         self._root = tempfile.mkdtemp(prefix="beam-swallow-lint-")
-        self._slots: list[_Worker | None] = [None] * workers
+        self._main = _Lane([None] * workers, timeout_s)
+        self._slow = None if slow_timeout_s is None else _Lane([None], slow_timeout_s)
+        self._lanes = [lane for lane in (self._main, self._slow) if lane is not None]
         self._numbers = iter(range(sys.maxsize))
         self._tickets = iter(range(sys.maxsize))
         self._start_failures = 0
-        self._queue: deque[int] = deque()  # tickets waiting for a free worker
         self._texts: dict[int, str] = {}  # submitted, no result yet
         self._tries: dict[int, int] = {}
         self._finished: dict[int, LintResult] = {}  # results not collected yet
-        self._finalizer = weakref.finalize(self, _shutdown, self._slots, self._root)
+        self._finalizer = weakref.finalize(
+            self, _shutdown, [lane.slots for lane in self._lanes], self._root
+        )
 
     @property
     def size(self) -> int:
-        """How many worker processes the pool keeps."""
-        return len(self._slots)
+        """How many main worker processes the pool keeps (the slow lane not counted)."""
+        return len(self._main.slots)
 
     def __enter__(self) -> LintPool:
         return self
@@ -201,19 +238,20 @@ class LintPool:
 
     def close(self) -> None:
         """Stop every worker and remove the temporary root."""
-        for index, worker in enumerate(self._slots):
-            if worker is not None:
-                worker.stop(kill=not worker.ready or worker.task is not None)
-                self._slots[index] = None
+        for lane in self._lanes:
+            for index, worker in enumerate(lane.slots):
+                if worker is not None:
+                    worker.stop(kill=not worker.ready or worker.task is not None)
+                    lane.slots[index] = None
         self._finalizer()
 
     def worker_pids(self) -> list[int]:
-        """Process ids of the live workers."""
-        return [w.proc.pid for w in self._slots if w is not None]
+        """Process ids of the live workers, the slow lane's last."""
+        return [w.proc.pid for lane in self._lanes for w in lane.slots if w is not None]
 
     def start(self) -> None:
-        """Launch every worker now, without waiting for them to be ready."""
-        self._start_workers(self.size)
+        """Launch every main worker now, without waiting for them to be ready."""
+        self._start_workers(self._main, self.size)
 
     @property
     def in_flight(self) -> int:
@@ -225,7 +263,7 @@ class LintPool:
         ticket = next(self._tickets)
         self._texts[ticket] = text
         self._tries[ticket] = 0
-        self._queue.append(ticket)
+        self._main.queue.append(ticket)
         self._dispatch()
         return ticket
 
@@ -248,32 +286,36 @@ class LintPool:
 
     def _dispatch(self) -> None:
         """Start workers for queued sources and hand each free, ready worker the next one."""
-        self._start_workers(len(self._queue))
-        for worker in list(self._slots):
-            if self._queue and worker is not None and worker.ready and worker.task is None:
-                ticket = self._queue.popleft()
-                self._tries[ticket] += 1
-                if not worker.send(ticket, self._texts[ticket], self.timeout_s):
-                    self._lost(worker)
+        for lane in self._lanes:
+            self._start_workers(lane, len(lane.queue))
+            for worker in list(lane.slots):
+                if lane.queue and worker is not None and worker.ready and worker.task is None:
+                    ticket = lane.queue.popleft()
+                    self._tries[ticket] += 1
+                    if not worker.send(ticket, self._texts[ticket], lane.timeout_s):
+                        self._lost(worker)
 
     def _finish(self, ticket: int, result: LintResult) -> None:
         del self._texts[ticket], self._tries[ticket]
         self._finished[ticket] = result
 
-    def _start_workers(self, wanted: int) -> None:
-        for index, worker in enumerate(self._slots):
+    def _start_workers(self, lane: _Lane, wanted: int) -> None:
+        for index, worker in enumerate(lane.slots):
             if wanted <= 0:
                 return
             if worker is None:
-                self._slots[index] = _Worker(self._root, next(self._numbers))
+                lane.slots[index] = _Worker(self._root, next(self._numbers))
                 self.stats.started += 1
-                worker = self._slots[index]
+                worker = lane.slots[index]
             if not worker.ready or worker.task is None:
                 wanted -= 1
 
+    def _lane_of(self, worker: _Worker) -> _Lane | None:
+        return next((lane for lane in self._lanes if worker in lane.slots), None)
+
     def _wait_once(self, poll: bool) -> None:
         """Read what the workers sent (waiting until one does, unless ``poll``); then dispatch."""
-        live = [w for w in self._slots if w is not None]
+        live = [w for lane in self._lanes for w in lane.slots if w is not None]
         waiting = [w for w in live if w.task is not None or not w.ready]
         if not waiting:
             self._dispatch()
@@ -298,26 +340,40 @@ class LintPool:
                     self.stats.recycled += 1
         now = time.monotonic()
         for worker in waiting:
+            lane = self._lane_of(worker)
             still_waiting = worker.task is not None or not worker.ready
-            if still_waiting and worker in self._slots and worker.deadline <= now:
+            if still_waiting and lane is not None and worker.deadline <= now:
                 if worker.task is None:
                     self._remove(worker, kill=True)
                     raise RuntimeError(f"lint worker did not start in {_START_TIMEOUT_S:.0f}s")
-                self._finish(
-                    worker.task,
-                    LintResult(
-                        Status.TIMEOUT, error=f"no result within {self.timeout_s:g}s; worker killed"
-                    ),
-                )
-                self.stats.timeouts += 1
-                self._remove(worker, kill=True)
+                self._timed_out(worker, lane)
         self._dispatch()
+
+    def _timed_out(self, worker: _Worker, lane: _Lane) -> None:
+        """Kill a worker whose file ran out of time; the file's second try, or its result."""
+        ticket = worker.task
+        self.stats.timeouts += 1
+        self._remove(worker, kill=True)
+        if lane is self._main and self._slow is not None:
+            self.stats.slow += 1
+            self._tries[ticket] = 0  # a fresh start: the slow lane retries a death too
+            self._slow.queue.append(ticket)
+            return
+        alone = "" if lane is self._main else f", nor alone within {lane.timeout_s:g}s"
+        self._finish(
+            ticket,
+            LintResult(
+                Status.TIMEOUT,
+                error=f"no result within {self.timeout_s:g}s{alone}; worker killed",
+            ),
+        )
 
     def _lost(self, worker: _Worker) -> None:
         """A worker's pipe closed: it died. Retry its file once, or give up on it."""
         code = worker.proc.wait()
         detail = f"lint worker exited with code {code}: {worker.log_tail()}".strip()
         task = worker.task
+        lane = self._lane_of(worker)
         self._remove(worker, kill=True)
         if not worker.ready:
             self._start_failures += 1
@@ -328,10 +384,11 @@ class LintPool:
         if task is None:
             return
         if self._tries[task] < _MAX_TRIES:
-            self._queue.appendleft(task)
+            lane.queue.appendleft(task)
         else:
             self._finish(task, LintResult(Status.ERROR, error=detail[-2000:]))
 
     def _remove(self, worker: _Worker, kill: bool) -> None:
-        self._slots[self._slots.index(worker)] = None
+        slots = self._lane_of(worker).slots
+        slots[slots.index(worker)] = None
         worker.stop(kill=kill)

@@ -8,8 +8,10 @@ from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from beam_swallow.io import READ_STAGE, ReadResult
+from beam_swallow.records import REPLAYED_FROM, Record
 from beam_swallow.reporting.live import LiveFnApiRunner, LiveMetrics
 from beam_swallow.stage import StageResult
+from beam_swallow.transforms.breaker import Breaker, BreakerConfig
 
 __all__ = ["apply_stages", "is_local", "make_pipeline"]
 
@@ -42,14 +44,40 @@ def make_pipeline(options: PipelineOptions, live: LiveMetrics | None = None) -> 
     return beam.Pipeline(runner=runner, options=options)
 
 
+def _failed_later(record: Record, later: frozenset[str]) -> bool:
+    return record.get(REPLAYED_FROM) in later
+
+
 def apply_stages(
-    read: ReadResult, stages: dict[str, beam.PTransform]
+    read: ReadResult,
+    stages: dict[str, beam.PTransform],
+    breaker: BreakerConfig | None = None,
 ) -> dict[str, StageResult | ReadResult]:
-    """Chain stages: each takes the previous one's kept records."""
+    """Chain stages: each takes the previous one's kept records.
+
+    A record replayed from a dead letter (``replayed_from``, see
+    :func:`~beam_swallow.records.replayed`) goes past every stage listed before
+    the one it failed in, as a kept record of each: it had passed them, and its
+    text is what they made of it (a dead letter of ``scor`` holds ``sgcr``'s
+    rewrite, which ``sgcr`` must not rewrite again). With ``breaker`` each
+    stage is armed with a :class:`~beam_swallow.transforms.breaker.Breaker`.
+    """
     results = {READ_STAGE: read}
     kept = read.kept
-    for name, stage in stages.items():
+    names = list(stages)
+    for index, (name, stage) in enumerate(stages.items()):
+        later = frozenset(names[index + 1 :])
+        passing = None
+        if later:
+            kept, passing = kept | f"Replay{name}" >> beam.Partition(
+                lambda record, _, later: int(_failed_later(record, later)), 2, later
+            )
         result = kept | name >> stage
+        if breaker is not None and breaker.on:
+            kept | f"Breaker{name}" >> Breaker(name, breaker, result)
+        if passing is not None:
+            merged = (result.kept, passing) | f"Replayed{name}" >> beam.Flatten()
+            result = result._replace(kept=merged)
         results[name] = result
         kept = result.kept
     return results

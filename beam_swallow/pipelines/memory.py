@@ -2,7 +2,7 @@
 
 The local FnApiRunner keeps every collection that crosses a shuffle in memory,
 so a run with a dedup stage holds the whole corpus, several times over, until
-it ends (README, A corpus bigger than memory). Rather than be killed hours
+it ends (docs, A corpus bigger than memory). Rather than be killed hours
 into a job, a local batch run with ``exact_dedup`` or ``near_dedup`` estimates
 its peak from the input's size and, under ``--memory_check refuse`` (the
 default), stops before it starts when the estimate exceeds the memory
@@ -83,7 +83,7 @@ def check_local_memory(patterns: str, stages: list[str], mode: str) -> None:
         f"{size / 1e9:.2f} GB of input (the local runner holds the corpus in memory for "
         f"{', '.join(sorted(HOLDING_STAGES.intersection(stages)))}), and {available / 1e9:.1f} GB "
         "is available: run it on the local Flink cluster, whose memory does not grow with the "
-        "input (README, A corpus bigger than memory), or pass --memory_check warn to try anyway"
+        "input (docs, A corpus bigger than memory), or pass --memory_check warn to try anyway"
     )
     if mode == "refuse":
         raise ValueError(message)

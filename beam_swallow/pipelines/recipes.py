@@ -151,6 +151,7 @@ MATH_V1_STAGES: dict[str, StageFactory] = {
 }
 
 CODE_V2_STAGES: dict[str, StageFactory] = {
+    "fetch": CODE_STAGES["fetch"],  # The Stack v2's blobs, first (--input_format stack_v2)
     Format.stage: lambda opts: Format(ruff_config(opts)),
     Length.stage: lambda opts: Length(length_config(opts)),
     Score.stage: _score,

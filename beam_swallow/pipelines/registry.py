@@ -17,6 +17,7 @@ from apache_beam.options.pipeline_options import (
     DirectOptions,
     PipelineOptions,
     PortableOptions,
+    S3Options,
     StandardOptions,
 )
 
@@ -30,6 +31,8 @@ from beam_swallow.linting.config import LintConfig
 from beam_swallow.machine import usable_cpus
 from beam_swallow.options import SwallowOptions
 from beam_swallow.prompts import load_prompt
+from beam_swallow.sources.s3 import S3Settings
+from beam_swallow.sources.stack_v2 import StackV2Config, parse_stack_v2
 from beam_swallow.streaming import StreamConfig
 from beam_swallow.transforms import (
     Decontaminate,
@@ -41,7 +44,10 @@ from beam_swallow.transforms import (
     Sgcr,
     Syntax,
 )
+from beam_swallow.transforms.breaker import BreakerConfig
 from beam_swallow.transforms.decontaminate import DecontamConfig
+from beam_swallow.transforms.fetch import Fetch, FetchConfig
+from beam_swallow.transforms.fetch_cache import CachedFetch
 from beam_swallow.transforms.lint_cache import CachedLint
 from beam_swallow.transforms.llm_cache import CachedLLMStage
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage
@@ -52,15 +58,21 @@ __all__ = [
     "DEDUP_STAGES",
     "MATH_STAGES",
     "StageFactory",
+    "breaker_config",
     "build_stages",
     "cache_config",
     "decontam_config",
     "engine_config",
+    "fetch_config",
+    "input_parser",
     "lint_config",
     "minhash_config",
     "reader_config",
     "resolve_stages",
     "rewrite_config",
+    "s3_settings",
+    "stack_v2_config",
+    "stage_names",
     "state_config",
     "stream_config",
 ]
@@ -73,6 +85,62 @@ def reader_config(opts: SwallowOptions) -> ReaderConfig:
     return ReaderConfig(
         text_field=opts.text_field, id_field=opts.id_field, max_text_chars=opts.max_text_chars
     )
+
+
+def stack_v2_config(opts: SwallowOptions) -> StackV2Config | None:
+    """How The Stack v2's shards are read and filtered; None unless ``--input_format stack_v2``."""
+    if opts.input_format != "stack_v2":
+        return None
+    if not opts.input:
+        raise ValueError("--input_format stack_v2 needs --input: the dataset's Parquet shards")
+    return StackV2Config(
+        layout=opts.stack_v2_layout,
+        languages=tuple(opts.languages),
+        license_types=tuple(opts.license_types),
+        max_bytes=opts.stack_v2_max_bytes,
+        keep_vendor=opts.keep_vendor,
+        keep_generated=opts.keep_generated,
+    )
+
+
+def input_parser(opts: SwallowOptions) -> beam.DoFn | None:
+    """The reader's per-file DoFn for ``--input_format`` (None: records that carry their text)."""
+    cfg = stack_v2_config(opts)
+    return None if cfg is None else parse_stack_v2(cfg)
+
+
+def s3_settings(opts: PipelineOptions) -> S3Settings:
+    """Beam's own S3 flags (``--s3_endpoint_url``, ``--s3_region_name``, keys, ...)."""
+    s3 = opts.view_as(S3Options)
+    return S3Settings(
+        endpoint_url=s3.s3_endpoint_url,
+        region=s3.s3_region_name,
+        access_key_id=s3.s3_access_key_id,
+        secret_access_key=s3.s3_secret_access_key,
+        session_token=s3.s3_session_token,
+        verify=s3.s3_verify,
+        disable_ssl=bool(s3.s3_disable_ssl),
+    )
+
+
+def fetch_config(opts: SwallowOptions) -> FetchConfig:
+    """Where the fetch stage finds blobs and how it asks for them."""
+    return FetchConfig(
+        content_url=opts.stack_v2_content_url,
+        max_bytes=opts.stack_v2_max_bytes,
+        concurrency=opts.fetch_concurrency,
+        retries=opts.fetch_retries,
+        timeout_s=opts.fetch_timeout,
+        retry_max_wait_s=opts.fetch_retry_max_wait,
+        s3=s3_settings(opts),
+    )
+
+
+def _fetch(opts: SwallowOptions) -> beam.PTransform:
+    if stack_v2_config(opts) is None:
+        raise ValueError("the fetch stage reads The Stack v2's shards: --input_format stack_v2")
+    cache = cache_config(opts)
+    return Fetch(fetch_config(opts)) if cache is None else CachedFetch(fetch_config(opts), cache)
 
 
 def _streaming(opts: PipelineOptions) -> bool:
@@ -129,10 +197,16 @@ def lint_config(opts: SwallowOptions) -> LintConfig:
     return LintConfig(
         min_quality=opts.min_quality,
         timeout_s=opts.lint_timeout,
+        slow_timeout_s=opts.lint_slow_timeout,
         workers=opts.lint_workers,
         recycle_after=opts.lint_recycle_after,
         keep_pool=_streaming(opts),
     )
+
+
+def breaker_config(opts: SwallowOptions) -> BreakerConfig:
+    """When a stage's dead letters stop the job (``--breaker_threshold``)."""
+    return BreakerConfig(threshold=opts.breaker_threshold)
 
 
 def cache_config(opts: SwallowOptions) -> CacheConfig | None:
@@ -244,6 +318,7 @@ _DEDUP: dict[str, StageFactory] = {
 }
 
 CODE_STAGES: dict[str, StageFactory] = {
+    Fetch.stage: _fetch,
     Syntax.stage: lambda opts: Syntax(),
     Lint.stage: _lint,
     Sgcr.stage: _rewriting(Sgcr),
@@ -271,6 +346,21 @@ def resolve_stages(spec: str, known: dict[str, StageFactory]) -> list[str]:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ValueError(f"stage(s) listed twice: {', '.join(repeated)}")
+    return names
+
+
+def stage_names(opts: SwallowOptions, default: str, known: dict[str, StageFactory]) -> list[str]:
+    """The stages to run: ``--stages`` (or ``default``), checked, with ``fetch`` first when the
+    input is The Stack v2's shards (added when not listed); raises ValueError."""
+    names = resolve_stages(opts.stages or default, known)
+    if opts.input_format != "stack_v2":
+        return names
+    if Fetch.stage not in known:
+        raise ValueError("--input_format stack_v2 is read by the code pipeline (its fetch stage)")
+    if Fetch.stage not in names:
+        return [Fetch.stage, *names]
+    if names[0] != Fetch.stage:
+        raise ValueError("fetch must be the first stage: the others need the files' text")
     return names
 
 

@@ -6,6 +6,7 @@ sample data; this module is the wiring they share.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,15 +25,19 @@ from beam_swallow.io import (
     WriteOutputs,
     check_inputs,
     clear_outputs,
+    split_patterns,
 )
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
 from beam_swallow.pipelines.memory import check_local_memory
 from beam_swallow.pipelines.registry import (
     StageFactory,
+    breaker_config,
     build_stages,
+    input_parser,
     reader_config,
-    resolve_stages,
+    s3_settings,
+    stage_names,
     stream_config,
 )
 from beam_swallow.pipelines.streaming import run_streaming
@@ -43,6 +48,7 @@ from beam_swallow.reporting.live import LiveMetrics
 from beam_swallow.reporting.session import finish_report, run_watched, show_progress
 from beam_swallow.reporting.stats import CountExits
 from beam_swallow.samples import write_sample
+from beam_swallow.sources.s3 import check_s3_paths
 from beam_swallow.stage import merge_exits
 from beam_swallow.transforms.llm import LLMStage
 from beam_swallow.transforms.llm_cache import CachedLLMStage
@@ -72,13 +78,15 @@ def run_stages(
     check_inputs(input_pattern)
     if is_local(options):
         check_local_memory(input_pattern, list(stages), opts.memory_check)
-    clear_outputs(opts.output, [*SINKS, COUNTS_DIR, REPORT_NAME, HTML_NAME, FILES_DIR])
+    cleared = [*SINKS, COUNTS_DIR, REPORT_NAME, HTML_NAME, FILES_DIR]
+    _check_input_survives(input_pattern, opts.output, cleared)
+    clear_outputs(opts.output, cleared)
     names = [READ_STAGE, *stages]
     count_tokens = tokenizer_available() and not opts.no_token_counts
     live = LiveMetrics() if show_progress(options, is_local(options)) else None
     pipeline = make_pipeline(options, live)
-    read = pipeline | "Read" >> ReadRecords(input_pattern, reader)
-    results = apply_stages(read, stages)
+    read = pipeline | "Read" >> ReadRecords(input_pattern, reader, input_parser(opts))
+    results = apply_stages(read, stages, breaker_config(opts))
     merge_exits(results) | "Write" >> WriteOutputs(
         opts.output, opts.text_field, opts.output_format, opts.output_compression
     )
@@ -90,6 +98,23 @@ def run_stages(
     return finish_report(
         opts.output, names, labels, options, result, started, tokenizer, input_pattern
     )
+
+
+def _absolute(path: str) -> str:
+    return path if "://" in path else os.path.abspath(path)
+
+
+def _check_input_survives(input_pattern: str, output: str, cleared: list[str]) -> None:
+    """Raise ValueError when the input lies where this run clears its outputs first
+    (``--input OUT/dead_letter/*`` with ``--output OUT``: a replay must write elsewhere)."""
+    for pattern in map(_absolute, split_patterns(input_pattern)):
+        for name in cleared:
+            place = _absolute(FileSystems.join(output, name)).rstrip("/")
+            if pattern == place or pattern.startswith(place + "/"):
+                raise ValueError(
+                    f"--input {pattern} is under {place}, which this run clears before it "
+                    "reads: give another --output"
+                )
 
 
 def run_pipeline(
@@ -115,8 +140,9 @@ def run_pipeline(
         raise ValueError("--output must not be empty")
     reader = reader_config(opts)
     stream = stream_config(opts)
-    names = resolve_stages(opts.stages or default_stages, factories)
+    names = stage_names(opts, default_stages, factories)
     stages = build_stages(opts, names, factories)
+    check_s3_paths([opts.input, opts.output, opts.cache_dir], s3_settings(options))
     engines = [stage.engine for stage in stages.values() if isinstance(stage, _ASKS_ENGINE)]
     if engines:  # a run every record of which would fail stops here, before any I/O
         preflight(engines[0])

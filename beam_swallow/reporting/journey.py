@@ -213,8 +213,8 @@ def _stage_facts(stage: str, record: Record) -> str:
     return f"  ({'; '.join(facts)})" if facts else ""
 
 
-def main(argv: list[str]) -> int:
-    """``beam-swallow inspect DIR --id ID``; returns the exit status."""
+def _parser() -> argparse.ArgumentParser:
+    """The command's flags (also read by the docs' generated CLI reference)."""
     parser = argparse.ArgumentParser(
         prog="beam-swallow inspect",
         description="One record's journey through a run: the stages it passed, its scores, "
@@ -223,7 +223,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("output", metavar="DIR", help="The run's --output directory.")
     parser.add_argument("--id", required=True, help="The record's id.")
     parser.add_argument("--json", action="store_true", help="Print the journey as JSON.")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """``beam-swallow inspect DIR --id ID``; returns the exit status."""
+    args = _parser().parse_args(argv)
     journey = find_journey(args.output, args.id)
     if journey is None:
         print(f"beam-swallow inspect: no record {args.id!r} in {args.output}")

@@ -1,7 +1,12 @@
 """``beam-swallow plan``: what a corpus will cost, before it runs.
 
-Four lines of arithmetic, each from a named source:
+Five lines of arithmetic, each from a named source:
 
+- **fetch, worker-hours** (runs starting from The Stack v2's metadata): one GET
+  per file at ``--fetch_per_s`` per worker (default: a stated rate, the order
+  BENCHMARKS.md ``fetch`` measured per worker against a local server; replace
+  it with your own against the real store); ``--fetch_workers`` turns the
+  worker-hours into hours of wall time.
 - **syntax + lint, core-hours**: files divided by the per-core rates measured
   on this project's benchmark machine (BENCHMARKS.md: ``syntax``, the pipeline
   with ``--stages syntax``; ``lint``, the lint stage on the FnApiRunner). With
@@ -19,7 +24,7 @@ Four lines of arithmetic, each from a named source:
   :data:`CONTINUOUS_FEEDING_GAIN` x the batch-fed throughput for the paper's
   load; the plan says so on its GPU line. A ``--tokens_per_s`` or ``--measured``
   figure is taken as it is.
-- **dedup shuffle, GB**: the README's per-file volumes (band keys, the
+- **dedup shuffle, GB**: the per-file volumes of the docs' dedup page (band keys, the
   signature joins, the records twice) for the files that reach dedup.
 - **cost**: each figure times a unit price (flags; the defaults are round
   list prices to be replaced with your own).
@@ -67,7 +72,10 @@ SYNTAX_BENCH_BYTES = 28.4e6 / 1_775
 LINT_FILES_PER_CORE_S = 7.96 / 2  # `lint`: the lint stage with 2 workers on 2 cores
 LINT_BENCH_BYTES = 8.77e6 / 840
 
-# README, "At 40M files": per file entering near_dedup.
+# Fetch (BENCHMARKS.md, fetch): a stated GET rate per worker with 32 GETs in flight.
+FETCH_PER_WORKER_S = 200.0
+
+# docs, Deduplication, "At 40M files": per file entering near_dedup.
 BAND_KEY_BYTES = 10 + 40  # band key + node, per band
 SIGNATURE_JOINS = 2  # signatures enter the verify join and the similarity join once each
 RECORD_SHUFFLES = 2  # exact_dedup's group and near_dedup's final join
@@ -87,11 +95,17 @@ class PlanInputs:
     gpu: str = "H100"
     tokens_per_s: float | None = None  # None: the paper's, fed as ``feeding`` says
     feeding: str = FEEDINGS[0]
+    fetch_per_s: float = FETCH_PER_WORKER_S
+    fetch_workers: int = 1
     bands: int = 32
     num_perm: int = 256
     core_hour_price: float = 0.04
     gpu_hour_price: float = 3.00
     shuffle_gb_price: float = 0.011
+
+    def __post_init__(self) -> None:
+        if not self.fetch_per_s > 0 or self.fetch_workers < 1:
+            raise ValueError("--fetch_per_s must be positive and --fetch_workers at least 1")
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ class Plan:
     """The computed plan: volumes per stage, hours and costs."""
 
     inputs: PlanInputs
+    fetch_worker_hours: float
     syntax_core_hours: float
     lint_core_hours: float
     sgcr_files: float
@@ -108,7 +123,8 @@ class Plan:
 
     @property
     def cpu_cost(self) -> float:
-        return (self.syntax_core_hours + self.lint_core_hours) * self.inputs.core_hour_price
+        hours = self.fetch_worker_hours + self.syntax_core_hours + self.lint_core_hours
+        return hours * self.inputs.core_hour_price
 
     @property
     def gpu_cost(self) -> float:
@@ -154,6 +170,7 @@ def make_plan(inputs: PlanInputs) -> Plan:
     )
     return Plan(
         inputs=inputs,
+        fetch_worker_hours=inputs.files / inputs.fetch_per_s / 3600,
         syntax_core_hours=inputs.files / syntax_rate / 3600,
         lint_core_hours=after_syntax / lint_rate / 3600,
         sgcr_files=sgcr_files,
@@ -172,7 +189,16 @@ def render(plan: Plan) -> str:
     """The plan as a plain-text table, with where each rate comes from."""
     p = plan.inputs
     size = "benchmark corpora's sizes" if p.avg_bytes is None else f"{p.avg_bytes:,.0f} B/file"
+    wall = plan.fetch_worker_hours / p.fetch_workers
     rows = [
+        (
+            "fetch",
+            f"{p.files:,.0f} GETs",
+            f"{plan.fetch_worker_hours:,.1f} worker-h",
+            f"${plan.fetch_worker_hours * p.core_hour_price:,.0f}",
+            f"{p.fetch_per_s:,.0f} GETs/s per worker (stated); {wall:,.1f} h on "
+            f"{p.fetch_workers} worker(s)",
+        ),
         (
             "syntax",
             f"{p.files:,.0f} files",
@@ -192,7 +218,7 @@ def render(plan: Plan) -> str:
             f"{plan.sgcr_files:,.0f} files",
             f"{plan.shuffle_gb:,.1f} GB shuffled",
             f"${plan.shuffle_cost:,.0f}",
-            f"README dedup volumes, {p.bands} bands, {p.num_perm} perms",
+            f"docs' dedup volumes, {p.bands} bands, {p.num_perm} perms",
         ),
         (
             "sgcr",
@@ -270,6 +296,20 @@ def _parser() -> argparse.ArgumentParser:
         help="Take --tokens_per_s from a run's report.json (its engine's completion tokens "
         "over summed request time), e.g. a short run on one GPU of the kind planned for.",
     )
+    parser.add_argument(
+        "--fetch_per_s",
+        type=float,
+        default=defaults.fetch_per_s,
+        help="Stack v2 contents: GETs/s one worker completes (default "
+        f"{defaults.fetch_per_s:g}: a stated rate; measure your own with bench/fetch.py "
+        "against the store you read).",
+    )
+    parser.add_argument(
+        "--fetch_workers",
+        type=int,
+        default=defaults.fetch_workers,
+        help="Workers fetching at once, for the fetch line's wall time (default 1).",
+    )
     for flag, help_text in (
         ("syntax_pass", "fraction of files that compile (paper 0.894)"),
         ("lint_pass", "fraction of compiling files scoring >= 7.0 (paper 0.657)"),
@@ -312,5 +352,10 @@ def main(argv: list[str]) -> int:
             print(f"beam-swallow plan: error: {exc}")
             return 2
         print(f"tokens/s measured by the run in {measured}: {args['tokens_per_s']:,.1f}")
-    print(render(make_plan(PlanInputs(**args))))
+    try:
+        inputs = PlanInputs(**args)
+    except ValueError as exc:
+        print(f"beam-swallow plan: error: {exc}")
+        return 2
+    print(render(make_plan(inputs)))
     return 0

@@ -56,7 +56,8 @@ def stage_counts(counters: dict[tuple[str, str], int], stage: str) -> StageCount
 def expected_records(pattern: str) -> int | None:
     """Records the input holds, where that is cheap to know; else None.
 
-    Parquet footers give row counts; uncompressed JSONL is counted by lines
+    Parquet footers give row counts (but a row of The Stack v2's repository
+    layout holds many files: no count); uncompressed JSONL is counted by lines
     (blank lines too, so it is an estimate) up to 1 GiB in all; compressed
     input would have to be decompressed, so it has no expected size.
     """
@@ -71,7 +72,10 @@ def expected_records(pattern: str) -> int | None:
             import pyarrow.parquet as pq
 
             with FileSystems.open(meta.path) as handle:
-                total += pq.ParquetFile(handle).metadata.num_rows
+                shard = pq.ParquetFile(handle)
+                if "files" in shard.schema_arrow.names:  # Stack v2 repositories, not files
+                    return None
+                total += shard.metadata.num_rows
         elif meta.path.endswith((".jsonl", ".json")):
             with FileSystems.open(meta.path) as handle:
                 data = handle.read()

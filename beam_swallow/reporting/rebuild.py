@@ -41,14 +41,19 @@ def rebuild(output_dir: str) -> dict:
     return report
 
 
-def main(argv: list[str]) -> int:
-    """``beam-swallow report DIR``; returns the exit status."""
+def _parser() -> argparse.ArgumentParser:
+    """The command's flags (also read by the docs' generated CLI reference)."""
     parser = argparse.ArgumentParser(
         prog="beam-swallow report",
         description="Rebuild DIR/report.json and DIR/report.html (with its figures) from a run's outputs.",
     )
     parser.add_argument("output", metavar="DIR", help="The run's --output directory.")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """``beam-swallow report DIR``; returns the exit status."""
+    args = _parser().parse_args(argv)
     try:
         report = rebuild(args.output)
     except FileNotFoundError as exc:

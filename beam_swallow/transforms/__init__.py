@@ -6,11 +6,13 @@ counters use; the v2 recipes' stages (``--recipe v2``) follow the seed paper's.
 Helper modules beside them: ``llm`` (the LLM stage plumbing), ``rewriting``
 (what the rewriting stages share), ``ruff_stage`` (what the stages over ruff
 share), ``quality`` and ``measured`` (a rewrite's quality before and after),
-``recipe_flags`` (the v2 recipes' flags), ``parse`` and ``repetition``.
+``recipe_flags`` (the v2 recipes' flags), ``parse`` and ``repetition``, and the
+cached variants (``lint_cache``, ``llm_cache``, ``fetch_cache``).
 """
 
 from beam_swallow.transforms.decontaminate import Decontaminate
 from beam_swallow.transforms.exact_dedup import ExactDedup
+from beam_swallow.transforms.fetch import Fetch
 from beam_swallow.transforms.format import Format
 from beam_swallow.transforms.length import Length
 from beam_swallow.transforms.lint import Lint
@@ -30,6 +32,7 @@ __all__ = [
     "STAGES",
     "Decontaminate",
     "ExactDedup",
+    "Fetch",
     "Format",
     "Length",
     "Lint",
@@ -47,6 +50,7 @@ __all__ = [
 ]
 
 STAGES = (
+    Fetch,
     Syntax,
     Lint,
     ExactDedup,

@@ -23,8 +23,9 @@ Exits:
 - rejected ``unparsable``: pylint could not read or parse the file (an
   unknown codec in its coding line, bytes its codec cannot decode); ``error``
   carries pylint's message.
-- rejected ``lint_timeout``: no score within ``timeout_s``; the worker was
-  killed, ``error`` says so.
+- rejected ``lint_timeout``: no score within ``timeout_s``, nor in the second
+  try alone within the slow lane's bound (``LintConfig.slow_bound``; the main
+  workers go on meanwhile); the workers were killed, ``error`` says so.
 - dead letter: pylint or astroid crashed on the file, or the worker died on it
   twice (``error_type`` ``lint_error``), or the text is not a string.
 

@@ -11,7 +11,7 @@ The cache holds the :class:`~beam_swallow.linting.score.LintResult` (status,
 pylint's note, comment ratio, penalized score, error), not the verdict, so a
 rerun with another ``--min_quality`` still hits. The key hashes the text and
 :func:`lint_identity`: Python's version, pylint's and astroid's, the flags, the
-timeout, and the source of :mod:`~beam_swallow.linting.score` (the note and the
+timeouts (both lanes), and the source of :mod:`~beam_swallow.linting.score` (the note and the
 comment penalty). Dead letters (a crash) are not cached: a rerun tries again.
 Hits leave through the same exits, with ``from_cache`` naming ``lint``.
 
@@ -68,6 +68,7 @@ def lint_identity(cfg: LintConfig) -> dict[str, Any]:
         "astroid": version("astroid"),
         "flags": list(PYLINT_FLAGS),
         "timeout_s": cfg.timeout_s,
+        "slow_timeout_s": cfg.slow_bound,
         "score_code": digest(inspect.getsource(score)),
     }
 

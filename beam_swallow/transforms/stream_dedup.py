@@ -38,7 +38,7 @@ State per key is bounded (one entry per digest or band key, and per record
 only until its verdict), but the number of keys grows with the stream. With
 ``ttl_s`` each entry is dropped that many seconds of event time after it was
 stored (a watermark timer), so a copy arriving later is kept; without it
-(None) state grows for ever. README "Streaming" gives the cost at 40M records.
+(None) state grows for ever. docs, "Streaming", give the cost at 40M records.
 """
 
 from __future__ import annotations

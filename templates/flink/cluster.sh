@@ -49,7 +49,7 @@ install() {
 # any TaskManager thread (such as that OutOfMemoryError, in a gRPC thread) stops the TaskManager, so
 # the job fails or restarts instead of hanging with one thread gone. These sizes bound the
 # cluster's memory whatever the corpus size: Flink sorts and shuffles spill to disk past them
-# (README, A corpus bigger than memory). Pid files inside FLINK_HOME so `down` finds what `up`
+# (docs, A corpus bigger than memory). Pid files inside FLINK_HOME so `down` finds what `up`
 # started. The shipped file keeps its Java 17 flags; Flink reads flat keys (`rest.port`) and nested
 # ones alike.
 configure() {
