@@ -131,6 +131,30 @@ PRISM := $(CURDIR)/.cache/prism/v$(PRISM_VERSION)/prism
 
 .PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink bench-scale
 
+# --- Kafka: a local broker (KRaft, one node) from Kafka's jars on Maven Central ---
+KAFKA_VERSION ?= 4.1.1
+KAFKA_HOME ?= $(CURDIR)/.cache/kafka/broker-$(KAFKA_VERSION)
+KAFKA_PORT ?= 9092
+KAFKA_CONTROLLER_PORT ?= 9093
+KAFKA_JAR := $(KAFKA_HOME)/lib/kafka_2.13-$(KAFKA_VERSION).jar
+KAFKA_ENV := KAFKA_HOME=$(KAFKA_HOME) KAFKA_PORT=$(KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(KAFKA_CONTROLLER_PORT)
+
+.PHONY: kafka-up kafka-down kafka-clean
+
+$(KAFKA_JAR): templates/kafka/pom.xml
+	mvn -B -q -f templates/kafka/pom.xml package -Dkafka.version=$(KAFKA_VERSION) \
+	  -Doutput.dir=$(KAFKA_HOME)
+
+# The broker on localhost:$(KAFKA_PORT); idempotent. `kafka-down` keeps its topics, `kafka-clean` not.
+kafka-up: $(KAFKA_JAR)
+	$(KAFKA_ENV) templates/kafka/broker.sh up
+
+kafka-down:
+	$(KAFKA_ENV) templates/kafka/broker.sh down
+
+kafka-clean:
+	$(KAFKA_ENV) templates/kafka/broker.sh clean
+
 # uv, for its --override: Beam 2.62 pins a dill that pylint 4.1 cannot use (overrides.txt).
 $(FLINK_STAMP): setup.py $(EXTENSIONS) templates/flink/overrides.txt $(LLAMA_WHEEL_STAMP)
 	$(PYTHON) -m venv $(FLINK_VENV)
