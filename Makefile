@@ -118,13 +118,14 @@ FLINK_MINOR := $(word 1,$(subst ., ,$(FLINK_VERSION))).$(word 2,$(subst ., ,$(FL
 FLINK_BEAM ?= 2.62.0
 FLINK_HOME ?= $(CURDIR)/.cache/flink/flink-$(FLINK_VERSION)
 FLINK_REST_PORT ?= 8081
+FLINK_RPC_PORT ?= 6123
 FLINK_JOB_SERVER_DIR := $(CURDIR)/.cache/flink/job-server-$(FLINK_MINOR)-$(FLINK_BEAM)
 FLINK_JOB_SERVER := $(FLINK_JOB_SERVER_DIR)/beam-runners-flink-$(FLINK_MINOR)-job-server-$(FLINK_BEAM).jar
 FLINK_VENV ?= .venv-flink
 FLINK_PY := $(FLINK_VENV)/bin/python
 FLINK_STAMP := $(FLINK_VENV)/.installed
 FLINK_ENV := FLINK_VERSION=$(FLINK_VERSION) FLINK_HOME=$(FLINK_HOME) \
-	FLINK_REST_PORT=$(FLINK_REST_PORT) FLINK_SLOTS=2 PYTHON=$(PYTHON)
+	FLINK_REST_PORT=$(FLINK_REST_PORT) FLINK_RPC_PORT=$(FLINK_RPC_PORT) FLINK_SLOTS=2 PYTHON=$(PYTHON)
 # Prism, Beam's Go runner, built from the Go module proxy at the main venv's Beam version.
 PRISM_VERSION ?= 2.77.0
 PRISM := $(CURDIR)/.cache/prism/v$(PRISM_VERSION)/prism
@@ -177,11 +178,13 @@ flink-up:
 flink-down:
 	$(FLINK_ENV) templates/flink/cluster.sh down
 
-# The cluster stays up afterwards for the next run; `make flink-down` stops it.
-test-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
+# The cluster and the broker stay up afterwards for the next run; `make flink-down kafka-down`
+# stops them.
+test-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up kafka-up
 	FLINK_HOME=$(FLINK_HOME) FLINK_MASTER=localhost:$(FLINK_REST_PORT) \
-	  FLINK_JOB_SERVER_JAR=$(FLINK_JOB_SERVER) FLINK_BEAM_VERSION=$(FLINK_BEAM) \
-	  $(FLINK_PY) -m pytest -q -m flink tests/test_flink.py tests/test_flink_memory.py
+	  FLINK_JOB_SERVER_JAR=$(FLINK_JOB_SERVER) FLINK_BEAM_VERSION=$(FLINK_BEAM) $(KAFKA_ENV) \
+	  $(FLINK_PY) -m pytest -q -m flink tests/test_flink.py tests/test_flink_memory.py \
+	  tests/test_kafka_flink.py
 
 $(PRISM):
 	GOBIN=$(dir $(PRISM)) go install github.com/apache/beam/sdks/v2/go/cmd/prism@v$(PRISM_VERSION)

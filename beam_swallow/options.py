@@ -30,7 +30,8 @@ from beam_swallow.io import ReaderConfig
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.prompts import PROMPT_NAMES
-from beam_swallow.streaming.config import WINDOW_S
+from beam_swallow.streaming.config import STOP_MODES, WINDOW_S
+from beam_swallow.streaming.kafka import add_kafka_arguments
 from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.exact_dedup import DEFAULT_NORMALIZE, NORMALIZATIONS
 from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, RewriteConfig
@@ -213,6 +214,15 @@ class SwallowOptions(PipelineOptions):
             default=WINDOW_S,
             help="With --streaming: each window of this many seconds (by read time) writes "
             f"its own files and DIR/reports/START_END.json (default {WINDOW_S:.0f}).",
+        )
+        add_kafka_arguments(stream)
+        stream.add_argument(
+            "--on_stop",
+            choices=STOP_MODES,
+            default=STOP_MODES[0],
+            help="With --streaming on Flink: SIGINT or SIGTERM stops the job with drain (every "
+            "open window fires, offsets commit at a final savepoint; the default) or cancels "
+            "it (open windows are replayed from the last checkpoint by the next run).",
         )
         stream.add_argument(
             "--dedup_state_ttl_s",

@@ -4,9 +4,9 @@ For a window from START to END (UTC, ``20261130T182400Z``):
 
 - ``DIR/kept/START_END.jsonl.gz``, ``DIR/rejected/START_END.jsonl.gz``,
   ``DIR/dead_letter/START_END.jsonl.gz`` (``.jsonl.zst`` with
-  ``--output_compression zstd``): one file per sink that has records
-  (written under a temporary name, then renamed, so a file is whole or
-  absent);
+  ``--output_compression zstd``): one file per sink that has records, its
+  lines sorted (written under a temporary name, then renamed, so a file is
+  whole or absent);
 - ``DIR/reports/START_END.json``: report.json's schema
   (:func:`~beam_swallow.report.build_report`) for the records read in that
   window, plus ``window: {"start", "end"}`` and ``files: {sink: {"path",
@@ -14,9 +14,12 @@ For a window from START to END (UTC, ``20261130T182400Z``):
   means its window is complete.
 
 Counts are taken from the exits, as in batch (:class:`~beam_swallow.report.KeyExits`),
-so each window's report balances on its own. A window fires once, when the
+so each window's report balances on its own. A window fires when the
 watermark passes its end; records are never late (see
-:mod:`~beam_swallow.streaming.messages`), so none is dropped.
+:mod:`~beam_swallow.streaming.messages`), so none is dropped. A job restored
+from a checkpoint may fire a window again with the same records: it writes the
+same files (same names, same bytes), deletes any file of the window that this
+firing did not write, and writes the report last.
 """
 
 from __future__ import annotations
@@ -77,23 +80,45 @@ class _WriteSinkFile(beam.DoFn):
     ) -> Iterator[tuple[None, tuple[str, str, str, int]]]:
         sink, lines = item
         relative = f"{sink}/{window_name(window)}{self._compression.suffix}"
-        count = 0
-        body = bytearray()
-        for line in lines:
-            body += line + b"\n"
-            count += 1
+        ordered = sorted(lines)  # the same records give the same bytes in every firing
+        body = b"".join(line + b"\n" for line in ordered)
+        count = len(ordered)
         compressor = self._compression.compressor()
-        data = compressor.compress(bytes(body)) + compressor.flush()
+        data = compressor.compress(body) + compressor.flush()
         _write_whole(FileSystems.join(self._dir, relative), data)
         yield None, (_FILE, sink, relative, count)
 
 
-class _WriteReport(beam.DoFn):
-    """A window's counts and files -> ``reports/START_END.json``; yields its path."""
+def _clear_stale(output_dir: str, name: str, suffix: str, written: set[str]) -> None:
+    """Delete what an earlier firing of window ``name`` left that this one did not write.
 
-    def __init__(self, output_dir: str, stages: Sequence[str]):
+    A window fires again when a job restored from a checkpoint replays it: a
+    sink that had records then but has none now must not keep its old file,
+    and a write cut short by a crash leaves a temporary file.
+    """
+    patterns = [FileSystems.join(output_dir, sink, f"{name}{suffix}*") for sink in SINKS]
+    patterns.append(FileSystems.join(output_dir, REPORTS_DIR, f"{name}.json.tmp-*"))
+    stale = [
+        meta.path
+        for match in FileSystems.match(patterns)
+        for meta in match.metadata_list
+        if meta.path not in written
+    ]
+    if stale:
+        FileSystems.delete(stale)
+
+
+class _WriteReport(beam.DoFn):
+    """A window's counts and files -> ``reports/START_END.json``; yields its path.
+
+    Before the report, files of this window that this firing did not write are
+    deleted (:func:`_clear_stale`), so the files a report lists are the window's.
+    """
+
+    def __init__(self, output_dir: str, stages: Sequence[str], compression: str):
         self._dir = output_dir
         self._stages = list(stages)
+        self._suffix = COMPRESSIONS[compression].suffix
 
     def process(
         self, item: tuple[None, Iterable[tuple[Any, ...]]], window=beam.DoFn.WindowParam
@@ -111,6 +136,8 @@ class _WriteReport(beam.DoFn):
             "end": window.end.to_utc_datetime().isoformat() + "Z",
         }
         report["files"] = dict(sorted(files.items()))
+        written = {FileSystems.join(self._dir, entry["path"]) for entry in files.values()}
+        _clear_stale(self._dir, window_name(window), self._suffix, written)
         path = FileSystems.join(self._dir, REPORTS_DIR, f"{window_name(window)}.json")
         _write_whole(path, json.dumps(report, indent=2).encode("utf-8"))
         _LOG.info(
@@ -167,5 +194,5 @@ class WriteWindows(beam.PTransform):
             (files, counts)
             | "FilesAndCounts" >> beam.Flatten()
             | "ByWindow" >> beam.GroupByKey()
-            | "WriteReport" >> beam.ParDo(_WriteReport(self._dir, self._stages))
+            | "WriteReport" >> beam.ParDo(_WriteReport(self._dir, self._stages, self._compression))
         )
