@@ -92,7 +92,8 @@ _BEAM_OPTIONS_NOTE = (
     "(default: the local FnApiRunner), --direct_running_mode=multi_processing "
     "--direct_num_workers=N, --runner=PortableRunner --job_endpoint=HOST:PORT, "
     "--runner=DataflowRunner --project=... --region=... --temp_location=gs://..., and "
-    "--streaming (with --input_subscription or --input_topic: README, Streaming)"
+    "--streaming (with --input_subscription or --input_topic: README, Streaming; with "
+    "--input_kafka_topic on Flink: README, Streaming from Kafka)"
 )
 
 
