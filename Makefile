@@ -130,7 +130,8 @@ FLINK_ENV := FLINK_VERSION=$(FLINK_VERSION) FLINK_HOME=$(FLINK_HOME) \
 PRISM_VERSION ?= 2.77.0
 PRISM := $(CURDIR)/.cache/prism/v$(PRISM_VERSION)/prism
 
-.PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink bench-scale
+.PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink bench-scale \
+	bench-kafka
 
 # --- Kafka: a local broker (KRaft, one node) from Kafka's jars on Maven Central ---
 KAFKA_VERSION ?= 4.1.1
@@ -198,6 +199,12 @@ test-prism: $(STAMP) $(PRISM)
 bench-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
 	$(FLINK_PY) bench/flink.py --flink_master localhost:$(FLINK_REST_PORT) \
 	  --job_server_jar $(FLINK_JOB_SERVER)
+
+# Kafka on Flink against batch on Flink through syntax,lint, and latency at 60 s windows
+# (BENCHMARKS.md, streaming)
+bench-kafka: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up kafka-up
+	$(KAFKA_ENV) $(FLINK_PY) bench/streaming.py --flink_master localhost:$(FLINK_REST_PORT) \
+	  --job_server_jar $(FLINK_JOB_SERVER) --files 200
 
 # 500k documents through syntax,exact_dedup,near_dedup on the local Flink cluster, against 100k on
 # the local FnApiRunner: seconds and peak memory of the whole process tree (BENCHMARKS.md, scale)

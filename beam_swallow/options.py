@@ -30,7 +30,7 @@ from beam_swallow.io import ReaderConfig
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.prompts import PROMPT_NAMES
-from beam_swallow.streaming.config import STOP_MODES, WINDOW_S
+from beam_swallow.streaming.config import ALLOWED_LATENESS_S, STOP_MODES, WINDOW_S
 from beam_swallow.streaming.kafka import add_kafka_arguments
 from beam_swallow.transforms.decontaminate import DecontamConfig
 from beam_swallow.transforms.exact_dedup import DEFAULT_NORMALIZE, NORMALIZATIONS
@@ -214,6 +214,14 @@ class SwallowOptions(PipelineOptions):
             default=WINDOW_S,
             help="With --streaming: each window of this many seconds (by read time) writes "
             f"its own files and DIR/reports/START_END.json (default {WINDOW_S:.0f}).",
+        )
+        stream.add_argument(
+            "--allowed_lateness_s",
+            type=float,
+            default=ALLOWED_LATENESS_S,
+            help="With --streaming: a record that reaches the window writer up to this many "
+            "seconds (event time) after its window fired fires the window again, which "
+            f"rewrites its files and report whole (default {ALLOWED_LATENESS_S:.0f}).",
         )
         add_kafka_arguments(stream)
         stream.add_argument(

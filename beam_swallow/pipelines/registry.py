@@ -107,6 +107,7 @@ def stream_config(opts: SwallowOptions) -> StreamConfig | None:
         window_s=opts.window_s,
         kafka=kafka_config(opts),
         on_stop=opts.on_stop,
+        allowed_lateness_s=opts.allowed_lateness_s,
     )
 
 

@@ -195,7 +195,12 @@ def run_streaming(
         read = pipeline | "Read" >> ReadMessages(stream, reader)
     results = apply_stages(read, stages)
     results | "Windows" >> WriteWindows(
-        opts.output, names, opts.text_field, count_tokens, opts.output_compression
+        opts.output,
+        names,
+        opts.text_field,
+        count_tokens,
+        opts.output_compression,
+        stream.allowed_lateness_s,
     )
     _LOG.info(
         "streaming from %s into %s, windows of %gs; SIGINT or SIGTERM %s it",

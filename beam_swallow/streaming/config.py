@@ -8,9 +8,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from beam_swallow.streaming.kafka import KafkaConfig
 
-__all__ = ["STOP_MODES", "StreamConfig", "WINDOW_S"]
+__all__ = ["ALLOWED_LATENESS_S", "STOP_MODES", "StreamConfig", "WINDOW_S"]
 
 WINDOW_S = 60.0  # seconds per fixed window (issue 11: a minute of records per file set)
+# How late (event time) a record may reach the window writer and still fire its window again.
+# The stateful dedup stages hand records back seconds behind the watermark on portable Flink
+# (BENCHMARKS.md, streaming: Beam counted them droppedDueToLateness at the writer's GroupByKey).
+ALLOWED_LATENESS_S = 60.0
 # --on_stop: what SIGINT / SIGTERM do to a Flink streaming job; the first is the default.
 STOP_MODES = ("drain", "cancel")
 
@@ -30,6 +34,7 @@ class StreamConfig:
     window_s: float = WINDOW_S
     kafka: KafkaConfig | None = None
     on_stop: str = STOP_MODES[0]
+    allowed_lateness_s: float = ALLOWED_LATENESS_S
 
     def __post_init__(self) -> None:
         sources = (self.subscription, self.topic, self.kafka)
@@ -50,5 +55,7 @@ class StreamConfig:
                 len(value.split("/")) != 4 or value.split("/")[::2] != ["projects", kind]
             ):
                 raise ValueError(f"{name} must look like projects/P/{kind}/NAME, got {value!r}")
+        if not self.allowed_lateness_s >= 0:
+            raise ValueError(f"--allowed_lateness_s must be >= 0, got {self.allowed_lateness_s}")
         if not self.window_s > 0:
             raise ValueError(f"--window_s must be positive, got {self.window_s}")

@@ -33,13 +33,15 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms import trigger
 from apache_beam.transforms.window import IntervalWindow
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.utils.timestamp import Duration, Timestamp
 
 from beam_swallow.io import SINKS, output_line
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.report import KeyExits, build_report
 from beam_swallow.stage import StageResult, merge_exits
+from beam_swallow.streaming.config import ALLOWED_LATENESS_S
 
 __all__ = ["REPORTS_DIR", "WriteWindows", "window_name"]
 
@@ -123,14 +125,19 @@ class _WriteReport(beam.DoFn):
     def process(
         self, item: tuple[None, Iterable[tuple[Any, ...]]], window=beam.DoFn.WindowParam
     ) -> Iterator[str]:
-        rows, files = [], {}
+        # Panes accumulate: a later firing of the window repeats every key with its
+        # running total, which only grows, so the largest value per key is the newest.
+        counts: dict[tuple[Any, ...], int] = {}
+        files: dict[str, dict[str, Any]] = {}
         for entry in item[1]:
             if entry[0] == _COUNT:
-                rows.append(tuple(entry[1]))
+                *key, n = entry[1]
+                counts[tuple(key)] = max(n, counts.get(tuple(key), n))
             else:
                 _, sink, path, count = entry
-                files[sink] = {"path": path, "records": count}
-        report = build_report(rows, self._stages)
+                if count >= files.get(sink, {}).get("records", -1):
+                    files[sink] = {"path": path, "records": count}
+        report = build_report([(*key, n) for key, n in counts.items()], self._stages)
         report["window"] = {
             "start": window.start.to_utc_datetime().isoformat() + "Z",
             "end": window.end.to_utc_datetime().isoformat() + "Z",
@@ -154,7 +161,12 @@ class _WriteReport(beam.DoFn):
 
 class WriteWindows(beam.PTransform):
     """Windowed stage results -> per-window sink files and reports; returns the
-    report paths. ``stages``: the stage names in order, the reader first."""
+    report paths. ``stages``: the stage names in order, the reader first.
+
+    A record that reaches the writer after its window fired (up to
+    ``allowed_lateness_s`` seconds of event time late) fires the window again:
+    panes accumulate, so the window's files and report are rewritten whole.
+    """
 
     def __init__(
         self,
@@ -163,13 +175,24 @@ class WriteWindows(beam.PTransform):
         text_field: str = "text",
         count_tokens: bool = False,
         compression: str = DEFAULT_COMPRESSION,
+        allowed_lateness_s: float = ALLOWED_LATENESS_S,
     ):
         super().__init__()
+        self._allowed_lateness_s = allowed_lateness_s
         self._dir = output_dir
         self._stages = list(stages)
         self._text_field = text_field
         self._count_tokens = count_tokens
         self._compression = compression
+
+    def _late_firing(self, pcoll: beam.PCollection, label: str) -> beam.PCollection:
+        """``pcoll`` in its own fixed windows, each firing again for every late record."""
+        return pcoll | label >> beam.WindowInto(
+            pcoll.windowing.windowfn,
+            trigger=trigger.AfterWatermark(late=trigger.AfterCount(1)),
+            accumulation_mode=trigger.AccumulationMode.ACCUMULATING,
+            allowed_lateness=Duration.of(self._allowed_lateness_s),
+        )
 
     def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
         merged = merge_exits(results)
@@ -178,15 +201,15 @@ class WriteWindows(beam.PTransform):
             records | f"{sink}Line" >> beam.Map(lambda r, s=sink: (s, output_line(r, text_field)))
             for sink, records in zip(SINKS, merged, strict=True)
         ]
+        all_lines = lines | "AllLines" >> beam.Flatten()
         files = (
-            lines
-            | "AllLines" >> beam.Flatten()
+            self._late_firing(all_lines, "LinesLate")
             | "BySink" >> beam.GroupByKey()
             | "WriteFiles" >> beam.ParDo(_WriteSinkFile(self._dir, self._compression))
         )
+        keyed = results | "KeyExits" >> KeyExits(self._count_tokens)
         counts = (
-            results
-            | "KeyExits" >> KeyExits(self._count_tokens)
+            self._late_firing(keyed, "KeysLate")
             | "CountKeys" >> beam.CombinePerKey(sum)
             | "CountRows" >> beam.Map(lambda kv: (None, (_COUNT, [*kv[0], kv[1]])))
         )
