@@ -212,7 +212,8 @@ class SwallowOptions(PipelineOptions):
             "--window_s",
             type=_positive_float,
             default=WINDOW_S,
-            help="With --streaming: each window of this many seconds (by read time) writes "
+            help="With --streaming: each window of this many seconds (by read time; from "
+            "Kafka, by the broker's log-append time) writes "
             f"its own files and DIR/reports/START_END.json (default {WINDOW_S:.0f}).",
         )
         stream.add_argument(

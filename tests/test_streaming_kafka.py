@@ -104,13 +104,20 @@ def test_a_window_fired_again_rewrites_its_files_and_leaves_no_stale_one(tmp_pat
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.gz")} == files
 
     # Fired again with only its kept record (as if the others had gone to another window):
-    # the rejected and dead-letter files of the earlier firing must not survive.
+    # the records of the earlier firing's rejected and dead-letter files must not survive.
     again = _run([ROWS[0]], out)
     report, outputs = again[name]
-    assert set(report["files"]) == {"kept"}
+    assert {sink: entry["records"] for sink, entry in report["files"].items()} == {
+        "kept": 1,
+        "rejected": 0,
+        "dead_letter": 0,
+    }
     assert report["input"] == 1
-    stale = [p for p in out.rglob(f"{name}*") if p.parent.name in ("rejected", "dead_letter")]
-    assert stale == []
+    assert (outputs["rejected"], outputs["dead_letter"]) == ([], [])
+    written = sorted(str(p.relative_to(out)) for p in out.rglob(f"{name}*"))
+    assert written == [f"{d}/{name}.jsonl.gz" for d in ("dead_letter", "kept", "rejected")] + [
+        f"reports/{name}.json"
+    ]
     assert not list(out.rglob("*.tmp-*"))
 
 

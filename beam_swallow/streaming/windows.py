@@ -4,9 +4,9 @@ For a window from START to END (UTC, ``20261130T182400Z``):
 
 - ``DIR/kept/START_END.jsonl.gz``, ``DIR/rejected/START_END.jsonl.gz``,
   ``DIR/dead_letter/START_END.jsonl.gz`` (``.jsonl.zst`` with
-  ``--output_compression zstd``): one file per sink that has records, its
-  lines sorted (written under a temporary name, then renamed, so a file is
-  whole or absent);
+  ``--output_compression zstd``): one file per sink, empty when the window
+  has no record for it, its lines sorted (written under a temporary name,
+  then renamed, so a file is whole or absent);
 - ``DIR/reports/START_END.json``: report.json's schema
   (:func:`~beam_swallow.report.build_report`) for the records read in that
   window, plus ``window: {"start", "end"}`` and ``files: {sink: {"path",
@@ -18,8 +18,8 @@ so each window's report balances on its own. A window fires when the
 watermark passes its end; records are never late (see
 :mod:`~beam_swallow.streaming.messages`), so none is dropped. A job restored
 from a checkpoint may fire a window again with the same records: it writes the
-same files (same names, same bytes), deletes any file of the window that this
-firing did not write, and writes the report last.
+same three files (same names, same bytes: so no file of an earlier firing
+survives), and writes the report last.
 """
 
 from __future__ import annotations
@@ -63,64 +63,58 @@ def window_name(window: IntervalWindow) -> str:
 
 
 def _write_whole(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` under a temporary name, then rename it into place."""
+    """Write ``data`` to ``path`` under a temporary name, then rename it into place.
+
+    Temporary files of ``path`` that a write cut short (a crash) left behind are
+    deleted first. Each path is written by one key of one step, one firing at a
+    time, so no other write of it can be under way.
+    """
+    leftovers = [
+        meta.path for match in FileSystems.match([f"{path}.tmp-*"]) for meta in match.metadata_list
+    ]
+    if leftovers:
+        FileSystems.delete(leftovers)
     temporary = f"{path}.tmp-{uuid.uuid4().hex}"
     with FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
         handle.write(data)
     FileSystems.rename([temporary], [path])
 
 
+def _with_markers(sink: str, line: bytes) -> Iterator[tuple[str, bytes | None]]:
+    """A record's line under its sink, and an empty marker under each other sink, so every
+    window writes all three files and a firing leaves none from an earlier one."""
+    for other in SINKS:
+        yield other, line if other == sink else None
+
+
 class _WriteSinkFile(beam.DoFn):
-    """One sink's lines of one window -> one file; yields ``(None, (file, sink, path, n))``."""
+    """One sink's lines of one window -> one file (empty when the window has none);
+    yields ``(None, (file, sink, path, n))``."""
 
     def __init__(self, output_dir: str, compression: str):
         self._dir = output_dir
         self._compression = COMPRESSIONS[compression]
 
     def process(
-        self, item: tuple[str, Iterable[bytes]], window=beam.DoFn.WindowParam
+        self, item: tuple[str, Iterable[bytes | None]], window=beam.DoFn.WindowParam
     ) -> Iterator[tuple[None, tuple[str, str, str, int]]]:
         sink, lines = item
         relative = f"{sink}/{window_name(window)}{self._compression.suffix}"
-        ordered = sorted(lines)  # the same records give the same bytes in every firing
+        # sorted: the same records give the same bytes in every firing
+        ordered = sorted(line for line in lines if line is not None)
         body = b"".join(line + b"\n" for line in ordered)
-        count = len(ordered)
         compressor = self._compression.compressor()
         data = compressor.compress(body) + compressor.flush()
         _write_whole(FileSystems.join(self._dir, relative), data)
-        yield None, (_FILE, sink, relative, count)
-
-
-def _clear_stale(output_dir: str, name: str, suffix: str, written: set[str]) -> None:
-    """Delete what an earlier firing of window ``name`` left that this one did not write.
-
-    A window fires again when a job restored from a checkpoint replays it: a
-    sink that had records then but has none now must not keep its old file,
-    and a write cut short by a crash leaves a temporary file.
-    """
-    patterns = [FileSystems.join(output_dir, sink, f"{name}{suffix}*") for sink in SINKS]
-    patterns.append(FileSystems.join(output_dir, REPORTS_DIR, f"{name}.json.tmp-*"))
-    stale = [
-        meta.path
-        for match in FileSystems.match(patterns)
-        for meta in match.metadata_list
-        if meta.path not in written
-    ]
-    if stale:
-        FileSystems.delete(stale)
+        yield None, (_FILE, sink, relative, len(ordered))
 
 
 class _WriteReport(beam.DoFn):
-    """A window's counts and files -> ``reports/START_END.json``; yields its path.
+    """A window's counts and files -> ``reports/START_END.json``; yields its path."""
 
-    Before the report, files of this window that this firing did not write are
-    deleted (:func:`_clear_stale`), so the files a report lists are the window's.
-    """
-
-    def __init__(self, output_dir: str, stages: Sequence[str], compression: str):
+    def __init__(self, output_dir: str, stages: Sequence[str]):
         self._dir = output_dir
         self._stages = list(stages)
-        self._suffix = COMPRESSIONS[compression].suffix
 
     def process(
         self, item: tuple[None, Iterable[tuple[Any, ...]]], window=beam.DoFn.WindowParam
@@ -143,8 +137,6 @@ class _WriteReport(beam.DoFn):
             "end": window.end.to_utc_datetime().isoformat() + "Z",
         }
         report["files"] = dict(sorted(files.items()))
-        written = {FileSystems.join(self._dir, entry["path"]) for entry in files.values()}
-        _clear_stale(self._dir, window_name(window), self._suffix, written)
         path = FileSystems.join(self._dir, REPORTS_DIR, f"{window_name(window)}.json")
         _write_whole(path, json.dumps(report, indent=2).encode("utf-8"))
         _LOG.info(
@@ -198,7 +190,9 @@ class WriteWindows(beam.PTransform):
         merged = merge_exits(results)
         text_field = self._text_field
         lines = [
-            records | f"{sink}Line" >> beam.Map(lambda r, s=sink: (s, output_line(r, text_field)))
+            records
+            | f"{sink}Line"
+            >> beam.FlatMap(lambda r, s=sink: _with_markers(s, output_line(r, text_field)))
             for sink, records in zip(SINKS, merged, strict=True)
         ]
         all_lines = lines | "AllLines" >> beam.Flatten()
@@ -213,9 +207,9 @@ class WriteWindows(beam.PTransform):
             | "CountKeys" >> beam.CombinePerKey(sum)
             | "CountRows" >> beam.Map(lambda kv: (None, (_COUNT, [*kv[0], kv[1]])))
         )
+        both = (files, counts) | "FilesAndCounts" >> beam.Flatten()
         return (
-            (files, counts)
-            | "FilesAndCounts" >> beam.Flatten()
+            self._late_firing(both, "ReportLate")
             | "ByWindow" >> beam.GroupByKey()
-            | "WriteReport" >> beam.ParDo(_WriteReport(self._dir, self._stages, self._compression))
+            | "WriteReport" >> beam.ParDo(_WriteReport(self._dir, self._stages))
         )
