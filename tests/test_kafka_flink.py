@@ -19,6 +19,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -65,6 +66,23 @@ def broker() -> KafkaBroker:
     return broker_from_env()
 
 
+_RUNS: list[StreamingRun] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_run_left():
+    """A test that fails mid-run must not leave its job holding the cluster's slots."""
+    yield
+    while _RUNS:
+        run = _RUNS.pop()
+        if run.process.poll() is None:
+            run.process.send_signal(signal.SIGINT)
+            try:
+                run.process.wait(timeout=StreamingRun.HANG_S)
+            except subprocess.TimeoutExpired:
+                run.process.kill()
+
+
 def _start(
     cluster: FlinkCluster, broker: KafkaBroker, out: Path, topic: str, window_s: int
 ) -> StreamingRun:
@@ -78,7 +96,9 @@ def _start(
         "--checkpointing_interval=2000",
         *cluster.beam_args(topic, ["--environment_type=LOOPBACK"]),
     ]
-    return StreamingRun(broker, out, flags)
+    run = StreamingRun(broker, out, flags)
+    _RUNS.append(run)
+    return run
 
 
 def _records(out: Path) -> dict[Offset, tuple[str, dict]]:
