@@ -137,6 +137,16 @@ def test_a_window_fired_again_rewrites_its_files_and_leaves_no_stale_one(tmp_pat
             ["--streaming", "--input_kafka_topic=t", "--input_topic=projects/p/topics/t"],
             "exactly one",
         ),
+        (["--streaming", "--input_kafka_topic=t"], "--runner=FlinkRunner"),
+        (
+            [
+                "--streaming",
+                "--input_kafka_topic=t",
+                "--runner=FlinkRunner",
+                "--flink_master=localhost:1",
+            ],
+            "--checkpointing_interval",
+        ),
     ],
 )
 def test_kafka_flags_are_checked_before_anything_runs(capsys, tmp_path, flags, message):

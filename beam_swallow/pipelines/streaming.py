@@ -41,7 +41,7 @@ from apache_beam.options.pipeline_options import (
 from beam_swallow.inference.tokens import tokenizer_available
 from beam_swallow.io import READ_STAGE, ReaderConfig
 from beam_swallow.options import SwallowOptions
-from beam_swallow.pipelines.graph import apply_stages, make_pipeline
+from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
 from beam_swallow.report import INPUT, TOKENS, build_report, save_report
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
 from beam_swallow.streaming import (
@@ -93,10 +93,16 @@ def sum_window_reports(output_dir: str, stages: list[str]) -> dict[str, Any]:
 def _prepare_kafka(options: PipelineOptions, master: str | None) -> None:
     """Options a Kafka read needs: the unbounded-source read, and on Flink, checkpoints.
 
-    Raises ValueError for a Flink run without ``--checkpointing_interval``: its
+    Raises ValueError on the local runner (it cannot run Java transforms), and for a
+    Flink run without ``--checkpointing_interval``: its
     offsets and state would live nowhere, and a restart would read again from
     the last offsets committed, writing windows twice.
     """
+    if is_local(options):
+        raise ValueError(
+            "reading Kafka needs a runner that runs Beam's Java Kafka read: "
+            "--runner=FlinkRunner (README, Streaming from Kafka) or DataflowRunner"
+        )
     options.view_as(DebugOptions).add_experiment(DEPRECATED_READ)
     given = options.get_all_options(retain_unknown_options=True)
     if master is not None and not given.get("checkpointing_interval"):
