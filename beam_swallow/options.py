@@ -35,7 +35,8 @@ from beam_swallow.linting.config import LintConfig
 from beam_swallow.linting.pool import SLOW_FACTOR
 from beam_swallow.prompts import PROMPT_NAMES
 from beam_swallow.sources import stack_v2
-from beam_swallow.streaming.config import WINDOW_S
+from beam_swallow.streaming.config import ALLOWED_LATENESS_S, STOP_MODES, WINDOW_S
+from beam_swallow.streaming.kafka import add_kafka_arguments
 from beam_swallow.transforms import fetch
 from beam_swallow.transforms.breaker import add_breaker_arguments
 from beam_swallow.transforms.decontaminate import DecontamConfig
@@ -256,8 +257,26 @@ class SwallowOptions(PipelineOptions):
             "--window_s",
             type=_positive_float,
             default=WINDOW_S,
-            help="With --streaming: each window of this many seconds (by read time) writes "
+            help="With --streaming: each window of this many seconds (by read time; from "
+            "Kafka, by the broker's log-append time) writes "
             f"its own files and DIR/reports/START_END.json (default {WINDOW_S:.0f}).",
+        )
+        stream.add_argument(
+            "--allowed_lateness_s",
+            type=float,
+            default=ALLOWED_LATENESS_S,
+            help="With --streaming: a record that reaches the window writer up to this many "
+            "seconds (event time) after its window fired fires the window again, which "
+            f"rewrites its files and report whole (default {ALLOWED_LATENESS_S:.0f}).",
+        )
+        add_kafka_arguments(stream)
+        stream.add_argument(
+            "--on_stop",
+            choices=STOP_MODES,
+            default=STOP_MODES[0],
+            help="With --streaming on Flink: SIGINT or SIGTERM stops the job with drain (every "
+            "open window fires, offsets commit at a final savepoint; the default) or cancels "
+            "it (open windows are replayed from the last checkpoint by the next run).",
         )
         stream.add_argument(
             "--dedup_state_ttl_s",

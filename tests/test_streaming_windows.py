@@ -101,9 +101,11 @@ def test_windows_written_with_zstd_hold_every_message(tmp_path):
     ((report, outputs),) = windows.values()
     assert {sink: entry["path"].rsplit(".", 2)[1:] for sink, entry in report["files"].items()} == {
         "kept": ["jsonl", "zst"],
+        "rejected": ["jsonl", "zst"],  # every window writes all three, empty ones too
         "dead_letter": ["jsonl", "zst"],
     }
     assert len(outputs["kept"]) == 3 and len(outputs["dead_letter"]) == 1
+    assert outputs["rejected"] == [] and report["files"]["rejected"]["records"] == 0
 
 
 def test_windows_write_their_own_files_and_balanced_reports(tmp_path):
@@ -130,7 +132,12 @@ def test_windows_write_their_own_files_and_balanced_reports(tmp_path):
     assert first["dead_letter"] == len(hostile)
     assert first["window"] == {"start": "1970-01-01T00:00:00Z", "end": "1970-01-01T00:01:00Z"}
     assert second["input"] == second["kept"] == 1
-    assert set(second["files"]) == {"kept"}  # no empty files for empty exits
+    # all three files, empty ones too: a window firing again replaces each of them
+    assert {sink: e["records"] for sink, e in second["files"].items()} == {
+        "kept": 1,
+        "rejected": 0,
+        "dead_letter": 0,
+    }
 
     where = _where(windows)
     assert where[broken][1] == "rejected"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import apache_beam as beam
 from apache_beam.options.pipeline_options import (
     DirectOptions,
+    FlinkRunnerOptions,
     PipelineOptions,
     PortableOptions,
     S3Options,
@@ -34,6 +35,7 @@ from beam_swallow.prompts import load_prompt
 from beam_swallow.sources.s3 import S3Settings
 from beam_swallow.sources.stack_v2 import StackV2Config, parse_stack_v2
 from beam_swallow.streaming import StreamConfig
+from beam_swallow.streaming.kafka import KafkaConfig, expansion_jar_for
 from beam_swallow.transforms import (
     Decontaminate,
     ExactDedup,
@@ -65,6 +67,7 @@ __all__ = [
     "engine_config",
     "fetch_config",
     "input_parser",
+    "kafka_config",
     "lint_config",
     "minhash_config",
     "reader_config",
@@ -156,16 +159,43 @@ def stream_config(opts: SwallowOptions) -> StreamConfig | None:
     a stream never finishes).
     """
     if not _streaming(opts):
-        if opts.input_subscription or opts.input_topic:
-            raise ValueError("--input_subscription and --input_topic need --streaming")
+        if opts.input_subscription or opts.input_topic or opts.input_kafka_topic:
+            raise ValueError(
+                "--input_subscription, --input_topic and --input_kafka_topic need --streaming"
+            )
         return None
     for flag, value in (("--input", opts.input), ("--cache_dir", opts.cache_dir)):
         if value is not None:
-            raise ValueError(f"{flag} is for batch runs; a --streaming run reads Pub/Sub")
+            raise ValueError(f"{flag} is for batch runs; a --streaming run reads Pub/Sub or Kafka")
     if opts.output_format != "jsonl":
         raise ValueError("a --streaming run writes JSONL windows: --output_format jsonl")
     return StreamConfig(
-        subscription=opts.input_subscription, topic=opts.input_topic, window_s=opts.window_s
+        subscription=opts.input_subscription,
+        topic=opts.input_topic,
+        window_s=opts.window_s,
+        kafka=kafka_config(opts),
+        on_stop=opts.on_stop,
+        allowed_lateness_s=opts.allowed_lateness_s,
+    )
+
+
+def kafka_config(opts: SwallowOptions) -> KafkaConfig | None:
+    """The Kafka source of ``--input_kafka_topic``; None without it.
+
+    The expansion service defaults to the jar beside ``--flink_job_server_jar``.
+    """
+    if opts.input_kafka_topic is None:
+        return None
+    expansion = opts.kafka_expansion_service
+    job_server_jar = opts.view_as(FlinkRunnerOptions).flink_job_server_jar
+    if expansion is None and job_server_jar:
+        expansion = expansion_jar_for(job_server_jar)
+    return KafkaConfig(
+        topic=opts.input_kafka_topic,
+        bootstrap_servers=opts.kafka_bootstrap_servers,
+        group_id=opts.kafka_group_id,
+        consumer=tuple(opts.kafka_consumer_config),
+        expansion_service=expansion,
     )
 
 

@@ -32,7 +32,14 @@ from beam_swallow.records import Record
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, emit_dead_letter, emit_verdict
 from beam_swallow.streaming.config import StreamConfig
 
-__all__ = ["PUBSUB", "ParseMessages", "ReadMessages", "check_source"]
+__all__ = [
+    "PUBSUB",
+    "ParseMessages",
+    "ReadMessages",
+    "check_source",
+    "message_exit",
+    "window_exits",
+]
 
 PUBSUB = "pubsub"  # the record field of a message's metadata
 
@@ -52,10 +59,37 @@ def _metadata(message: Any) -> dict[str, Any]:
     }
 
 
-def _with_metadata(record: Record, metadata: dict[str, Any]) -> Record:
-    if PUBSUB in record:
-        metadata = {**metadata, "input": record[PUBSUB]}
-    return {**record, PUBSUB: metadata}
+def _with_metadata(record: Record, field: str, metadata: dict[str, Any]) -> Record:
+    if field in record:
+        metadata = {**metadata, "input": record[field]}
+    return {**record, field: metadata}
+
+
+def message_exit(
+    data: bytes, field: str, metadata: dict[str, Any], cfg: ReaderConfig
+) -> pvalue.TaggedOutput:
+    """One message's data -> the read stage's verdict on it, ``metadata`` stored under ``field``.
+
+    The data is read as a JSONL line; a message that is not a JSON object with a
+    text is a dead letter whose ``raw`` is the data (undecodable bytes escaped).
+    """
+    try:
+        record = _with_metadata(parse_line(data, cfg), field, metadata)
+    except InvalidRecord as exc:
+        payload = {"raw": data.decode("utf-8", "backslashreplace"), field: metadata}
+        return emit_dead_letter(READ_STAGE, payload, str(exc), exc.kind)
+    return emit_verdict(READ_STAGE, record, cfg.judge_size(record))
+
+
+def window_exits(tagged: Any, window_s: float) -> ReadResult:
+    """The read stage's tagged outputs (and ``seen``) -> a ReadResult in fixed windows."""
+    windows = window.FixedWindows(window_s)
+    return ReadResult(
+        *(
+            tagged[tag] | f"Window{tag}" >> beam.WindowInto(windows)
+            for tag in (KEPT, REJECTED, DEAD_LETTER, SEEN)
+        )
+    )
 
 
 class _MessageDoFn(beam.DoFn):
@@ -65,15 +99,7 @@ class _MessageDoFn(beam.DoFn):
 
     def process(self, message: Any, timestamp=beam.DoFn.TimestampParam) -> Iterator[Any]:
         stamp = max(timestamp, Timestamp.of(self._read_time(message)))
-        metadata = _metadata(message)
-        data = message.data or b""
-        try:
-            record = _with_metadata(parse_line(data, self._cfg), metadata)
-        except InvalidRecord as exc:
-            payload = {"raw": data.decode("utf-8", "backslashreplace"), PUBSUB: metadata}
-            out = emit_dead_letter(READ_STAGE, payload, str(exc), exc.kind)
-        else:
-            out = emit_verdict(READ_STAGE, record, self._cfg.judge_size(record))
+        out = message_exit(message.data or b"", PUBSUB, _metadata(message), self._cfg)
         yield pvalue.TaggedOutput(out.tag, window.TimestampedValue(out.value, stamp))
         yield pvalue.TaggedOutput(SEEN, window.TimestampedValue(1, stamp))
 
@@ -96,13 +122,7 @@ class ParseMessages(beam.PTransform):
         tagged = messages | "Parse" >> beam.ParDo(
             _MessageDoFn(self._cfg, self._read_time)
         ).with_outputs(KEPT, REJECTED, DEAD_LETTER, SEEN)
-        windows = window.FixedWindows(self._window_s)
-        return ReadResult(
-            *(
-                tagged[tag] | f"Window{tag}" >> beam.WindowInto(windows)
-                for tag in (KEPT, REJECTED, DEAD_LETTER, SEEN)
-            )
-        )
+        return window_exits(tagged, self._window_s)
 
 
 def check_source(stream: StreamConfig) -> None:

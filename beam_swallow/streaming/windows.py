@@ -4,9 +4,9 @@ For a window from START to END (UTC, ``20261130T182400Z``):
 
 - ``DIR/kept/START_END.jsonl.gz``, ``DIR/rejected/START_END.jsonl.gz``,
   ``DIR/dead_letter/START_END.jsonl.gz`` (``.jsonl.zst`` with
-  ``--output_compression zstd``): one file per sink that has records
-  (written under a temporary name, then renamed, so a file is whole or
-  absent);
+  ``--output_compression zstd``): one file per sink, empty when the window
+  has no record for it, its lines sorted (written under a temporary name,
+  then renamed, so a file is whole or absent);
 - ``DIR/reports/START_END.json``: report.json's schema
   (:func:`~beam_swallow.report.build_report`) for the records read in that
   window, plus ``window: {"start", "end"}`` and ``files: {sink: {"path",
@@ -14,9 +14,12 @@ For a window from START to END (UTC, ``20261130T182400Z``):
   means its window is complete.
 
 Counts are taken from the exits, as in batch (:class:`~beam_swallow.report.KeyExits`),
-so each window's report balances on its own. A window fires once, when the
+so each window's report balances on its own. A window fires when the
 watermark passes its end; records are never late (see
-:mod:`~beam_swallow.streaming.messages`), so none is dropped.
+:mod:`~beam_swallow.streaming.messages`), so none is dropped. A job restored
+from a checkpoint may fire a window again with the same records: it writes the
+same three files (same names, same bytes: so no file of an earlier firing
+survives), and writes the report last.
 """
 
 from __future__ import annotations
@@ -30,13 +33,15 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms import trigger
 from apache_beam.transforms.window import IntervalWindow
-from apache_beam.utils.timestamp import Timestamp
+from apache_beam.utils.timestamp import Duration, Timestamp
 
 from beam_swallow.io import SINKS, output_line
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
 from beam_swallow.report import KeyExits, build_report
 from beam_swallow.stage import StageResult, merge_exits
+from beam_swallow.streaming.config import ALLOWED_LATENESS_S
 
 __all__ = ["REPORTS_DIR", "WriteWindows", "window_name"]
 
@@ -58,34 +63,50 @@ def window_name(window: IntervalWindow) -> str:
 
 
 def _write_whole(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` under a temporary name, then rename it into place."""
+    """Write ``data`` to ``path`` under a temporary name, then rename it into place.
+
+    Temporary files of ``path`` that a write cut short (a crash) left behind are
+    deleted first. Each path is written by one key of one step, one firing at a
+    time, so no other write of it can be under way.
+    """
+    leftovers = [
+        meta.path for match in FileSystems.match([f"{path}.tmp-*"]) for meta in match.metadata_list
+    ]
+    if leftovers:
+        FileSystems.delete(leftovers)
     temporary = f"{path}.tmp-{uuid.uuid4().hex}"
     with FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
         handle.write(data)
     FileSystems.rename([temporary], [path])
 
 
+def _with_markers(sink: str, line: bytes) -> Iterator[tuple[str, bytes | None]]:
+    """A record's line under its sink, and an empty marker under each other sink, so every
+    window writes all three files and a firing leaves none from an earlier one."""
+    for other in SINKS:
+        yield other, line if other == sink else None
+
+
 class _WriteSinkFile(beam.DoFn):
-    """One sink's lines of one window -> one file; yields ``(None, (file, sink, path, n))``."""
+    """One sink's lines of one window -> one file (empty when the window has none);
+    yields ``(None, (file, sink, path, n))``."""
 
     def __init__(self, output_dir: str, compression: str):
         self._dir = output_dir
         self._compression = COMPRESSIONS[compression]
 
     def process(
-        self, item: tuple[str, Iterable[bytes]], window=beam.DoFn.WindowParam
+        self, item: tuple[str, Iterable[bytes | None]], window=beam.DoFn.WindowParam
     ) -> Iterator[tuple[None, tuple[str, str, str, int]]]:
         sink, lines = item
         relative = f"{sink}/{window_name(window)}{self._compression.suffix}"
-        count = 0
-        body = bytearray()
-        for line in lines:
-            body += line + b"\n"
-            count += 1
+        # sorted: the same records give the same bytes in every firing
+        ordered = sorted(line for line in lines if line is not None)
+        body = b"".join(line + b"\n" for line in ordered)
         compressor = self._compression.compressor()
-        data = compressor.compress(bytes(body)) + compressor.flush()
+        data = compressor.compress(body) + compressor.flush()
         _write_whole(FileSystems.join(self._dir, relative), data)
-        yield None, (_FILE, sink, relative, count)
+        yield None, (_FILE, sink, relative, len(ordered))
 
 
 class _WriteReport(beam.DoFn):
@@ -98,14 +119,19 @@ class _WriteReport(beam.DoFn):
     def process(
         self, item: tuple[None, Iterable[tuple[Any, ...]]], window=beam.DoFn.WindowParam
     ) -> Iterator[str]:
-        rows, files = [], {}
+        # Panes accumulate: a later firing of the window repeats every key with its
+        # running total, which only grows, so the largest value per key is the newest.
+        counts: dict[tuple[Any, ...], int] = {}
+        files: dict[str, dict[str, Any]] = {}
         for entry in item[1]:
             if entry[0] == _COUNT:
-                rows.append(tuple(entry[1]))
+                *key, n = entry[1]
+                counts[tuple(key)] = max(n, counts.get(tuple(key), n))
             else:
                 _, sink, path, count = entry
-                files[sink] = {"path": path, "records": count}
-        report = build_report(rows, self._stages)
+                if count >= files.get(sink, {}).get("records", -1):
+                    files[sink] = {"path": path, "records": count}
+        report = build_report([(*key, n) for key, n in counts.items()], self._stages)
         report["window"] = {
             "start": window.start.to_utc_datetime().isoformat() + "Z",
             "end": window.end.to_utc_datetime().isoformat() + "Z",
@@ -127,7 +153,12 @@ class _WriteReport(beam.DoFn):
 
 class WriteWindows(beam.PTransform):
     """Windowed stage results -> per-window sink files and reports; returns the
-    report paths. ``stages``: the stage names in order, the reader first."""
+    report paths. ``stages``: the stage names in order, the reader first.
+
+    A record that reaches the writer after its window fired (up to
+    ``allowed_lateness_s`` seconds of event time late) fires the window again:
+    panes accumulate, so the window's files and report are rewritten whole.
+    """
 
     def __init__(
         self,
@@ -136,36 +167,49 @@ class WriteWindows(beam.PTransform):
         text_field: str = "text",
         count_tokens: bool = False,
         compression: str = DEFAULT_COMPRESSION,
+        allowed_lateness_s: float = ALLOWED_LATENESS_S,
     ):
         super().__init__()
+        self._allowed_lateness_s = allowed_lateness_s
         self._dir = output_dir
         self._stages = list(stages)
         self._text_field = text_field
         self._count_tokens = count_tokens
         self._compression = compression
 
+    def _late_firing(self, pcoll: beam.PCollection, label: str) -> beam.PCollection:
+        """``pcoll`` in its own fixed windows, each firing again for every late record."""
+        return pcoll | label >> beam.WindowInto(
+            pcoll.windowing.windowfn,
+            trigger=trigger.AfterWatermark(late=trigger.AfterCount(1)),
+            accumulation_mode=trigger.AccumulationMode.ACCUMULATING,
+            allowed_lateness=Duration.of(self._allowed_lateness_s),
+        )
+
     def expand(self, results: dict[str, StageResult]) -> beam.PCollection:
         merged = merge_exits(results)
         text_field = self._text_field
         lines = [
-            records | f"{sink}Line" >> beam.Map(lambda r, s=sink: (s, output_line(r, text_field)))
+            records
+            | f"{sink}Line"
+            >> beam.FlatMap(lambda r, s=sink: _with_markers(s, output_line(r, text_field)))
             for sink, records in zip(SINKS, merged, strict=True)
         ]
+        all_lines = lines | "AllLines" >> beam.Flatten()
         files = (
-            lines
-            | "AllLines" >> beam.Flatten()
+            self._late_firing(all_lines, "LinesLate")
             | "BySink" >> beam.GroupByKey()
             | "WriteFiles" >> beam.ParDo(_WriteSinkFile(self._dir, self._compression))
         )
+        keyed = results | "KeyExits" >> KeyExits(self._count_tokens)
         counts = (
-            results
-            | "KeyExits" >> KeyExits(self._count_tokens)
+            self._late_firing(keyed, "KeysLate")
             | "CountKeys" >> beam.CombinePerKey(sum)
             | "CountRows" >> beam.Map(lambda kv: (None, (_COUNT, [*kv[0], kv[1]])))
         )
+        both = (files, counts) | "FilesAndCounts" >> beam.Flatten()
         return (
-            (files, counts)
-            | "FilesAndCounts" >> beam.Flatten()
+            self._late_firing(both, "ReportLate")
             | "ByWindow" >> beam.GroupByKey()
             | "WriteReport" >> beam.ParDo(_WriteReport(self._dir, self._stages))
         )

@@ -85,7 +85,11 @@ class FlinkCluster:
         assert pids, "no live TaskManager to kill"
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
-        subprocess.run([str(self.home / "bin" / "taskmanager.sh"), "start"], check=True)
+        # In a session of its own: a signal to the tests' process group (Ctrl-C, a timeout)
+        # must not stop the cluster's new TaskManager with them.
+        subprocess.run(
+            [str(self.home / "bin" / "taskmanager.sh"), "start"], check=True, start_new_session=True
+        )
         return pids
 
 

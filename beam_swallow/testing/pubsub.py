@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from beam_swallow.testing.servers import free_port, wait_for_port
 from beam_swallow.testing.windows import read_windows
@@ -109,15 +109,20 @@ def pubsub_emulator(data_dir: Path) -> Iterator[Emulator]:
         log.close()
 
 
+class _Source(Protocol):
+    def env(self) -> dict[str, str]: ...
+
+
 class StreamingRun:
-    """``beam-swallow PIPELINE --streaming`` in its own process, reading the emulator into
-    ``out``; ``flags`` name the source (``--input_subscription`` or ``--input_topic``) and
+    """``beam-swallow PIPELINE --streaming`` in its own process, reading the emulator (or
+    another source: anything that gives the run's environment) into ``out``; ``flags`` name
+    the source (``--input_subscription``, ``--input_topic``, ``--input_kafka_topic``) and
     anything else. Its output goes to ``out``.log."""
 
     # Bounds a hang only: each wait returns as soon as the windows are on disk.
     HANG_S = 900
 
-    def __init__(self, emulator: Emulator, out: Path, flags: list[str], pipeline: str = "code"):
+    def __init__(self, emulator: _Source, out: Path, flags: list[str], pipeline: str = "code"):
         self.out = out
         self.log_path = out.parent / f"{out.name}.log"
         self._log = open(self.log_path, "wb")  # closed in stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,14 @@ from beam_swallow.streaming import REPORTS_DIR
 from beam_swallow.streaming.messages import PUBSUB
 from beam_swallow.testing.outputs import EXITS, assert_conserved, read_jsonl_file
 
-__all__ = ["Window", "assert_windows_conserved", "message_exits", "read_windows"]
+__all__ = [
+    "MessageKey",
+    "Window",
+    "assert_windows_conserved",
+    "message_exits",
+    "pubsub_id",
+    "read_windows",
+]
 
 Window = tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]
 
@@ -35,24 +43,38 @@ def read_windows(out: Path) -> dict[str, Window]:
     return windows
 
 
-def message_exits(windows: dict[str, Window]) -> dict[str, list[tuple[str, str]]]:
-    """message id -> every ``(window, exit)`` it left through."""
-    found: dict[str, list[tuple[str, str]]] = {}
+MessageKey = Callable[[dict[str, Any]], Hashable]  # an output record -> its message
+
+
+def pubsub_id(record: dict[str, Any]) -> str:
+    """The Pub/Sub message an output record came from."""
+    return record[PUBSUB]["message_id"]
+
+
+def message_exits(
+    windows: dict[str, Window], key: MessageKey = pubsub_id
+) -> dict[Hashable, list[tuple[str, str]]]:
+    """message (``key`` of a record) -> every ``(window, exit)`` it left through."""
+    found: dict[Hashable, list[tuple[str, str]]] = {}
     for name, (_, outputs) in windows.items():
         for sink, records in outputs.items():
             for record in records:
-                found.setdefault(record[PUBSUB]["message_id"], []).append((name, sink))
+                found.setdefault(key(record), []).append((name, sink))
     return found
 
 
-def assert_windows_conserved(windows: dict[str, Window], message_ids: list[str]) -> None:
+def assert_windows_conserved(
+    windows: dict[str, Window], message_ids: list[Hashable], key: MessageKey = pubsub_id
+) -> None:
     """Each window balanced and matching its files; each message in exactly one exit."""
     for name, (report, outputs) in windows.items():
         assert_conserved(report, outputs)
-        counted = {sink: entry["records"] for sink, entry in report["files"].items()}
+        counted = {
+            sink: entry["records"] for sink, entry in report["files"].items() if entry["records"]
+        }
         on_disk = {sink: len(records) for sink, records in outputs.items() if records}
         assert counted == on_disk, (name, counted, on_disk)
-    exits = message_exits(windows)
+    exits = message_exits(windows, key)
     assert sorted(exits) == sorted(message_ids), (sorted(exits), sorted(message_ids))
     twice = {mid: where for mid, where in exits.items() if len(where) != 1}
     assert not twice, twice
