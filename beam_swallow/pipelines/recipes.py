@@ -1,7 +1,7 @@
 """The recipes: which stages ``--recipe v1|v2`` gives ``beam-swallow code`` and ``math``.
 
 v1 is the seed paper's pipeline as :mod:`~beam_swallow.pipelines.registry`
-builds it; v2 is the authors' second one (README, "The v2 recipes"):
+builds it; v2 is the authors' second one (docs, Recipes):
 
 - code: ``format`` -> ``length`` -> ``score`` (bands) -> ``rewrite`` (the
   medium band) -> ``reformat`` -> ``lint_errors``;

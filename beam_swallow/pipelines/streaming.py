@@ -101,14 +101,14 @@ def _prepare_kafka(options: PipelineOptions, master: str | None) -> None:
     if is_local(options):
         raise ValueError(
             "reading Kafka needs a runner that runs Beam's Java Kafka read: "
-            "--runner=FlinkRunner (README, Streaming from Kafka) or DataflowRunner"
+            "--runner=FlinkRunner (docs, Streaming from Kafka) or DataflowRunner"
         )
     options.view_as(DebugOptions).add_experiment(DEPRECATED_READ)
     given = options.get_all_options(retain_unknown_options=True)
     if master is not None and not given.get("checkpointing_interval"):
         raise ValueError(
             "a Kafka run on Flink needs --checkpointing_interval MS: offsets and dedup "
-            "state are recovered from checkpoints (README, Streaming from Kafka)"
+            "state are recovered from checkpoints (docs, Streaming from Kafka)"
         )
 
 

@@ -14,7 +14,7 @@ WINDOW_S = 60.0  # seconds per fixed window (issue 11: a minute of records per f
 # How late (event time) a record may reach the window writer and still fire its window again.
 # On portable Flink the stateful dedup stages hand records back behind the watermark: Beam
 # counted them droppedDueToLateness at the writer's GroupByKeys, over 60 s late while a job's
-# first bundles start its SDK workers (README, Streaming from Kafka). The cost: each window's
+# first bundles start its SDK workers (docs, Streaming from Kafka). The cost: each window's
 # lines stay in state this long after the window ends.
 ALLOWED_LATENESS_S = 600.0
 # --on_stop: what SIGINT / SIGTERM do to a Flink streaming job; the first is the default.
@@ -28,7 +28,7 @@ class StreamConfig:
     ``subscription`` (``projects/P/subscriptions/S``), ``topic``
     (``projects/P/topics/T``; the runner then makes its own subscription,
     which sees only messages published after it starts) or ``kafka``: exactly
-    one. ``on_stop``: one of :data:`STOP_MODES` (README, Streaming from Kafka).
+    one. ``on_stop``: one of :data:`STOP_MODES` (docs, Streaming from Kafka).
     """
 
     subscription: str | None = None

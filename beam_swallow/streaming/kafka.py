@@ -155,7 +155,16 @@ def add_kafka_arguments(group: argparse._ArgumentGroup) -> None:
         default=None,
         help="With --streaming: read records from this Kafka topic, one JSON object per "
         "record value; on Flink, offsets and state are recovered from checkpoints "
-        "(README, Streaming from Kafka).",
+        "(docs, Streaming from Kafka).",
+    )
+    group.add_argument(
+        "--checkpointing_interval",
+        type=int,
+        default=None,
+        metavar="MS",
+        help="Flink: milliseconds between checkpoints, read by Flink's job server (Beam's "
+        "Python SDK has no flag for it; declared here so the command knows it and passes it "
+        "on). A Kafka run on Flink needs it: offsets and state live in the checkpoints.",
     )
     group.add_argument(
         "--kafka_bootstrap_servers",

@@ -8,7 +8,7 @@
 #
 # Every topic it creates stamps its records with the broker's clock (LogAppendTime): a streaming
 # run windows records by that time, so a replay after a restore puts each record back in the
-# window it was in (README, Streaming from Kafka). Settings come from the environment (the
+# window it was in (docs, Streaming from Kafka). Settings come from the environment (the
 # Makefile sets them): KAFKA_HOME, KAFKA_PORT (clients, default 9092), KAFKA_CONTROLLER_PORT
 # (default 9093), KAFKA_PARTITIONS (of auto-created topics, default 2).
 set -euo pipefail
