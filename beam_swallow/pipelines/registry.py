@@ -194,7 +194,7 @@ def kafka_config(opts: SwallowOptions) -> KafkaConfig | None:
         topic=opts.input_kafka_topic,
         bootstrap_servers=opts.kafka_bootstrap_servers,
         group_id=opts.kafka_group_id,
-        consumer=tuple(opts.kafka_consumer_config),
+        consumer=tuple((key, value) for key, value in opts.kafka_consumer_config),
         expansion_service=expansion,
     )
 

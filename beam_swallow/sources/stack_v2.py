@@ -73,8 +73,9 @@ NOT_STACK_V2 = "not_stack_v2"  # error_type of a shard in neither layout
 MAX_BYTES = 10_000_000
 
 
-def _names(value: str) -> tuple[str, ...]:
-    return tuple(name.strip() for name in value.split(",") if name.strip())
+def _names(value: str) -> list[str]:
+    # a list, not a tuple: Beam 2.62 cannot put a tuple into the options it sends a runner
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--languages",
         type=_names,
-        default=defaults.languages,
+        default=list(defaults.languages),
         help="Comma-separated values of the 'language' column to keep, any case (default "
         f"{','.join(defaults.languages)}; an empty value keeps every language). Others are "
         "rejected 'other_language' before anything is fetched.",
@@ -149,7 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--license_types",
         type=_names,
-        default=defaults.license_types,
+        default=list(defaults.license_types),
         help="Comma-separated values of 'license_type' to keep, e.g. permissive (default: "
         "every type). Others are rejected 'license_type' before anything is fetched.",
     )

@@ -141,11 +141,11 @@ def expansion_jar_for(job_server_jar: str) -> str:
     return str(Path(job_server_jar).with_suffix("")) + _EXPANSION_JAR_SUFFIX
 
 
-def _setting(value: str) -> tuple[str, str]:
+def _setting(value: str) -> list[str]:
     key, sep, setting = value.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
-    return key, setting
+    return [key, setting]  # a list: Beam 2.62 cannot put a tuple into a runner's options
 
 
 def add_kafka_arguments(group: argparse._ArgumentGroup) -> None:
