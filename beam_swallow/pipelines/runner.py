@@ -50,13 +50,8 @@ from beam_swallow.reporting.stats import CountExits
 from beam_swallow.samples import write_sample
 from beam_swallow.sources.s3 import check_s3_paths
 from beam_swallow.stage import merge_exits
-from beam_swallow.transforms.llm import LLMStage
-from beam_swallow.transforms.llm_cache import CachedLLMStage
 
 __all__ = ["run_pipeline", "run_stages"]
-
-# Stages that ask an LLM engine, whose engine is checked before a run starts.
-_ASKS_ENGINE = (LLMStage, CachedLLMStage)
 
 
 def run_stages(
@@ -143,7 +138,8 @@ def run_pipeline(
     names = stage_names(opts, default_stages, factories)
     stages = build_stages(opts, names, factories)
     check_s3_paths([opts.input, opts.output, opts.cache_dir], s3_settings(options))
-    engines = [stage.engine for stage in stages.values() if isinstance(stage, _ASKS_ENGINE)]
+    # stages that ask an LLM engine say which (LLMStage.engine, and the wrappers of one)
+    engines = [e for s in stages.values() if (e := getattr(s, "engine", None)) is not None]
     if engines:  # a run every record of which would fail stops here, before any I/O
         preflight(engines[0])
     if stream is not None:

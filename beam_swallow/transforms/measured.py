@@ -122,6 +122,11 @@ class Measured(beam.PTransform):
         self._kind = kind
         self._lint = lint or LintConfig()
 
+    @property
+    def engine(self) -> Any:
+        """The engine the wrapped stage asks (its ``engine``), for the run's preflight."""
+        return getattr(self._inner, "engine", None)
+
     def expand(self, records: beam.PCollection) -> StageResult:
         result = records | "SetAside" >> beam.Map(_stash) | "Stage" >> self._inner
         measured = result.kept | "Measure" >> beam.ParDo(
