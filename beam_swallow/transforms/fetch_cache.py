@@ -31,16 +31,14 @@ from apache_beam import pvalue
 from beam_swallow.cache import (
     CacheConfig,
     CachedResult,
-    CacheLookup,
-    WriteCache,
     cache_key,
-    count_events,
+    cached_record_stage,
     mark_cached,
 )
 from beam_swallow.records import REASON, TEXT, Record
 from beam_swallow.sources.blobs import BLOB_BYTES, DECODED_AS
 from beam_swallow.sources.stack_v2 import BLOB_ID
-from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, emit_judged
+from beam_swallow.stage import emit_judged
 from beam_swallow.transforms.fetch import STAGE, Fetch, FetchConfig, apply_value
 
 __all__ = ["CachedFetch", "fetch_identity", "value_of"]
@@ -96,34 +94,13 @@ class CachedFetch(beam.PTransform):
         self._identity = fetch_identity(cfg)
 
     def expand(self, records: beam.PCollection) -> CachedResult:
-        identity = self._identity
-        directory = self._cache.stage_dir(STAGE, identity)
-        found = (
-            records
-            | "Key" >> beam.Map(lambda record: (_key(identity, record), record))
-            | "Lookup" >> CacheLookup(directory, STAGE)
-        )
-        hits = found.hits | "JudgeHits" >> beam.ParDo(_JudgeHit()).with_outputs(
-            KEPT, REJECTED, DEAD_LETTER
-        )
-        fetched = found.misses | "Unkey" >> beam.Values() | "Fetch" >> Fetch(self._cfg)
-        entries = (
-            fetched.kept | "KeptEntries" >> beam.FlatMap(_entry, identity, True),
-            fetched.rejected | "RejectedEntries" >> beam.FlatMap(_entry, identity, False),
-        ) | "Entries" >> beam.Flatten()
-        entries | "WriteCache" >> WriteCache(directory, STAGE, self._cache)
-        counts = count_events(
-            records.pipeline,
-            {
-                "hits": found.hits,
-                "misses": found.misses,
-                "written": entries,
-                "corrupt": found.corrupt,
-            },
-        )
-        return CachedResult(
-            (hits[KEPT], fetched.kept) | "Kept" >> beam.Flatten(),
-            (hits[REJECTED], fetched.rejected) | "Rejected" >> beam.Flatten(),
-            (hits[DEAD_LETTER], fetched.dead_letter) | "DeadLetters" >> beam.Flatten(),
-            counts,
+        return cached_record_stage(
+            records,
+            STAGE,
+            self._cache,
+            self._identity,
+            _key,
+            _JudgeHit(),
+            "Fetch" >> Fetch(self._cfg),
+            _entry,
         )

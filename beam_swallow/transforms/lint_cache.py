@@ -35,10 +35,8 @@ from apache_beam import pvalue
 from beam_swallow.cache import (
     CacheConfig,
     CachedResult,
-    CacheLookup,
-    WriteCache,
     cache_key,
-    count_events,
+    cached_record_stage,
     digest,
     mark_cached,
 )
@@ -46,7 +44,7 @@ from beam_swallow.linting import score
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.linting.score import PYLINT_FLAGS, LintResult, Status
 from beam_swallow.records import REASON, TEXT, Reason, Record, Reject
-from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED, emit_judged
+from beam_swallow.stage import emit_judged
 from beam_swallow.transforms.lint import STAGE, Lint, lint_verdict
 
 __all__ = ["CachedLint", "lint_identity", "result_of"]
@@ -120,36 +118,15 @@ class CachedLint(beam.PTransform):
         self._identity = lint_identity(cfg)
 
     def expand(self, records: beam.PCollection) -> CachedResult:
-        identity = self._identity
-        directory = self._cache.stage_dir(STAGE, identity)
-        found = (
-            records
-            | "Key" >> beam.Map(lambda record: (_key(identity, record), record))
-            | "Lookup" >> CacheLookup(directory, STAGE)
-        )
-        hits = found.hits | "JudgeHits" >> beam.ParDo(
-            _JudgeHit(self._cfg.min_quality)
-        ).with_outputs(KEPT, REJECTED, DEAD_LETTER)
-        computed = found.misses | "Unkey" >> beam.Values() | "Lint" >> Lint(self._cfg)
-        entries = (
-            computed.kept | "KeptEntries" >> beam.FlatMap(_entry, identity, True),
-            computed.rejected | "RejectedEntries" >> beam.FlatMap(_entry, identity, False),
-        ) | "Entries" >> beam.Flatten()
-        entries | "WriteCache" >> WriteCache(directory, STAGE, self._cache)
-        counts = count_events(
-            records.pipeline,
-            {
-                "hits": found.hits,
-                "misses": found.misses,
-                "written": entries,
-                "corrupt": found.corrupt,
-            },
-        )
-        return CachedResult(
-            (hits[KEPT], computed.kept) | "Kept" >> beam.Flatten(),
-            (hits[REJECTED], computed.rejected) | "Rejected" >> beam.Flatten(),
-            (hits[DEAD_LETTER], computed.dead_letter) | "DeadLetters" >> beam.Flatten(),
-            counts,
+        return cached_record_stage(
+            records,
+            STAGE,
+            self._cache,
+            self._identity,
+            _key,
+            _JudgeHit(self._cfg.min_quality),
+            "Lint" >> Lint(self._cfg),
+            _entry,
         )
 
 
