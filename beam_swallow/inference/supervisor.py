@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 __all__ = ["GRACE_S", "PID_NAME", "alive", "main", "stop_group"]
@@ -43,13 +44,13 @@ def stop_group(pgid: int, grace_s: float = GRACE_S) -> None:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    done = threading.Event()
-    while not done.wait(0.2):
-        grace_s -= 0.2
-        if not alive(pgid):
-            return
-        if grace_s <= 0:
+    deadline = time.monotonic() + grace_s
+    while alive(pgid):
+        if time.monotonic() > deadline:
             break
+        time.sleep(0.2)
+    else:
+        return
     try:
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:

@@ -40,7 +40,6 @@ import hashlib
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -253,15 +252,9 @@ class MachineServer:
 
     def _stop(self, state: dict[str, Any]) -> None:
         """Stop what is left of a server that does not answer: its supervisor, then it."""
-        supervisor = int(state["pid"])
-        if not _gone(supervisor):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(supervisor, signal.SIGTERM)
-            deadline = time.monotonic() + 2 * GRACE_S  # it stops the server first
-            while not _gone(supervisor) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(supervisor, signal.SIGKILL)
+        supervisor = int(state["pid"])  # the leader of its own session: its group is itself
+        stop_group(supervisor, 2 * GRACE_S)  # it stops the server first
+        _gone(supervisor)  # reaped, if this process started it
         with contextlib.suppress(OSError, ValueError):
             stop_group(int((self.dir / PID_NAME).read_text()))
 
