@@ -227,11 +227,6 @@ def test_output_flag_is_not_taken_for_a_runner_flag_it_prefixes():
     assert options.view_as(PortableOptions).output_executable_path is None
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open (issue 30): since windows keep --allowed_lateness_s and write all three files, "
-    "this bounded-source streaming job on Flink wrote its windows empty (2026-12-05)",
-)
 def test_streaming_graph_on_flink_in_streaming_mode(cluster, external, tmp_path):
     """The streaming graph (windowed stages, stateful exact and near dedup, per-window
     files and reports) as a Flink streaming job. Its source is a bounded list of

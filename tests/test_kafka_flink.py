@@ -177,12 +177,6 @@ def test_dedup_state_restored_from_a_checkpoint_rejects_a_later_copy(killed_run)
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: in 1 of 3 runs the drained window was written empty although every offset had "
-    "been committed (records still in the SDK stages when the drain's watermark passed); "
-    "docs, Streaming from Kafka on Flink",
-)
 def test_stop_with_drain_mid_window_writes_that_window(cluster, broker, tmp_path):
     topic = _new_topic()
     # Windows of 10 minutes: only the drain can close the one these records are in.

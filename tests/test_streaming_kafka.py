@@ -121,6 +121,27 @@ def test_a_window_fired_again_rewrites_its_files_and_leaves_no_stale_one(tmp_pat
     assert not list(out.rglob("*.tmp-*"))
 
 
+def test_an_empty_closing_pane_leaves_the_window_as_written(tmp_path):
+    """On Flink a window whose on-time firing was also its last fires once more, empty
+    (Python's closing behaviour EMIT_ALWAYS): the writers must skip that pane."""
+    from apache_beam.transforms.window import IntervalWindow
+    from apache_beam.utils.timestamp import Timestamp
+
+    from beam_swallow.streaming.windows import _WriteReport, _WriteSinkFile
+
+    out = tmp_path / "out"
+    name, (report, _) = min(_run(ROWS, out).items())
+    written = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    window = IntervalWindow(
+        Timestamp.from_rfc3339(report["window"]["start"]),
+        Timestamp.from_rfc3339(report["window"]["end"]),
+    )
+    for sink in report["files"]:
+        assert list(_WriteSinkFile(str(out), "gzip").process((sink, []), window=window)) == []
+    assert list(_WriteReport(str(out), [READ_STAGE, "syntax"]).process((None, []), window)) == []
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == written
+
+
 @pytest.mark.parametrize(
     "flags, message",
     [

@@ -20,6 +20,15 @@ watermark passes its end; records are never late (see
 from a checkpoint may fire a window again with the same records: it writes the
 same three files (same names, same bytes: so no file of an earlier firing
 survives), and writes the report last.
+
+A firing whose pane holds nothing is skipped. Beam's Python SDK gives every
+window the closing behaviour ``EMIT_ALWAYS``, and on Flink a window whose
+on-time firing was also its last (the watermark jumped past its allowed
+lateness, as at the end of a bounded source or in a drain) fires once more
+when its state is collected, with an empty pane. Panes accumulate and every
+window with a record has a line or marker under each sink, so a real pane is
+never empty; writing that one would replace the window's files and report with
+empty ones.
 """
 
 from __future__ import annotations
@@ -99,6 +108,9 @@ class _WriteSinkFile(beam.DoFn):
         self, item: tuple[str, Iterable[bytes | None]], window=beam.DoFn.WindowParam
     ) -> Iterator[tuple[None, tuple[str, str, str, int]]]:
         sink, lines = item
+        lines = list(lines)
+        if not lines:
+            return  # an empty closing pane: see the module's docstring
         relative = f"{sink}/{window_name(window)}{self._compression.suffix}"
         # sorted: the same records give the same bytes in every firing
         ordered = sorted(line for line in lines if line is not None)
@@ -121,9 +133,12 @@ class _WriteReport(beam.DoFn):
     ) -> Iterator[str]:
         # Panes accumulate: a later firing of the window repeats every key with its
         # running total, which only grows, so the largest value per key is the newest.
+        entries = list(item[1])
+        if not entries:
+            return  # an empty closing pane: see the module's docstring
         counts: dict[tuple[Any, ...], int] = {}
         files: dict[str, dict[str, Any]] = {}
-        for entry in item[1]:
+        for entry in entries:
             if entry[0] == _COUNT:
                 *key, n = entry[1]
                 counts[tuple(key)] = max(n, counts.get(tuple(key), n))
