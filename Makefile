@@ -145,7 +145,7 @@ FLINK_ENV := FLINK_VERSION=$(FLINK_VERSION) FLINK_HOME=$(FLINK_HOME) \
 PRISM_VERSION ?= 2.77.0
 PRISM := $(CURDIR)/.cache/prism/v$(PRISM_VERSION)/prism
 
-.PHONY: flink-up flink-down flink-job-server test-flink prism test-prism bench-flink bench-scale \
+.PHONY: flink-up flink-down flink-job-server flink-venv test-flink prism test-prism bench-flink bench-scale \
 	bench-kafka
 
 # --- Kafka: a local broker (KRaft, one node) from Kafka's jars on Maven Central ---
@@ -156,7 +156,7 @@ KAFKA_CONTROLLER_PORT ?= 9093
 KAFKA_JAR := $(KAFKA_HOME)/lib/kafka_2.13-$(KAFKA_VERSION).jar
 KAFKA_ENV := KAFKA_HOME=$(KAFKA_HOME) KAFKA_PORT=$(KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(KAFKA_CONTROLLER_PORT)
 
-.PHONY: kafka-up kafka-down kafka-clean
+.PHONY: kafka-up kafka-down kafka-clean kafka-produce
 
 $(KAFKA_JAR): templates/kafka/pom.xml
 	mvn -B -q -f templates/kafka/pom.xml package -Dkafka.version=$(KAFKA_VERSION) \
@@ -168,6 +168,11 @@ kafka-up: $(KAFKA_JAR)
 
 kafka-down:
 	$(KAFKA_ENV) templates/kafka/broker.sh down
+
+# Each line of FILE (JSONL: one record) as one message of TOPIC, e.g.
+# `make kafka-produce TOPIC=records FILE=out/sample/stdlib.jsonl`
+kafka-produce: $(KAFKA_JAR)
+	$(KAFKA_ENV) templates/kafka/broker.sh produce "$(TOPIC)" < "$(FILE)"
 
 kafka-clean:
 	$(KAFKA_ENV) templates/kafka/broker.sh clean
@@ -186,6 +191,9 @@ $(FLINK_JOB_SERVER): templates/flink/pom.xml
 	  -Dflink.minor=$(FLINK_MINOR) -Doutput.dir=$(FLINK_JOB_SERVER_DIR)
 
 flink-job-server: $(FLINK_JOB_SERVER)
+
+# .venv-flink: beam-swallow on Beam $(FLINK_BEAM), the release the job server runs
+flink-venv: $(FLINK_STAMP)
 
 # A JobManager and a TaskManager with 2 slots, REST on localhost:$(FLINK_REST_PORT); idempotent.
 flink-up:

@@ -5,6 +5,7 @@
 #   broker.sh up      format the data directory (first time only), start, wait until it answers
 #   broker.sh down    stop the broker this KAFKA_HOME started (clean shutdown); data is kept
 #   broker.sh clean   down, then delete the data: the next `up` starts with no topics
+#   broker.sh produce TOPIC   each line of stdin as one message of TOPIC (Kafka's console producer)
 #
 # Every topic it creates stamps its records with the broker's clock (LogAppendTime): a streaming
 # run windows records by that time, so a replay after a restore puts each record back in the
@@ -114,9 +115,18 @@ down() {
   rm -f "$PID_FILE"
 }
 
+# Waits for every message to be acknowledged (acks=all) before it returns.
+produce() {
+  local topic="${1:?usage: broker.sh produce TOPIC < lines}"
+  answers || { echo "no broker answers on localhost:$KAFKA_PORT: make kafka-up" >&2; return 1; }
+  kafka_java org.apache.kafka.tools.ConsoleProducer --bootstrap-server "localhost:$KAFKA_PORT" \
+    --topic "$topic" --producer-property acks=all
+}
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   clean) down && rm -rf "$RUN/data" ;;
-  *) echo "usage: $0 up|down|clean" >&2; exit 2 ;;
+  produce) produce "${2:-}" ;;
+  *) echo "usage: $0 up|down|clean|produce TOPIC" >&2; exit 2 ;;
 esac
