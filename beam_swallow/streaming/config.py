@@ -14,8 +14,8 @@ WINDOW_S = 60.0  # seconds per fixed window (issue 11: a minute of records per f
 # How late (event time) a record may reach the window writer and still fire its window again.
 # On portable Flink the stateful dedup stages hand records back behind the watermark: Beam
 # counted them droppedDueToLateness at the writer's GroupByKeys, over 60 s late while a job's
-# first bundles start its SDK workers (docs, Streaming from Kafka; apache/beam issue 28649). The cost: each window's
-# lines stay in state this long after the window ends.
+# first bundles start its SDK workers (docs, Streaming from Kafka; apache/beam issue 28649).
+# The cost: each window's lines stay in state this long after the window ends.
 ALLOWED_LATENESS_S = 600.0
 # --on_stop: what SIGINT / SIGTERM do to a Flink streaming job; the first is the default.
 STOP_MODES = ("drain", "cancel")
