@@ -234,3 +234,25 @@ bench-kafka: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up kafka-up
 bench-scale: $(FLINK_STAMP) $(FLINK_JOB_SERVER) flink-up
 	$(FLINK_PY) bench/scale.py --flink_master localhost:$(FLINK_REST_PORT) --flink_home $(FLINK_HOME) \
 	  --job_server_jar $(FLINK_JOB_SERVER)
+
+# --- The worker image: built with podman from a debootstrap base and Beam's boot program built
+# from Go sources (no image registry), run as Flink's SDK workers (tests marked `image`) ---
+IMAGE_DIR := $(CURDIR)/.cache/image
+IMAGE ?= localhost/beam-swallow-worker:$(FLINK_BEAM)
+IMAGE_ENV := BEAM_VERSION=$(FLINK_BEAM) IMAGE=$(IMAGE) IMAGE_DIR=$(IMAGE_DIR) \
+	WHEELS=$(CURDIR)/$(WHEELS) EXTRAS=embedded
+
+.PHONY: image test-image
+
+# apt-get (podman, runc, debootstrap; root), debootstrap, the boot program, the shim, the build;
+# each step prints its seconds.
+image: $(LLAMA_WHEEL_STAMP)
+	$(IMAGE_ENV) templates/image/image.sh all
+
+# Beam's DOCKER environment runs `docker` from the TaskManager's PATH, so the tests restart the
+# cluster of FLINK_HOME (on FLINK_REST_PORT, FLINK_RPC_PORT) with $(IMAGE_DIR)/bin (podman as
+# `docker`) first on it, and stop it at the end: not beside `test-flink` on the same cluster.
+test-image: image $(FLINK_STAMP) $(FLINK_JOB_SERVER)
+	$(FLINK_ENV) FLINK_MASTER=localhost:$(FLINK_REST_PORT) FLINK_JOB_SERVER_JAR=$(FLINK_JOB_SERVER) \
+	  FLINK_BEAM_VERSION=$(FLINK_BEAM) WORKER_IMAGE=$(IMAGE) DOCKER_BIN=$(IMAGE_DIR)/bin \
+	  $(FLINK_PY) -m pytest -q -m image tests/test_image.py

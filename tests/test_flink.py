@@ -21,11 +21,17 @@ from pathlib import Path
 import pytest
 
 from beam_swallow.cli import main
-from beam_swallow.dedup.contamination import humaneval_items
-from beam_swallow.prompts import PROMPT_NAMES
-from beam_swallow.testing import assert_conserved, read_outputs, read_report
-from beam_swallow.testing.flink import FlinkCluster, cluster_from_env, exits, worker_pool
+from beam_swallow.testing.flink import FlinkCluster, cluster_from_env, worker_pool
 from beam_swallow.testing.lint_reference import hanging_source, stdlib_sources
+from tests.flink_cases import (
+    CODE_STAGES,
+    HOSTILE,
+    LLM,
+    assert_same_exits,
+    code_input_lines,
+    conserved_report,
+    new_job_name,
+)
 
 pytestmark = [
     pytest.mark.flink,
@@ -34,52 +40,10 @@ pytestmark = [
     ),
 ]
 
-CODE_STAGES = "syntax,lint,exact_dedup,near_dedup,decontaminate,sgcr,scor"
-LLM = ["--engine", "embedded", "--max_tokens", "16"]
-LLM_STAGES = frozenset(PROMPT_NAMES)  # the rewriting stages, each named as its prompt
-
-HOSTILE: list[bytes] = [
-    b'{"text": "unterminated',
-    b"[1, 2]",
-    b'{"content": "no text field"}',
-    b'{"text": "caf\xe9 = 1"}',
-    json.dumps({"text": "x = 1\0"}).encode(),
-    json.dumps({"text": "x = " + "(" * 300 + ")" * 300}).encode(),
-    json.dumps({"text": "print 'old'\n"}).encode(),
-]
-
 
 def _code_input(path: Path) -> Path:
-    """Hostile lines, real stdlib files, an exact and a near copy, two HumanEval tasks."""
-    files = stdlib_sources(6, max_bytes=2_500)
-    near = max(files, key=len) + "\nprint('edited copy')\n"
-    tasks = [item.text for item in humaneval_items()[2:4]]  # prompt and solution
-    texts = [*files, files[1], near, *tasks]
-    lines = [json.dumps({"text": t, "n": i}).encode() for i, t in enumerate(texts)]
-    path.write_bytes(b"\n".join([*lines, *HOSTILE]) + b"\n")
+    path.write_bytes(code_input_lines())
     return path
-
-
-def _report(out: Path) -> dict:
-    report = read_report(out)
-    assert_conserved(report, read_outputs(out))
-    return report
-
-
-def _assert_same_exits(flink_out: Path, local_out: Path) -> None:
-    on_flink = exits(flink_out, LLM_STAGES)
-    on_local = exits(local_out, LLM_STAGES)
-    for name, counted in on_flink.items():
-        assert all(n == 1 for n in counted.values()), f"a record left twice by {name}"
-    assert on_flink == on_local
-    flink_report, local_report = _report(flink_out), _report(local_out)
-    for stage, entry in local_report["stages"].items():
-        if stage not in LLM_STAGES:
-            assert flink_report["stages"][stage] == entry, stage
-
-
-def _new_job_name() -> str:
-    return f"beam-swallow-test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(scope="module")
@@ -118,15 +82,15 @@ def code_on_fnapi(code_input, tmp_path_factory) -> Path:
 def test_code_pipeline_on_flink_matches_the_local_runner(
     environment, cluster, external, code_input, code_on_fnapi, tmp_path
 ):
-    job = _new_job_name()
+    job = new_job_name()
     env_args = external if environment == "EXTERNAL" else ["--environment_type=LOOPBACK"]
     out = tmp_path / "out"
     argv = ["code", "--input", str(code_input), "--output", str(out), "--stages", CODE_STAGES]
     assert main([*argv, *LLM, *cluster.beam_args(job, env_args)]) == 0
 
     assert cluster.job(job)["state"] == "FINISHED"
-    _assert_same_exits(out, code_on_fnapi)
-    report = _report(out)
+    assert_same_exits(out, code_on_fnapi)
+    report = conserved_report(out)
     assert report["stages"]["read"]["dead_letter"] == 4
     assert report["stages"]["syntax"]["rejected"] == {
         "null_bytes": 1,
@@ -141,11 +105,11 @@ def test_math_pipeline_on_flink_matches_the_local_runner(cluster, external, tmp_
     argv = ["math", "--sample_size", "6", *LLM]
     local, on_flink = tmp_path / "local", tmp_path / "flink"
     assert main([*argv, "--output", str(local)]) == 0
-    job = _new_job_name()
+    job = new_job_name()
     assert main([*argv, "--output", str(on_flink), *cluster.beam_args(job, external)]) == 0
     assert cluster.job(job)["state"] == "FINISHED"
-    _assert_same_exits(on_flink, local)
-    assert _report(on_flink)["stages"]["math_rewrite"]["input"] > 0
+    assert_same_exits(on_flink, local)
+    assert conserved_report(on_flink)["stages"]["math_rewrite"]["input"] > 0
 
 
 def test_gcs_input_and_output_from_flink_workers(cluster, external, gcs_emulator):
@@ -156,7 +120,7 @@ def test_gcs_input_and_output_from_flink_workers(cluster, external, gcs_emulator
     bucket = client.create_bucket(f"swallow-flink-{uuid.uuid4().hex[:8]}")
     lines = [json.dumps({"text": f"v{i} = {i}\n"}).encode() for i in range(5)] + HOSTILE[:2]
     bucket.blob("in/part-0.jsonl").upload_from_string(b"\n".join(lines))
-    job = _new_job_name()
+    job = new_job_name()
     argv = ["code", "--input", f"gs://{bucket.name}/in/*.jsonl"]
     argv += ["--output", f"gs://{bucket.name}/out", "--no_auth", "--stages", "syntax,exact_dedup"]
     assert main([*argv, *cluster.beam_args(job, external)]) == 0
@@ -195,7 +159,7 @@ def test_taskmanager_killed_mid_job_every_record_leaves_once(
     local = tmp_path / "local"
     assert main([*argv, "--output", str(local)]) == 0
 
-    job_name = _new_job_name()
+    job_name = new_job_name()
     on_flink = tmp_path / "flink"
     command = [sys.executable, "-m", "beam_swallow.cli", *argv, "--output", str(on_flink)]
     job = subprocess.Popen([*command, *cluster.beam_args(job_name, external)])
@@ -211,8 +175,8 @@ def test_taskmanager_killed_mid_job_every_record_leaves_once(
     assert flink_job["state"] == "FINISHED"
     history = cluster.rest(f"/jobs/{flink_job['jid']}/exceptions")["exceptionHistory"]["entries"]
     assert history, f"Flink recorded no failure after TaskManager {killed} was killed"
-    _assert_same_exits(on_flink, local)
-    report = _report(on_flink)
+    assert_same_exits(on_flink, local)
+    report = conserved_report(on_flink)
     assert report["input"] == len(texts) + len(HOSTILE)
     assert report["stages"]["lint"]["rejected"].get("lint_timeout") == 1
 
@@ -250,7 +214,7 @@ def test_streaming_graph_on_flink_in_streaming_mode(cluster, external, tmp_path)
     messages += [(line, 15 + i) for i, line in enumerate(HOSTILE[:3])]
     ids = [f"m{i}" for i in range(len(messages))]
     published = dict(zip(ids, (ts for _, ts in messages), strict=True))
-    job = _new_job_name()
+    job = new_job_name()
     options = PipelineOptions([*cluster.beam_args(job, external), "--streaming"])
     stages = {
         "syntax": Syntax(),
