@@ -90,9 +90,13 @@ pubsub-emulator:
 	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq google-cloud-cli-pubsub-emulator; } \
 	  || { echo "the streaming tests need the Pub/Sub emulator: apt-get install google-cloud-cli-pubsub-emulator (Google's Cloud SDK apt source), or gcloud components install pubsub-emulator" >&2; exit 1; }
 
+# pytest-xdist processes for `make test`: most tests keep one core busy, so two workers take the
+# suite from ~16 to ~12 minutes on 2 cores. Each worker starts its own emulators on free ports.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -37,6 +37,7 @@ setup(
         # (datatrove's dedup package imports tokenizers, and its xxhash64 needs xxhash < 4)
         "test": [
             "pytest>=8",
+            "pytest-xdist>=3",  # `make test` runs the suite in TEST_WORKERS processes
             "ruff",
             "gcp-storage-emulator",
             "moto[server]>=5",  # an S3-protocol server in the tests' own process
