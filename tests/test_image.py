@@ -71,7 +71,9 @@ def cluster(gcs_emulator) -> Iterator[FlinkCluster]:
     """The local cluster, restarted so its TaskManager runs podman as ``docker``.
 
     The ``docker`` of DOCKER_BIN passes STORAGE_EMULATOR_HOST (set by the
-    emulator fixture) on to each container it runs.
+    emulator fixture) on to each container it runs. SDK workers still cached
+    when the TaskManager stops exit without Beam removing them, so the exited
+    containers of the image are removed afterwards.
     """
     env = {**os.environ, "PATH": os.pathsep.join([str(DOCKER.parent), os.environ["PATH"]])}
     script = [str(ROOT / "templates" / "flink" / "cluster.sh")]
@@ -82,6 +84,11 @@ def cluster(gcs_emulator) -> Iterator[FlinkCluster]:
         yield cluster_from_env()
     finally:
         subprocess.run([*script, "down"], check=True, env=env)
+        exited = [str(DOCKER), "ps", "--all", "--quiet", "--filter=status=exited"]
+        exited += [f"--filter=ancestor={IMAGE}"]
+        ids = subprocess.run(exited, check=True, capture_output=True, text=True).stdout.split()
+        if ids:
+            subprocess.run([str(DOCKER), "rm", *ids], check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
