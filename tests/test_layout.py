@@ -17,7 +17,7 @@ PACKAGE = Path(beam_swallow.__file__).parent
 LAYERS = [
     {"records", "machine"},
     {"files"},
-    {"stage", "jsonl"},
+    {"stage", "jsonl", "languages"},
     {"samples", "io", "linting", "dedup", "inference", "cache"},
     {"prompts", "report", "sources"},
     {"transforms", "streaming"},
