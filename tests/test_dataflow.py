@@ -43,6 +43,8 @@ from beam_swallow.options import DEFAULT_CODE_STAGES, DEFAULT_DEDUP_STAGES, DEFA
 from beam_swallow.samples import code_sample_records, math_sample_records
 from beam_swallow.testing import assert_conserved
 from beam_swallow.testing.dataflow_api import DataflowStandIn, run_staged_job
+from beam_swallow.testing.pubsub import HOST_VARIABLE as PUBSUB_HOST
+from beam_swallow.testing.pubsub import emulator_available, pubsub_emulator
 from beam_swallow.transforms.recipe_flags import DEFAULT_CODE_V2_STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,12 +321,27 @@ def test_nothing_in_the_job_points_at_the_launchers_disk(name, bucket, built, ca
         if t.spec.urn == common_urns.primitives.PAR_DO.urn
     ]
     assert len(payloads) > 20
-    found = []
-    for data in map(_unpacked, payloads):
-        for place in places:
-            for start in (m.start() for m in re.finditer(re.escape(place.encode()), data)):
-                found.append(_PATH_BYTES.match(data, start)[0])
+    found = [path for data in map(_unpacked, payloads) for path in _paths_in(data, places)]
     assert [path for path in found if not path.endswith(b".py")] == []
+
+
+def _paths_in(data: bytes, places: list[str]) -> list[bytes]:
+    """Each path in ``data`` that starts at one of ``places``."""
+    return [
+        _PATH_BYTES.match(data, found.start())[0]
+        for place in places
+        for found in re.finditer(re.escape(place.encode()), data)
+    ]
+
+
+def test_the_disk_check_sees_a_launcher_path_in_a_pickled_dofn(tmp_path):
+    # the check itself can fail: a DoFn holding a file of the launcher's is found
+    import apache_beam as beam
+
+    model = str(tmp_path / "weights" / "model.gguf")
+    payload = pickler.dumps(beam.Map(lambda record: (record, model)))
+    found = _paths_in(_unpacked(payload), _launcher_places(tmp_path))
+    assert [path for path in found if not path.endswith(b".py")] == [model.encode()]
 
 
 # --- flags a Dataflow job cannot use, and the dry run ---------------------------------------
@@ -395,12 +412,43 @@ def test_a_dry_run_prints_one_line_and_stages_nothing(bucket, capsys, caplog):
     assert f"not checked from here: the server at {ENDPOINT}" in caplog.text
 
 
+@pytest.mark.skipif(
+    not emulator_available() and not os.environ.get("CI"),
+    reason="needs gcloud's Pub/Sub emulator (google-cloud-cli-pubsub-emulator)",
+)
+def test_a_streaming_template_prints_one_line(bucket, capsys, tmp_path, monkeypatch):
+    with pubsub_emulator(tmp_path) as emulator:
+        monkeypatch.setenv(PUBSUB_HOST, emulator.host)  # first, so the test's end unsets it
+        _, subscription = emulator.create("swallow-dataflow", "swallow-dataflow-sub")
+        template = bucket.path("templates", "streaming.json")
+        argv = [
+            "code",
+            "--streaming",
+            f"--input_subscription={subscription}",
+            f"--output={bucket.path('out', 'streaming')}",
+            "--stages=syntax,exact_dedup",
+            *_dataflow_flags(bucket, gpu=False),
+            f"--template_location={template}",
+        ]
+        assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [out.strip()]
+    assert out.startswith(f"Dataflow template written to {template}; ")
+    assert out.endswith(
+        f"each window writes its report under {bucket.path('out', 'streaming')}/reports/\n"
+    )
+    staged = _staged(template, out)
+    assert staged.job["type"] == "JOB_TYPE_STREAMING"
+    assert {"Read", "syntax", "exact_dedup", "Windows"} <= set(_top_level(staged.pipeline))
+
+
 # --- a submission, to the stand-in for the Dataflow API -------------------------------------
 
 
 def _shape(job: dict[str, Any]) -> dict[str, Any]:
     """A job as JSON without what differs from one launch to the next: its name and
-    request id, the staging paths named after it, where it was written or sent. Nor
+    request id, the staging paths named after it, where it was written or sent, how
+    long the launcher waits for it. Nor
     what Beam sets apart for an endpoint other than Google's (the stand-in's): the
     worker pool's kind ('local') and service path, and the launcher's main session,
     which it pickles and stages only for Google's endpoint."""
@@ -414,6 +462,7 @@ def _shape(job: dict[str, Any]) -> dict[str, Any]:
         "template_location",
         "dataflow_job_file",
         "dataflow_endpoint",
+        "wait_until_finish_duration",
     }
     environment = copy.deepcopy(job["environment"])
     environment.pop("tempStoragePrefix")
@@ -433,6 +482,10 @@ def _shape(job: dict[str, Any]) -> dict[str, Any]:
 
 def _steps(pipeline: beam_runner_api_pb2.Pipeline) -> set[tuple[str, str]]:
     return {(t.unique_name, t.spec.urn) for t in pipeline.components.transforms.values()}
+
+
+# A job that hangs ends the wait (and the test) after 10 minutes instead of never.
+_HANG = "--wait_until_finish_duration=600000"
 
 
 def _submission_argv(bucket: Bucket, name: str, *extra: str) -> list[str]:
@@ -457,6 +510,7 @@ def test_a_submitted_job_is_the_templates_and_its_report_is_built_when_done(buck
             "submitted",
             f"--dataflow_endpoint={api.endpoint}",
             f"--dataflow_job_file={job_file}",
+            _HANG,
         )
         assert main(argv) == 0, capsys.readouterr().err
     (request,) = api.requests
@@ -487,7 +541,7 @@ def test_a_failed_job_exits_non_zero_with_its_error(bucket, capsys):
         raise RuntimeError("Workflow failed. Causes: the worker pool could not start")
 
     with DataflowStandIn(fail) as api:
-        argv = _submission_argv(bucket, "failed", f"--dataflow_endpoint={api.endpoint}")
+        argv = _submission_argv(bucket, "failed", f"--dataflow_endpoint={api.endpoint}", _HANG)
         assert main(argv) == 1
     assert len(api.requests) == 1
     captured = capsys.readouterr()

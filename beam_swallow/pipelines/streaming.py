@@ -43,7 +43,7 @@ from beam_swallow.io import READ_STAGE, ReaderConfig
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
 from beam_swallow.report import INPUT, TOKENS, build_report, save_report
-from beam_swallow.reporting.session import Launched, builds_only, run_watched
+from beam_swallow.reporting.session import Launched, build_only, builds_only
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
 from beam_swallow.streaming import (
     REPORTS_DIR,
@@ -211,6 +211,8 @@ def run_streaming(
         opts.output_compression,
         stream.allowed_lateness_s,
     )
+    if builds_only(options):  # a Dataflow template or dry run: nothing to stop or sum
+        return build_only(pipeline, options)
     _LOG.info(
         "streaming from %s into %s, windows of %gs; SIGINT or SIGTERM %s it",
         f"Kafka topic {stream.kafka.topic}"
@@ -220,8 +222,6 @@ def run_streaming(
         stream.window_s,
         "drains" if master and stream.on_stop == "drain" else "cancels",
     )
-    if builds_only(options):  # nothing runs, so nothing to stop or sum
-        return run_watched(pipeline, options, names, None, "")
     job_name = options.view_as(GoogleCloudOptions).job_name
     drain = (master, job_name) if master and stream.on_stop == "drain" else None
     _run_until_stopped(pipeline, drain)

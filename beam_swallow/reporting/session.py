@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import (
     CrossLanguageOptions,
     DebugOptions,
@@ -45,10 +46,12 @@ from beam_swallow.reporting.params import run_parameters
 from beam_swallow.reporting.progress import StageProgress, expected_records
 from beam_swallow.reporting.stats import read_stats
 from beam_swallow.reporting.timing import run_timing
+from beam_swallow.streaming import REPORTS_DIR
 
 __all__ = [
     "JobFailed",
     "Launched",
+    "build_only",
     "builds_only",
     "finish_report",
     "is_dataflow",
@@ -130,7 +133,10 @@ def _run_context(options: PipelineOptions) -> Iterator[None]:
 
 
 def _report_later(options: PipelineOptions) -> str:
+    """Where the report of a job that goes on without the launcher comes from."""
     output = options.view_as(SwallowOptions).output
+    if options.view_as(StandardOptions).streaming:
+        return f"each window writes its report under {FileSystems.join(output, REPORTS_DIR)}/"
     return f"once it is done, `beam-swallow report {output}` builds the report from its outputs"
 
 
@@ -157,6 +163,12 @@ def _built_here(options: PipelineOptions, result: PipelineResult) -> Launched:
             f"--region={gcp.region} --project={gcp.project}`; " + _report_later(options),
         )
     )
+
+
+def build_only(pipeline: beam.Pipeline, options: PipelineOptions) -> Launched:
+    """Have the runner build a job that :func:`builds_only` says runs nowhere now."""
+    with _run_context(options):
+        return _built_here(options, pipeline.run())
 
 
 def _failed_dataflow_job(result: PipelineResult, error: Exception) -> JobFailed:

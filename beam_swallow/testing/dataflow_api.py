@@ -106,11 +106,6 @@ class DataflowStandIn:
         for thread in self._threads:
             thread.join(timeout=600)
 
-    def wait_for_jobs(self, timeout_s: float = 600) -> None:
-        """Return when every job's worker has ended (its state final)."""
-        for thread in self._threads:
-            thread.join(timeout=timeout_s)
-
     # --- the API's calls -------------------------------------------------------------
 
     def _create(self, project: str, location: str, body: dict[str, Any]) -> dict[str, Any]:
