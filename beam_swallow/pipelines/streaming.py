@@ -43,7 +43,7 @@ from beam_swallow.io import READ_STAGE, ReaderConfig
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
 from beam_swallow.report import INPUT, TOKENS, build_report, save_report
-from beam_swallow.reporting.session import Launched, build_only, builds_only
+from beam_swallow.reporting.session import Launched, build_job, builds_only
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
 from beam_swallow.streaming import (
     REPORTS_DIR,
@@ -212,7 +212,7 @@ def run_streaming(
         stream.allowed_lateness_s,
     )
     if builds_only(options):  # a Dataflow template or dry run: nothing to stop or sum
-        return build_only(pipeline, options)
+        return build_job(pipeline, options)
     _LOG.info(
         "streaming from %s into %s, windows of %gs; SIGINT or SIGTERM %s it",
         f"Kafka topic {stream.kafka.topic}"

@@ -7,8 +7,9 @@ end: Beam's ``--no_wait_until_finish`` does not wait, and
 ``--wait_until_finish_duration MS`` waits at most that long. A run whose job
 does not end here returns :class:`Launched` (what to print) instead of the
 runner's result, and has no report to build: Beam's DataflowRunner writing a
-classic template (``--template_location``; Dataflow's flex-template launcher
-runs the pipeline this way too) or only building the job (``--dry_run``), or
+classic template (``--template_location``, which is how Dataflow's flex-template
+launcher is understood to take the job back; never seen here) or only building
+the job (``--dry_run``), or
 a job still running when the wait ends. A remote job that ends in any state
 but done raises :class:`JobFailed` with the runner's last error.
 :func:`finish_report` writes report.json (counts, tokens, stats, timing, run
@@ -51,7 +52,7 @@ from beam_swallow.streaming import REPORTS_DIR
 __all__ = [
     "JobFailed",
     "Launched",
-    "build_only",
+    "build_job",
     "builds_only",
     "finish_report",
     "is_dataflow",
@@ -165,7 +166,7 @@ def _built_here(options: PipelineOptions, result: PipelineResult) -> Launched:
     )
 
 
-def build_only(pipeline: beam.Pipeline, options: PipelineOptions) -> Launched:
+def build_job(pipeline: beam.Pipeline, options: PipelineOptions) -> Launched:
     """Have the runner build a job that :func:`builds_only` says runs nowhere now."""
     with _run_context(options):
         return _built_here(options, pipeline.run())
