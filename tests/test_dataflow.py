@@ -39,10 +39,15 @@ from apache_beam.portability.api import beam_runner_api_pb2
 
 from beam_swallow.cli import main
 from beam_swallow.inference.config import EngineConfig
-from beam_swallow.options import DEFAULT_CODE_STAGES, DEFAULT_DEDUP_STAGES, DEFAULT_MATH_STAGES
+from beam_swallow.options import (
+    DEFAULT_CODE_STAGES,
+    DEFAULT_DEDUP_STAGES,
+    DEFAULT_MATH_STAGES,
+    SwallowOptions,
+)
 from beam_swallow.samples import code_sample_records, math_sample_records
 from beam_swallow.testing import assert_conserved
-from beam_swallow.testing.dataflow_api import DataflowStandIn, run_staged_job
+from beam_swallow.testing.dataflow_api import DataflowStandIn, job_options, run_staged_job
 from beam_swallow.testing.pubsub import HOST_VARIABLE as PUBSUB_HOST
 from beam_swallow.testing.pubsub import emulator_available, pubsub_emulator
 from beam_swallow.transforms.recipe_flags import DEFAULT_CODE_V2_STAGES
@@ -157,10 +162,6 @@ class Built:
     pipeline: beam_runner_api_pb2.Pipeline
     stdout: str
 
-    @property
-    def options(self) -> dict[str, Any]:
-        return self.job["environment"]["sdkPipelineOptions"]["options"]
-
 
 def _staged(template: str, stdout: str) -> Built:
     job = json.loads(_read(template))
@@ -231,13 +232,7 @@ def test_the_template_holds_every_stage_on_runner_v2_in_our_image(name, bucket, 
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_workers_get_the_options_and_engine_given(name, bucket, built, capsys):
     case, job = CASES[name], _build(name, bucket, built, capsys)
-    # Struct numbers are doubles: integral ones go back to ints, as the workers take them
-    given = {
-        k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in job.options.items()
-    }
-    from beam_swallow.options import SwallowOptions
-
-    opts = PipelineOptions.from_dictionary(given).view_as(SwallowOptions)
+    opts = PipelineOptions.from_dictionary(job_options(job.job)).view_as(SwallowOptions)
     assert opts.input == bucket.path("in", f"{case.pipeline}.jsonl")
     assert opts.output == bucket.path("out", name)
     assert (opts.stages or case.stages) == case.stages

@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["DataflowStandIn", "Worker", "run_staged_job"]
+__all__ = ["DataflowStandIn", "Worker", "job_options", "run_staged_job"]
 
 # Runs one job from its jobs.create request (the job as JSON); raising fails the job.
 Worker = Callable[[dict[str, Any]], None]
@@ -225,6 +225,19 @@ def _as_names(body: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json_format.MessageToJson(_message("Job", body)))
 
 
+def job_options(job: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline options a job (as JSON) gives its workers, by name.
+
+    They travel in ``environment.sdkPipelineOptions.options``, a Struct, whose numbers
+    are doubles; a flag typed int takes "1", not "1.0", so integral numbers are given
+    back as ints, as the workers must get them.
+    """
+    return {
+        key: int(value) if isinstance(value, float) and value.is_integer() else value
+        for key, value in job["environment"]["sdkPipelineOptions"]["options"].items()
+    }
+
+
 def run_staged_job(request: dict[str, Any]) -> None:
     """Run a jobs.create request's job: the pipeline staged at its ``pipelineUrl``,
     with the options of its ``sdkPipelineOptions``, on Beam's FnApiRunner, every
@@ -236,12 +249,7 @@ def run_staged_job(request: dict[str, Any]) -> None:
     from apache_beam.portability.api import beam_runner_api_pb2
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-    # The options travel as a Struct, whose numbers are doubles; a flag typed int takes
-    # "1", not "1.0", so integral numbers go back to ints, as the workers must get them.
-    options = {
-        key: int(value) if isinstance(value, float) and value.is_integer() else value
-        for key, value in request["environment"]["sdkPipelineOptions"]["options"].items()
-    }
+    options = job_options(request)
     with FileSystems.open(options["pipelineUrl"]) as handle:
         pipeline = beam_runner_api_pb2.Pipeline.FromString(handle.read())
     for environment in pipeline.components.environments.values():
