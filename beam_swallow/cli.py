@@ -5,8 +5,11 @@ pipeline option (``--runner``, ``--direct_running_mode``, ``--project``, ...),
 which are passed to Beam untouched; a flag neither knows stops the command
 (exit 2) with the nearest known names, and flags after a lone ``--`` go to Beam
 unchecked, for options only a runner's own side reads. A job the breaker stopped
-(:mod:`beam_swallow.transforms.breaker`) exits 3 with its one-line error.
-``main(argv) -> int`` is what tests call.
+(:mod:`beam_swallow.transforms.breaker`) exits 3 with its one-line error; a remote
+job that failed exits 1 with the runner's last error; a run whose job did not end
+here (a Dataflow template or dry run, a job not waited for) prints what was
+written or where the job runs, exits 0, and has no report
+(:mod:`beam_swallow.reporting.session`). ``main(argv) -> int`` is what tests call.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from beam_swallow.options import SwallowOptions
 from beam_swallow.report import REPORT_NAME
 from beam_swallow.reporting.html import HTML_NAME
+from beam_swallow.reporting.session import JobFailed, Launched
 from beam_swallow.streaming import REPORTS_DIR
 from beam_swallow.transforms.breaker import tripped_message
 
 __all__ = ["main", "PIPELINES", "TOOLS"]
 
-PipelineRun = Callable[[PipelineOptions], dict[str, Any]]
+PipelineRun = Callable[[PipelineOptions], dict[str, Any] | Launched]
 ToolMain = Callable[[list[str]], int]
 
 
@@ -97,7 +101,8 @@ _BEAM_OPTIONS_NOTE = (
     "Any Beam pipeline option is also accepted and passed to Beam, e.g. --runner "
     "(default: the local FnApiRunner), --direct_running_mode=multi_processing "
     "--direct_num_workers=N, --runner=PortableRunner --job_endpoint=HOST:PORT, "
-    "--runner=DataflowRunner --project=... --region=... --temp_location=gs://..., and "
+    "--runner=DataflowRunner --project=... --region=... --temp_location=gs://... "
+    "--sdk_container_image=IMAGE (docs, Runners: Dataflow), and "
     "--streaming (with --input_subscription or --input_topic: docs, Streaming; with "
     "--input_kafka_topic on Flink: docs, Streaming from Kafka). "
     "A flag neither beam-swallow nor Beam knows is an error; flags after a lone -- "
@@ -206,12 +211,19 @@ def _pipeline_main(name: str, run: PipelineRun, argv: list[str]) -> int:
     except ValueError as exc:  # bad flag values: configs are built before anything runs
         print(f"beam-swallow {name}: error: {exc}", file=sys.stderr)
         return 2
+    except JobFailed as exc:
+        message = tripped_message(exc)
+        print(f"beam-swallow {name}: error: {message or exc}", file=sys.stderr)
+        return 1 if message is None else 3
     except Exception as exc:  # the breaker's error arrives as the runner words a worker's
         message = tripped_message(exc)
         if message is None:
             raise
         print(f"beam-swallow {name}: error: {message}", file=sys.stderr)
         return 3
+    if isinstance(report, Launched):
+        print("\n".join(report.lines))
+        return 0
     print(_summary(report, opts.output))
     return 0 if report["balanced"] else 1
 

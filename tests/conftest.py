@@ -14,11 +14,18 @@ from pathlib import Path
 import pytest
 
 from beam_swallow.testing import free_port, wait_for_port
+from beam_swallow.testing.gcp import CREDENTIALS_ENV, offline_credentials
 
 
 @pytest.fixture(scope="session")
-def gcs_emulator():
-    """A gcp-storage-emulator on 127.0.0.1, with STORAGE_EMULATOR_HOST pointing at it."""
+def gcs_emulator(tmp_path_factory):
+    """A gcp-storage-emulator on 127.0.0.1, with STORAGE_EMULATOR_HOST pointing at it.
+
+    GOOGLE_APPLICATION_CREDENTIALS points at offline credentials meanwhile, so no
+    process of the tests (nor one they start with this environment) spends ~22 s
+    looking for Google credentials (:mod:`beam_swallow.testing.gcp`).
+    """
+    credentials = offline_credentials(tmp_path_factory.mktemp("google"))
     port = free_port()
     exe = Path(sys.executable).with_name("gcp-storage-emulator")
     proc = subprocess.Popen(
@@ -32,17 +39,19 @@ def gcs_emulator():
     except RuntimeError as exc:
         proc.kill()
         pytest.fail(str(exc))
-    previous = os.environ.get("STORAGE_EMULATOR_HOST")
-    os.environ["STORAGE_EMULATOR_HOST"] = host
+    settings = {"STORAGE_EMULATOR_HOST": host, CREDENTIALS_ENV: str(credentials)}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         yield host
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        if previous is None:
-            os.environ.pop("STORAGE_EMULATOR_HOST", None)
-        else:
-            os.environ["STORAGE_EMULATOR_HOST"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

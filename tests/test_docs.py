@@ -137,8 +137,8 @@ def test_readme_stays_short():
 
 
 # Flags the pages name that belong to other programs: Beam's SDK worker pool (--service_port),
-# mkdocs (--strict), pylint (--persistent, --disable), uv (--override) and ruff (--isolated,
-# --select). Hyphenated flags
+# mkdocs (--strict), pylint (--persistent, --disable), uv (--override), ruff (--isolated,
+# --select) and gcloud's flex-template commands (--image, --parameters). Hyphenated flags
 # (vLLM's server, chromium) are never ours, whose flags are snake_case.
 _OTHER_PROGRAMS = {
     "--service_port",
@@ -148,6 +148,8 @@ _OTHER_PROGRAMS = {
     "--override",
     "--isolated",
     "--select",
+    "--image",
+    "--parameters",
 }
 # Misspelt on purpose: the failures page shows what a typo gets.
 _TYPOS = {"--min_qualty"}

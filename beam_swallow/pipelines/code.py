@@ -10,6 +10,7 @@ from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.recipes import CODE_RECIPES
 from beam_swallow.pipelines.runner import run_pipeline
 from beam_swallow.records import Record
+from beam_swallow.reporting.session import Launched
 from beam_swallow.samples import code_sample_records
 
 __all__ = ["run_code", "SAMPLE_MAX_BYTES"]
@@ -24,8 +25,9 @@ def _stdlib_sample(opts: SwallowOptions) -> list[Record]:
     return code_sample_records(opts.sample_size, max_bytes=SAMPLE_MAX_BYTES)
 
 
-def run_code(options: PipelineOptions) -> dict[str, Any]:
-    """Run the code pipeline; returns the report (also in ``DIR/report.json``).
+def run_code(options: PipelineOptions) -> dict[str, Any] | Launched:
+    """Run the code pipeline; returns the report (also in ``DIR/report.json``),
+    or what was launched when the job does not end here.
 
     Without ``--input`` it runs on small files of this Python's standard library.
     ``--recipe`` picks the stages (see :mod:`~beam_swallow.pipelines.recipes`).

@@ -15,6 +15,7 @@ from beam_swallow.options import DEFAULT_DEDUP_STAGES, SwallowOptions
 from beam_swallow.pipelines.registry import DEDUP_STAGES
 from beam_swallow.pipelines.runner import run_pipeline
 from beam_swallow.records import Record
+from beam_swallow.reporting.session import Launched
 from beam_swallow.samples import code_sample_records
 from beam_swallow.testing.planted import plant_copies
 
@@ -25,8 +26,9 @@ def _planted_sample(opts: SwallowOptions) -> list[Record]:
     return plant_copies(code_sample_records(opts.sample_size))
 
 
-def run_dedup(options: PipelineOptions) -> dict[str, Any]:
-    """Run the dedup pipeline; returns the report (also in ``DIR/report.json``)."""
+def run_dedup(options: PipelineOptions) -> dict[str, Any] | Launched:
+    """Run the dedup pipeline; returns the report (also in ``DIR/report.json``),
+    or what was launched when the job does not end here."""
     return run_pipeline(
         options, DEDUP_STAGES, DEFAULT_DEDUP_STAGES, _planted_sample, "stdlib-planted.jsonl"
     )

@@ -10,6 +10,7 @@ from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.recipes import MATH_RECIPES
 from beam_swallow.pipelines.runner import run_pipeline
 from beam_swallow.records import Record
+from beam_swallow.reporting.session import Launched
 from beam_swallow.samples import math_sample_records
 
 __all__ = ["run_math"]
@@ -19,8 +20,9 @@ def _math_sample(opts: SwallowOptions) -> list[Record]:
     return math_sample_records(opts.sample_size)
 
 
-def run_math(options: PipelineOptions) -> dict[str, Any]:
-    """Run the math pipeline; returns the report (also in ``DIR/report.json``).
+def run_math(options: PipelineOptions) -> dict[str, Any] | Launched:
+    """Run the math pipeline; returns the report (also in ``DIR/report.json``),
+    or what was launched when the job does not end here.
 
     Without ``--input`` it runs on the bundled sample of scraped math pages.
     ``--recipe`` picks the stages (see :mod:`~beam_swallow.pipelines.recipes`).

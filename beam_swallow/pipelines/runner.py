@@ -28,6 +28,7 @@ from beam_swallow.io import (
     split_patterns,
 )
 from beam_swallow.options import SwallowOptions
+from beam_swallow.pipelines.dataflow import check_dataflow, preflight_on_launcher
 from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
 from beam_swallow.pipelines.memory import check_local_memory
 from beam_swallow.pipelines.registry import (
@@ -45,7 +46,13 @@ from beam_swallow.records import Record
 from beam_swallow.report import COUNTS_DIR, REPORT_NAME
 from beam_swallow.reporting.html import FILES_DIR, HTML_NAME
 from beam_swallow.reporting.live import LiveMetrics
-from beam_swallow.reporting.session import finish_report, run_watched, show_progress
+from beam_swallow.reporting.session import (
+    Launched,
+    builds_only,
+    finish_report,
+    run_watched,
+    show_progress,
+)
 from beam_swallow.reporting.stats import CountExits
 from beam_swallow.samples import write_sample
 from beam_swallow.sources.s3 import check_s3_paths
@@ -59,7 +66,7 @@ def run_stages(
     input_pattern: str,
     reader: ReaderConfig,
     stages: dict[str, beam.PTransform],
-) -> dict[str, Any]:
+) -> dict[str, Any] | Launched:
     """Run read + ``stages`` + sinks to completion; write and return the report.
 
     Everything that can fail on a flag is built before this is called: the only
@@ -68,6 +75,9 @@ def run_stages(
     (:func:`~beam_swallow.pipelines.memory.check_local_memory`).
     Besides the three sinks the run writes report.json and report.html (see
     :mod:`beam_swallow.reporting`); local runs on a terminal show progress.
+    A job that does not end here (a Dataflow template, a dry run, a job left
+    running) returns :class:`~beam_swallow.reporting.session.Launched` instead, and a
+    run that only builds its job clears nothing.
     """
     opts = options.view_as(SwallowOptions)
     check_inputs(input_pattern)
@@ -75,7 +85,8 @@ def run_stages(
         check_local_memory(input_pattern, list(stages), opts.memory_check)
     cleared = [*SINKS, COUNTS_DIR, REPORT_NAME, HTML_NAME, FILES_DIR]
     _check_input_survives(input_pattern, opts.output, cleared)
-    clear_outputs(opts.output, cleared)
+    if not builds_only(options):
+        clear_outputs(opts.output, cleared)
     names = [READ_STAGE, *stages]
     count_tokens = tokenizer_available() and not opts.no_token_counts
     live = LiveMetrics() if show_progress(options, is_local(options)) else None
@@ -88,6 +99,8 @@ def run_stages(
     results | "Count" >> CountExits(opts.output, count_tokens)
     started = time.monotonic()
     result = run_watched(pipeline, options, names, live, input_pattern)
+    if isinstance(result, Launched):
+        return result
     labels = {"Read": READ_STAGE, **{name: name for name in stages}}
     tokenizer = load_tokenizer().name if count_tokens else None
     return finish_report(
@@ -118,7 +131,7 @@ def run_pipeline(
     default_stages: str,
     sample: Callable[[SwallowOptions], list[Record]],
     sample_name: str,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Launched:
     """Run one of the pipelines: ``--stages`` (or ``default_stages``) of ``factories``.
 
     Without ``--input`` the records ``sample`` builds are written to
@@ -127,7 +140,9 @@ def run_pipeline(
     :mod:`beam_swallow.pipelines.streaming`) and the run goes on until stopped.
     A run with an LLM stage first checks its engine
     (:func:`~beam_swallow.inference.preflight.preflight`): PreflightError, a
-    ValueError, before anything is read or written.
+    ValueError, before anything is read or written. On Dataflow, flags its workers
+    cannot use are refused first, and only the checks that need nothing of the
+    workers' world run here (:mod:`beam_swallow.pipelines.dataflow`).
     """
     FileSystems.set_options(options)  # gs:// credentials etc. before the sample is written
     opts = options.view_as(SwallowOptions)
@@ -137,11 +152,18 @@ def run_pipeline(
     stream = stream_config(opts)
     names = stage_names(opts, default_stages, factories)
     stages = build_stages(opts, names, factories)
-    check_s3_paths([opts.input, opts.output, opts.cache_dir], s3_settings(options))
     # stages that ask an LLM engine say which (LLMStage.engine, and the wrappers of one)
     engines = [e for s in stages.values() if (e := getattr(s, "engine", None)) is not None]
-    if engines:  # a run every record of which would fail stops here, before any I/O
-        preflight(engines[0])
+    worker_paths = {
+        "--input": opts.input,
+        "--output": opts.output,
+        "--cache_dir": opts.cache_dir,
+        "--decontam_file": opts.decontam_file,
+    }
+    check_dataflow(options, worker_paths, engines[0] if engines else None)
+    check_s3_paths([opts.input, opts.output, opts.cache_dir], s3_settings(options))
+    if engines and preflight_on_launcher(options, engines[0]):
+        preflight(engines[0])  # a run every record of which would fail stops here
     if stream is not None:
         return run_streaming(options, stream, reader, stages)
     pattern = opts.input or write_sample(

@@ -43,6 +43,7 @@ from beam_swallow.io import READ_STAGE, ReaderConfig
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
 from beam_swallow.report import INPUT, TOKENS, build_report, save_report
+from beam_swallow.reporting.session import Launched, build_job, builds_only
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
 from beam_swallow.streaming import (
     REPORTS_DIR,
@@ -177,11 +178,13 @@ def run_streaming(
     stream: StreamConfig,
     reader: ReaderConfig,
     stages: dict[str, beam.PTransform],
-) -> dict[str, Any]:
+) -> dict[str, Any] | Launched:
     """Run read + ``stages`` + windowed sinks until stopped; return the summed report.
 
     Nothing earlier runs wrote is cleared: windows are named by time, so a
-    restarted stream writes beside the windows it wrote before.
+    restarted stream writes beside the windows it wrote before. A Dataflow
+    template or dry run builds the job and returns
+    :class:`~beam_swallow.reporting.session.Launched`.
     """
     opts = options.view_as(SwallowOptions)
     if stream.kafka is None:
@@ -208,6 +211,8 @@ def run_streaming(
         opts.output_compression,
         stream.allowed_lateness_s,
     )
+    if builds_only(options):  # a Dataflow template or dry run: nothing to stop or sum
+        return build_job(pipeline, options)
     _LOG.info(
         "streaming from %s into %s, windows of %gs; SIGINT or SIGTERM %s it",
         f"Kafka topic {stream.kafka.topic}"

@@ -1,9 +1,12 @@
 """Entry point of the Dataflow flex template image.
 
 The template launcher runs this file with the job's parameters as
-``--name=value`` flags; ``--pipeline`` picks the beam-swallow pipeline (code,
-math or dedup, default code) and every other flag goes to it unchanged, so the
-template accepts exactly what ``beam-swallow <pipeline> --help`` lists.
+``--name=value`` flags, and Dataflow's own options (project, region, staging);
+``--pipeline`` picks the beam-swallow pipeline (code, math or dedup, default
+code) and every other flag goes to it unchanged, so the template accepts
+exactly what ``beam-swallow <pipeline> --help`` lists and refuses a misspelt
+parameter (exit 2). What the command then prints (a template written, or the
+job submitted) is the CLI's (docs, Runners: Dataflow).
 """
 
 from __future__ import annotations
