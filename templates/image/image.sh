@@ -73,10 +73,19 @@ shim() {
   cat >"$IMAGE_DIR/bin/docker" <<EOF
 #!/bin/sh
 # Written by templates/image/image.sh: Beam's DOCKER environment runs \`docker\`; this is podman.
-# A container it runs gets STORAGE_EMULATOR_HOST when set (gs:// against a GCS emulator).
-if [ "\$1" = run ] && [ -n "\${STORAGE_EMULATOR_HOST:-}" ]; then
+# A container it runs gets STORAGE_EMULATOR_HOST when set (gs:// against a GCS emulator), and
+# the credentials file GOOGLE_APPLICATION_CREDENTIALS names, mounted read-only at the same path
+# (the tests' offline credentials: without any, Beam retries google-auth for ~22 s per process).
+if [ "\$1" = run ]; then
   shift
-  set -- run --env STORAGE_EMULATOR_HOST "\$@"
+  if [ -n "\${GOOGLE_APPLICATION_CREDENTIALS:-}" ]; then
+    set -- --env GOOGLE_APPLICATION_CREDENTIALS \\
+      --volume "\$GOOGLE_APPLICATION_CREDENTIALS:\$GOOGLE_APPLICATION_CREDENTIALS:ro" "\$@"
+  fi
+  if [ -n "\${STORAGE_EMULATOR_HOST:-}" ]; then
+    set -- --env STORAGE_EMULATOR_HOST "\$@"
+  fi
+  set -- run "\$@"
 fi
 CONTAINERS_CONF='$CONTAINERS_CONF' exec podman "\$@"
 EOF
