@@ -23,7 +23,7 @@ from beam_swallow.records import Reason
 __all__ = ["DEFAULT_SYNTAX_CHECK", "SYNTAX_CHECKS", "ParseConfig", "ParseVerdict"]
 
 SYNTAX_CHECKS = ("tree_sitter", "exact", "both")
-DEFAULT_SYNTAX_CHECK = "tree_sitter"
+DEFAULT_SYNTAX_CHECK = "exact"
 
 
 @dataclass(frozen=True)
