@@ -176,7 +176,6 @@ def reference_ok(language: str, text: str, name: str = "") -> bool | None:
     """The exact parser's verdict on ``text``, one process (or worker request) for it; None
     for a language with no exact parser here (CUDA)."""
     if language in _C_FLAGS:
-        folder = os.path.dirname(name) or None
         includes = [sysconfig.get_paths()["include"], *_include_dirs(name)]
         args = [*_C_FLAGS[language], "-fsyntax-only", "-w", "-iquote", "."]
         args += [f"-I{folder}" for folder in includes] + ["-"]
