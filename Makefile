@@ -107,15 +107,19 @@ tools: $(TOOLS_STAMP)
 # Real code of the languages no toolchain here holds, for the syntax tests and benchmark
 # (beam_swallow/testing/parse_corpus.py), fetched once into .cache/corpora by the registries'
 # own clients, nothing installed: TanStack's TypeScript/TSX sources (npm pack), two crates' sources
-# (cargo fetch of templates/corpora), Guava's sources jar (Maven Central), two Debian PHP
-# libraries and googletest's C++ (apt-get download) and the CUDA headers of nvidia-cuda-cccl (pip download). About
-# 12 MB fetched, under a minute.
+# (cargo fetch of templates/corpora), Guava's and kotlinx-coroutines' sources jars (Maven
+# Central), two Debian PHP libraries and googletest's C++ (apt-get download), the CUDA headers
+# of nvidia-cuda-cccl and pythonnet's C# (pip download), Capacitor's Swift (npm pack). About
+# 13 MB fetched, under a minute.
 CORPORA := .cache/corpora
 CORPORA_STAMP := $(CORPORA)/.fetched
-NPM_CORPORA := @tanstack/react-query@5.108.0 @tanstack/query-core@5.108.0 @tanstack/react-router@1.170.46
+NPM_CORPORA := @tanstack/react-query@5.108.0 @tanstack/query-core@5.108.0 @tanstack/react-router@1.170.46 \
+  @capacitor/ios@7.4.3
 DEBIAN_CORPORA := php-twig php-symfony-console googletest
 CUDA_CORPUS := nvidia-cuda-cccl==13.3.5.0.6
 JAVA_CORPUS := com.google.guava:guava:33.4.8-jre:jar:sources
+KOTLIN_CORPUS := org.jetbrains.kotlinx:kotlinx-coroutines-core-jvm:1.10.2:jar:sources
+CSHARP_CORPUS := pythonnet==3.0.5
 
 $(CORPORA_STAMP): $(STAMP) templates/corpora/Cargo.toml
 	rm -rf $(CORPORA) && mkdir -p $(CORPORA)/npm $(CORPORA)/debian $(CORPORA)/pypi $(CORPORA)/cargo/src
@@ -126,7 +130,11 @@ $(CORPORA_STAMP): $(STAMP) templates/corpora/Cargo.toml
 	  && for d in *.deb; do dpkg -x $$d . && rm $$d; done
 	$(PY) -m pip download --quiet --no-deps -d $(CORPORA)/pypi $(CUDA_CORPUS)
 	cd $(CORPORA)/pypi && unzip -q -o *.whl 'nvidia/*' && rm *.whl
-	mvn -B -q dependency:copy -DoutputDirectory=$(CORPORA)/java -Dartifact=$(JAVA_CORPUS)
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
+	  -d $(CORPORA)/pypi $(CSHARP_CORPUS)
+	cd $(CORPORA)/pypi && for t in *.tar.gz; do tar xzf $$t && rm $$t; done
+	for artifact in $(JAVA_CORPUS) $(KOTLIN_CORPUS); do \
+	  mvn -B -q dependency:copy -DoutputDirectory=$(CORPORA)/java -Dartifact=$$artifact || exit 1; done
 	cp templates/corpora/Cargo.toml $(CORPORA)/cargo/ && touch $(CORPORA)/cargo/src/lib.rs
 	cd $(CORPORA)/cargo && CARGO_HOME=$(CURDIR)/$(CORPORA)/cargo/home cargo fetch --quiet
 	touch $@

@@ -6,9 +6,10 @@ toolchains hold (Go's ``GOROOT/src``, Ruby's standard
 library, npm's own sources, Debian's and Python's C headers, libstdc++'s
 headers, shell scripts in ``/usr/bin``) and from packages ``make corpora``
 fetches from the registries into ``.cache/corpora`` (npm: TanStack's TypeScript
-and TSX sources; crates: ``memchr``, ``regex-syntax``; Maven Central: Guava's
-sources; Debian: ``php-twig``, ``php-symfony-console``; PyPI: ``nvidia-cuda-cccl``'s
-CUDA headers).
+and TSX sources, Capacitor's Swift; crates: ``memchr``, ``regex-syntax``; Maven
+Central: Guava's and kotlinx-coroutines' sources; Debian: ``php-twig``,
+``php-symfony-console``, ``googletest``; PyPI: ``nvidia-cuda-cccl``'s CUDA headers,
+``pythonnet``'s C#).
 
 :func:`real_files` picks a language's files deterministically (sorted, evenly
 spaced, 200 B to 64 KB, UTF-8). :func:`reference_ok` is the exact parser's
@@ -17,8 +18,9 @@ verdict on one file, run the way its authors' tools run, one process a file:
 esbuild's CLI; TypeScript's parser and javac's parser through the parse worker,
 one file a request; ``gcc``/``g++ -fsyntax-only`` for C and C++ headers, with the
 header's own folder on the include path. CUDA has no exact parser here (nvcc
-needs the CUDA toolkit), so its reference is how the file was made: a real file
-parses, its broken copy does not. :func:`broken_copy` deletes one brace,
+needs the CUDA toolkit), nor do C#, Kotlin and Swift (their compilers are not
+on this kind of machine), so their reference is how the file was made: a real
+file parses, its broken copy does not. :func:`broken_copy` deletes one brace,
 parenthesis or closing keyword, chosen by a seed from the file's name, and tries
 the next candidate until the reference rejects the copy.
 """
@@ -74,9 +76,9 @@ def _tree(root: Path, *suffixes: str, skip: str = "") -> list[tuple[str, Callabl
     return found
 
 
-def _zip(path: Path, prefix: str) -> list[tuple[str, Callable[[], bytes]]]:
+def _zip(path: Path, suffix: str) -> list[tuple[str, Callable[[], bytes]]]:
     archive = zipfile.ZipFile(path)
-    names = sorted(n for n in archive.namelist() if n.startswith(prefix) and n.endswith(".java"))
+    names = sorted(name for name in archive.namelist() if name.endswith(suffix))
     return [(name, lambda name=name: archive.read(name)) for name in names]
 
 
@@ -116,11 +118,16 @@ def _candidates(language: str) -> list[tuple[str, Callable[[], bytes]]]:
         )
     if language == "TSX":
         return _tree(npm, ".tsx")
-    if language == "Java":
+    if language in ("Java", "Kotlin"):
         jars = sorted((CORPORA / "java").glob("*-sources.jar"))
         if not jars:
             raise FileNotFoundError(f"no sources jar in {CORPORA / 'java'}: run make corpora")
-        return [entry for jar in jars for entry in _zip(jar, "")]
+        suffix = ".java" if language == "Java" else ".kt"
+        return [entry for jar in jars for entry in _zip(jar, suffix)]
+    if language == "C#":
+        return _tree(CORPORA / "pypi", ".cs")
+    if language == "Swift":
+        return _tree(npm, ".swift")
     if language == "PHP":
         return _tree(CORPORA / "debian" / "usr" / "share" / "php", ".php")
     if language == "Ruby":
@@ -139,7 +146,7 @@ def _candidates(language: str) -> list[tuple[str, Callable[[], bytes]]]:
 
 LANGUAGES = (
     "Go", "Rust", "Shell", "JavaScript", "TypeScript", "TSX", "Java", "PHP", "Ruby", "C", "C++",
-    "Cuda",
+    "Cuda", "C#", "Kotlin", "Swift",
 )  # fmt: skip
 
 
@@ -174,7 +181,7 @@ _C_FLAGS = {"C": ["gcc", "-x", "c"], "C++": ["g++", "-x", "c++", "-std=c++17"]}
 
 def reference_ok(language: str, text: str, name: str = "") -> bool | None:
     """The exact parser's verdict on ``text``, one process (or worker request) for it; None
-    for a language with no exact parser here (CUDA)."""
+    for a language with no exact parser here (CUDA, C#, Kotlin, Swift)."""
     if language in _C_FLAGS:
         includes = [sysconfig.get_paths()["include"], *_include_dirs(name)]
         args = [*_C_FLAGS[language], "-fsyntax-only", "-w", "-iquote", "."]

@@ -17,6 +17,7 @@ batch's records dead letters.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -45,8 +46,14 @@ def gofmt_checker() -> str:
     return "gofmt " + tool_version((go, "version", gofmt)).rpartition(": ")[2]
 
 
+# Batches are written to memory where the system has a memory-backed folder: creating a file
+# on a disk-backed /tmp measured 1.5 ms under load (0.06 ms in /dev/shm), as much as gofmt's
+# own work on it.
+_SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 def _batch_folder(sources: list[str], suffix: str) -> tuple[tempfile.TemporaryDirectory, list[str]]:
-    folder = tempfile.TemporaryDirectory(prefix="beam-swallow-parse-")
+    folder = tempfile.TemporaryDirectory(prefix="beam-swallow-parse-", dir=_SCRATCH)
     names = []
     for index, source in enumerate(sources):
         name = f"{index}{suffix}"
