@@ -138,7 +138,9 @@ def check_bash(sources: list[str], timeout_s: float) -> list[ParseVerdict]:
         if done.returncode == 0:
             out.append(ParseVerdict(True, checker))
             continue
-        said = [line for line in done.stderr.splitlines() if line.strip()]
+        said = [
+            line for line in done.stderr.splitlines() if line.strip() and "warning:" not in line
+        ]
         if not said:
             raise ToolError(f"bash -n exited {done.returncode} and said nothing")
         found = _BASH_ERROR.match(said[0])  # "/usr/bin/bash: line 3: syntax error near ..."
