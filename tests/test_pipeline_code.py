@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from beam_swallow.cli import main
+from beam_swallow.languages.parsing.python import CHECKER as PYTHON_CHECKER
 from beam_swallow.records import text_id
 from beam_swallow.testing import assert_conserved, read_jsonl_dir, read_outputs, read_report
 
@@ -127,7 +128,9 @@ class _CodePipelineSuite:
         argv = ["--input", str(src), "--output", str(out), "--text_field", "content"]
         assert self.run(*argv, "--id_field", "blob_id", "--output_format", "parquet") == 0
         kept = pq.read_table(next((out / "kept").glob("*.parquet"))).to_pylist()
-        assert kept == [{**rows[0], "id": "b1", "syntax_ok": True}]
+        assert kept == [
+            {**rows[0], "id": "b1", "syntax_ok": True, "syntax_checker": PYTHON_CHECKER}
+        ]
         rejected = read_jsonl_dir(out / "rejected")
         assert rejected[0]["blob_id"] == "b2" and rejected[0]["content"] == "print 'py2'"
         _assert_conserved(_report(out), out)

@@ -54,6 +54,7 @@ from beam_swallow.transforms.lint_cache import CachedLint
 from beam_swallow.transforms.llm_cache import CachedLLMStage
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage
 from beam_swallow.transforms.stream_dedup import StateConfig, StreamExactDedup, StreamNearDedup
+from beam_swallow.transforms.syntax import parse_config
 
 __all__ = [
     "CODE_STAGES",
@@ -349,7 +350,7 @@ _DEDUP: dict[str, StageFactory] = {
 
 CODE_STAGES: dict[str, StageFactory] = {
     Fetch.stage: _fetch,
-    Syntax.stage: lambda opts: Syntax(),
+    Syntax.stage: lambda opts: Syntax(parse_config(opts)),
     Lint.stage: _lint,
     Sgcr.stage: _rewriting(Sgcr),
     Scor.stage: _rewriting(Scor),

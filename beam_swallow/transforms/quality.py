@@ -28,8 +28,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from beam_swallow.languages.parsing import compile_verdict
 from beam_swallow.linting.score import LintResult, Status
-from beam_swallow.transforms.syntax import compile_verdict
 
 __all__ = [
     "DIRECTION",

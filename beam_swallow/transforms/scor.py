@@ -24,11 +24,11 @@ Counters: ``scor.kept``, ``scor.<reason>``, ``scor.dead_letter``.
 from __future__ import annotations
 
 from beam_swallow.inference.base import ChatResult
+from beam_swallow.languages.parsing import compile_verdict
 from beam_swallow.records import Reason, Record, Reject
 from beam_swallow.transforms.layouts import SCOR_GRAMMAR
 from beam_swallow.transforms.parse import extract_code_block
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage, refused, rewritten
-from beam_swallow.transforms.syntax import compile_verdict
 
 __all__ = ["STAGE", "Scor", "judge_program", "judge_scor"]
 

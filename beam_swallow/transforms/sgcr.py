@@ -20,12 +20,12 @@ Counters: ``sgcr.kept``, ``sgcr.<reason>``, ``sgcr.dead_letter``.
 from __future__ import annotations
 
 from beam_swallow.inference.base import ChatResult
+from beam_swallow.languages.parsing import compile_verdict
 from beam_swallow.records import Reason, Record, Reject
 from beam_swallow.transforms.layouts import SGCR_GRAMMAR
 from beam_swallow.transforms.parse import parse_sgcr
 from beam_swallow.transforms.repetition import has_long_repeat
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage, refused, rewritten
-from beam_swallow.transforms.syntax import compile_verdict
 
 __all__ = ["STAGE", "Sgcr", "judge_sgcr"]
 
