@@ -4,7 +4,9 @@ Pipeline subcommands accept beam-swallow's flags (see ``--help``) and any Beam
 pipeline option (``--runner``, ``--direct_running_mode``, ``--project``, ...),
 which are passed to Beam untouched; a flag neither knows stops the command
 (exit 2) with the nearest known names, and flags after a lone ``--`` go to Beam
-unchecked, for options only a runner's own side reads. A job the breaker stopped
+unchecked, for options only a runner's own side reads. A bad flag value, and an
+external tool the run's languages need that is not installed (``ToolMissing``),
+stop the command before anything is read (exit 2, one line). A job the breaker stopped
 (:mod:`beam_swallow.transforms.breaker`) exits 3 with its one-line error.
 ``main(argv) -> int`` is what tests call.
 """
@@ -21,6 +23,7 @@ from typing import Any
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from beam_swallow.languages.tools import ToolMissing
 from beam_swallow.options import SwallowOptions
 from beam_swallow.report import REPORT_NAME
 from beam_swallow.reporting.html import HTML_NAME
@@ -52,7 +55,11 @@ def _run_dedup(options: PipelineOptions) -> dict[str, Any]:
 
 
 PIPELINES: dict[str, tuple[str, PipelineRun]] = {
-    "code": ("SwallowCode: syntax, lint, dedup and LLM rewriting of Python files.", _run_code),
+    "code": (
+        "SwallowCode: syntax, lint, dedup and LLM rewriting of Python files (v1); "
+        "format, score, rewrite and reformat of code in 16 languages (--recipe v2).",
+        _run_code,
+    ),
     "math": ("SwallowMath: LLM rewriting of scraped math web pages.", _run_math),
     "dedup": ("Exact and near-duplicate removal and benchmark decontamination only.", _run_dedup),
 }
@@ -203,7 +210,7 @@ def _pipeline_main(name: str, run: PipelineRun, argv: list[str]) -> int:
     opts = options.view_as(SwallowOptions)
     try:
         report = run(options)
-    except ValueError as exc:  # bad flag values: configs are built before anything runs
+    except (ValueError, ToolMissing) as exc:  # bad flags, missing tools: before anything runs
         print(f"beam-swallow {name}: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the breaker's error arrives as the runner words a worker's

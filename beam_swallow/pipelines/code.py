@@ -28,7 +28,8 @@ def run_code(options: PipelineOptions) -> dict[str, Any]:
     """Run the code pipeline; returns the report (also in ``DIR/report.json``).
 
     Without ``--input`` it runs on small files of this Python's standard library.
-    ``--recipe`` picks the stages (see :mod:`~beam_swallow.pipelines.recipes`).
+    ``--recipe`` picks the stages (see :mod:`~beam_swallow.pipelines.recipes`);
+    each record's language is decided as it is read (``--languages``, docs: Inputs).
     """
     stages, default = CODE_RECIPES[options.view_as(SwallowOptions).recipe]
-    return run_pipeline(options, stages, default, _stdlib_sample, "stdlib.jsonl")
+    return run_pipeline(options, stages, default, _stdlib_sample, "stdlib.jsonl", by_language=True)
