@@ -128,6 +128,14 @@ def _summary(report: dict[str, Any], output: str) -> str:
             f"  {stage:<14} in {entry['input']:>7}  kept {entry['kept']:>7}  "
             f"dead {entry['dead_letter']:>5}  rejected: {reasons}"
         )
+    if report.get("languages"):
+        lines.append(f"languages ({report.get('no_language', 0)} records with none):")
+    for language, entry in report.get("languages", {}).items():
+        reasons = ", ".join(f"{k} {v}" for k, v in entry["rejected"].items()) or "-"
+        lines.append(
+            f"  {language:<14} in {entry['input']:>7}  kept {entry['kept']:>7}  "
+            f"dead {entry['dead_letter']:>5}  rejected: {reasons}"
+        )
     lines.append(f"outputs: {FileSystems.join(output, '{kept,rejected,dead_letter}')}/")
     if "windows" in report:  # a streaming run: one report per window, and their sum
         lines.append(

@@ -33,7 +33,12 @@ from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
 from beam_swallow.io import ReaderConfig, split_patterns
 from beam_swallow.languages import names
-from beam_swallow.languages.routing import DEFAULT_LANGUAGE, LanguageRouting, canonical_names
+from beam_swallow.languages.routing import (
+    DEFAULT_LANGUAGE,
+    LABEL_FIELD,
+    LanguageRouting,
+    canonical_names,
+)
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.machine import usable_cpus
 from beam_swallow.options import SwallowOptions
@@ -140,10 +145,16 @@ def reader_config(
     (the code pipeline's) how each record's language is decided and which the run takes.
 
     Without ``stages`` (math, dedup: no routing by language) ``--languages`` and
-    ``--language`` are refused (ValueError).
+    ``--language`` are refused (ValueError); so is a ``--language_field`` other than
+    The Stack v2's own ``language`` column for its shards.
     """
     routing = None
     if stages is not None:
+        if opts.input_format == "stack_v2" and opts.language_field != LABEL_FIELD:
+            raise ValueError(
+                f"The Stack v2's files are labelled by its own {LABEL_FIELD!r} column: "
+                f"--language_field {opts.language_field} is for records that carry their text"
+            )
         routing = LanguageRouting(
             label_field=opts.language_field,
             path_field=opts.path_field,

@@ -51,7 +51,7 @@ from apache_beam.io.filesystem import CompressionTypes
 
 from beam_swallow.files import FileError, parquet_error
 from beam_swallow.io import READ_STAGE, SEEN, InvalidRecord, file_dead_letter
-from beam_swallow.languages.routing import LABEL_FIELD, LanguageRouting, comma_separated
+from beam_swallow.languages.routing import LanguageRouting, comma_separated
 from beam_swallow.records import ID, ErrorKind, Reason, Record, Reject
 from beam_swallow.stage import emit_dead_letter, emit_verdict
 
@@ -256,13 +256,8 @@ class _ParseShard(beam.DoFn):
 def parse_stack_v2(cfg: StackV2Config, routing: LanguageRouting | None = None) -> beam.DoFn:
     """The DoFn that :class:`~beam_swallow.io.ReadRecords` takes as ``parse`` for Stack v2 shards.
 
-    ``routing``: the run's languages, judged on each file's ``language`` column
-    (its ``label_field`` must be that column, ValueError otherwise); None takes
-    every file whatever its language.
+    ``routing``: the run's languages, judged on each file's columns (the
+    dataset's ``language`` label, then ``path``); None takes every file whatever
+    its language.
     """
-    if routing is not None and routing.label_field != LABEL_FIELD:
-        raise ValueError(
-            f"The Stack v2's files are labelled by its own {LABEL_FIELD!r} column: "
-            f"--language_field {routing.label_field} is for records that carry their text"
-        )
     return _ParseShard(cfg, routing)
