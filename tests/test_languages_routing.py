@@ -32,6 +32,7 @@ from beam_swallow.records import Reason, Reject
 from beam_swallow.streaming.messages import message_exit
 from beam_swallow.testing import assert_conserved, read_outputs, read_report
 from beam_swallow.testing.code_corpus import code_files, corpus_records
+from beam_swallow.transforms.recheck import parsing_home
 
 EVERY = LanguageRouting()
 E2E_LANGUAGES = ("Python", "Go", "C", "JavaScript", "Shell", "Java", "Rust")
@@ -250,3 +251,40 @@ def test_a_run_reports_each_language_and_conserves_it(tmp_path, capsys):
     assert main(["inspect", str(out), "--id", go]) == 0
     shown = capsys.readouterr().out
     assert shown.startswith(f"record {go} (Go)") and "read           passed  (language=Go)" in shown
+
+
+def test_the_tools_preflight_sees_the_runs_languages_and_stops_it(tmp_path, monkeypatch, capsys):
+    """pipelines/runner.py asks each stage for its tools before anything is read; a
+    ToolMissing is the command's one-line error (exit 2)."""
+    from beam_swallow.languages.tools import ToolMissing
+    from beam_swallow.transforms.rewrite import Rewrite
+
+    asked = []
+
+    def missing_tool(self, languages):
+        asked.append(tuple(languages))
+        raise ToolMissing("gofmt is not installed (Go needs it): make tools")
+
+    monkeypatch.setattr(Rewrite, "tools_preflight", missing_tool)
+    out = tmp_path / "out"
+    argv = ["code", "--recipe", "v2", "--languages", "Go,Rust", "--output", str(out), "--quiet"]
+    assert main(argv) == 2
+    assert asked == [("Go", "Rust")]
+    assert capsys.readouterr().err == (
+        "beam-swallow code: error: gofmt is not installed (Go needs it): make tools\n"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.skipif(
+    parsing_home() is None,
+    reason="the parse home (beam_swallow.languages.parsing) is not here",
+)
+def test_a_missing_parser_stops_a_v2_run_before_anything_is_read(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BEAM_SWALLOW_GOFMT", str(tmp_path / "no-gofmt"))
+    out = tmp_path / "out"
+    argv = ["code", "--recipe", "v2", "--languages", "Go", "--output", str(out), "--quiet"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "gofmt" in error and len(error.strip().splitlines()) == 1
+    assert not out.exists()
