@@ -491,7 +491,8 @@ class SwallowOptions(PipelineOptions):
             "--keep_uncompilable",
             action="store_true",
             help="scor: keep rewrites that do not compile, as the paper did (marked "
-            "compiles=false); by default they are rejected 'does_not_compile'.",
+            "compiles=false); by default they are rejected 'does_not_compile'. rewrite (v2): "
+            "keep rewrites their language's parser refuses (parses=false; else 'does_not_parse').",
         )
         rewriting.add_argument(
             "--too_short_chars",
