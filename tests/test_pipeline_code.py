@@ -127,7 +127,7 @@ class _CodePipelineSuite:
         argv = ["--input", str(src), "--output", str(out), "--text_field", "content"]
         assert self.run(*argv, "--id_field", "blob_id", "--output_format", "parquet") == 0
         kept = pq.read_table(next((out / "kept").glob("*.parquet"))).to_pylist()
-        assert kept == [{**rows[0], "id": "b1", "syntax_ok": True}]
+        assert kept == [{**rows[0], "id": "b1", "language": "Python", "syntax_ok": True}]
         rejected = read_jsonl_dir(out / "rejected")
         assert rejected[0]["blob_id"] == "b2" and rejected[0]["content"] == "print 'py2'"
         _assert_conserved(_report(out), out)
