@@ -116,7 +116,9 @@ def test_no_block_and_too_short():
 @needs_parsers
 @pytest.mark.parametrize("language", ["Go", "C", "JavaScript", "Shell", "Java", "Rust"])
 def test_real_files_rewritten_in_their_language_are_parsed_by_its_parser(language):
-    file = code_files(language, count=1, max_bytes=4_000)[0]
+    """A real file its parser accepts, given back as a rewrite, is kept; cut short, refused."""
+    files = code_files(language, count=20, max_bytes=4_000)
+    file = next(f for f in files if parse_check(language, f.text).ok)
     fence = by_label(language).fences[0]
     out = _judge(language, f"```{fence}\n{file.text}```\n")
     assert out["parses"] is True and out["rewritten"] is True, out.get("error")

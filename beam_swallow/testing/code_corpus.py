@@ -13,7 +13,7 @@ Java          the JDK's ``lib/src.zip`` (``java.base``) beside ``javac``, else
               commons-lang3's sources jar (Maven Central, ``make corpora``)
 Ruby          Ruby's own library (``RbConfig::CONFIG["rubylibdir"]``)
 Shell         Go's ``*.bash`` and ``*.sh`` scripts; ``/usr/bin`` scripts by their ``#!`` line
-C             this Python's C headers; Go's cgo ``.c`` sources
+C             Go's ``.c`` sources; this Python's C headers where Go is missing
 C++           googletest's sources (Debian ``googletest``, ``/usr/src/googletest``)
 Cuda          CUB's headers (Debian ``libcub-dev``, ``/usr/include/cub``)
 JavaScript    npm's own packages (``/usr/lib/node_modules``); the Node tools of ``make tools``
@@ -199,9 +199,14 @@ def _shell_scripts() -> Iterator[_Found]:
 
 
 def _c_files() -> Iterator[_Found]:
-    yield from _walk(Path(sysconfig.get_paths()["include"]), (".h",))
+    """Go's C sources; this Python's C headers where Go is missing (most of those open an
+    ``extern "C" {`` block inside ``#ifdef __cplusplus``, which a C grammar reads as a brace
+    never closed)."""
     go = _go_src()
-    yield from _walk(None if go is None else go / "runtime" / "cgo", (".c",))
+    if go is not None and go.is_dir():
+        yield from _walk(go, (".c",))
+        return
+    yield from _walk(Path(sysconfig.get_paths()["include"]), (".h",))
 
 
 def _npm(name: str) -> Path:
@@ -236,7 +241,7 @@ _SOURCES: dict[str, tuple[Callable[[], Iterator[_Found]], str]] = {
     "Java": (_java, "a JDK with its src.zip, or make corpora (Maven commons-lang3 sources)"),
     "Ruby": (lambda: _walk(_ruby_lib(), (".rb",)), "Ruby (make tools)"),
     "Shell": (_shell_scripts, "Go's sources or /usr/bin shell scripts"),
-    "C": (_c_files, "this Python's C headers, or Go's sources"),
+    "C": (_c_files, "Go's sources, or this Python's C headers"),
     "C++": (
         lambda: _walk(Path("/usr/src/googletest"), (".cc", ".h")),
         "make corpora (Debian googletest)",
