@@ -139,7 +139,38 @@ $(CORPORA_STAMP): $(STAMP) templates/corpora/Cargo.toml
 	cd $(CORPORA)/cargo && CARGO_HOME=$(CURDIR)/$(CORPORA)/cargo/home cargo fetch --quiet
 	touch $@
 
-corpora: $(CORPORA_STAMP)
+
+# --- Real code in every language, for the tests (beam_swallow/testing/code_corpus.py) ---
+# What the toolchains on a machine do not bring: small Debian packages of sources (C++, CUDA,
+# PHP, Rust; apt-get only when missing), and pinned packages of npm (TypeScript, TSX, Swift),
+# Maven Central (Kotlin; Java where the JDK came without its src.zip) and PyPI (C#), unpacked
+# under .cache/corpus. Nothing of it is committed.
+CORPUS := .cache/corpus
+CORPUS_STAMP := $(CORPUS)/.installed
+CORPUS_DEBIAN := googletest libcub-dev php-twig php-monolog librust-serde-dev librust-itoa-dev \
+	librust-memchr-dev
+CORPUS_NPM := @tanstack/react-query@5.108.4 @capacitor/ios@8.6.0
+CORPUS_MAVEN := org.jetbrains.kotlinx:kotlinx-coroutines-core-jvm:1.10.2:jar:sources \
+	org.apache.commons:commons-lang3:3.17.0:jar:sources
+CORPUS_PYPI := pythonnet==3.0.5
+
+$(CORPUS_STAMP): $(STAMP)
+	@missing=""; for pkg in $(CORPUS_DEBIAN); do dpkg -s $$pkg >/dev/null 2>&1 \
+	  || missing="$$missing $$pkg"; done; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	rm -rf $(CORPUS) && mkdir -p $(CORPUS)/npm $(CORPUS)/maven $(CORPUS)/pypi
+	for pkg in $(CORPUS_NPM); do name=$${pkg%@*}; mkdir -p $(CORPUS)/npm/$$name; \
+	  tarball=$$(cd $(CORPUS)/npm && npm pack --silent $$pkg) && \
+	  tar xzf $(CORPUS)/npm/$$tarball -C $(CORPUS)/npm/$$name --strip-components=1 && \
+	  rm $(CORPUS)/npm/$$tarball; done
+	for artifact in $(CORPUS_MAVEN); do mvn -B -q dependency:copy \
+	  -DoutputDirectory=$(CURDIR)/$(CORPUS)/maven -Dartifact=$$artifact; done
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: -d $(CORPUS)/pypi $(CORPUS_PYPI)
+	for sdist in $(CORPUS)/pypi/*.tar.gz; do tar xzf $$sdist -C $(CORPUS)/pypi; done
+	touch $@
+
+corpora: $(CORPORA_STAMP) $(CORPUS_STAMP)
 
 # The report's browser test opens report.html in Debian's chromium; installed only when missing.
 chromium:
@@ -156,7 +187,7 @@ pubsub-emulator:
 # suite from ~16 to ~12 minutes on 2 cores. Each worker starts its own emulators on free ports.
 TEST_WORKERS ?= 2
 
-test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) chromium pubsub-emulator
+test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) $(CORPUS_STAMP) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n $(TEST_WORKERS)
 

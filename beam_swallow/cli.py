@@ -4,10 +4,12 @@ Pipeline subcommands accept beam-swallow's flags (see ``--help``) and any Beam
 pipeline option (``--runner``, ``--direct_running_mode``, ``--project``, ...),
 which are passed to Beam untouched; a flag neither knows stops the command
 (exit 2) with the nearest known names, and flags after a lone ``--`` go to Beam
-unchecked, for options only a runner's own side reads. A job the breaker stopped
-(:mod:`beam_swallow.transforms.breaker`) exits 3 with its one-line error; a remote
-job that failed exits 1 with the runner's last error; a run whose job did not end
-here (a Dataflow template or dry run, a job not waited for) prints what was
+unchecked, for options only a runner's own side reads. A bad flag value, and an
+external tool the run's languages need that is not installed (``ToolMissing``),
+stop the command before anything is read (exit 2, one line). A job the breaker
+stopped (:mod:`beam_swallow.transforms.breaker`) exits 3 with its one-line error; a
+remote job that failed exits 1 with the runner's last error; a run whose job did not
+end here (a Dataflow template or dry run, a job not waited for) prints what was
 written or where the job runs, exits 0, and has no report
 (:mod:`beam_swallow.reporting.session`). ``main(argv) -> int`` is what tests call.
 """
@@ -24,6 +26,7 @@ from typing import Any
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from beam_swallow.languages.tools import ToolMissing
 from beam_swallow.options import SwallowOptions
 from beam_swallow.report import REPORT_NAME
 from beam_swallow.reporting.html import HTML_NAME
@@ -56,7 +59,11 @@ def _run_dedup(options: PipelineOptions) -> dict[str, Any]:
 
 
 PIPELINES: dict[str, tuple[str, PipelineRun]] = {
-    "code": ("SwallowCode: syntax, lint, dedup and LLM rewriting of Python files.", _run_code),
+    "code": (
+        "SwallowCode: syntax, lint, dedup and LLM rewriting of Python files (v1); "
+        "format, score, rewrite and reformat of code in 16 languages (--recipe v2).",
+        _run_code,
+    ),
     "math": ("SwallowMath: LLM rewriting of scraped math web pages.", _run_math),
     "dedup": ("Exact and near-duplicate removal and benchmark decontamination only.", _run_dedup),
 }
@@ -124,6 +131,14 @@ def _summary(report: dict[str, Any], output: str) -> str:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(entry["rejected"].items())) or "-"
         lines.append(
             f"  {stage:<14} in {entry['input']:>7}  kept {entry['kept']:>7}  "
+            f"dead {entry['dead_letter']:>5}  rejected: {reasons}"
+        )
+    if report.get("languages"):
+        lines.append(f"languages ({report.get('no_language', 0)} records with none):")
+    for language, entry in report.get("languages", {}).items():
+        reasons = ", ".join(f"{k} {v}" for k, v in entry["rejected"].items()) or "-"
+        lines.append(
+            f"  {language:<14} in {entry['input']:>7}  kept {entry['kept']:>7}  "
             f"dead {entry['dead_letter']:>5}  rejected: {reasons}"
         )
     lines.append(f"outputs: {FileSystems.join(output, '{kept,rejected,dead_letter}')}/")
@@ -208,7 +223,7 @@ def _pipeline_main(name: str, run: PipelineRun, argv: list[str]) -> int:
     opts = options.view_as(SwallowOptions)
     try:
         report = run(options)
-    except ValueError as exc:  # bad flag values: configs are built before anything runs
+    except (ValueError, ToolMissing) as exc:  # bad flags, missing tools: before anything runs
         print(f"beam-swallow {name}: error: {exc}", file=sys.stderr)
         return 2
     except JobFailed as exc:

@@ -4,8 +4,12 @@ Input is JSONL (plain, ``.gz`` or ``.zst``) or Parquet, matched by glob patterns
 Beam's FileSystems. Reading is the first stage, ``read``, with the same three
 exits as every other:
 
-- kept: a record ``{"id", "text", ...every input field}``.
-- rejected ``too_large``: text longer than ``max_text_chars``.
+- kept: a record ``{"id", "text", ...every input field}``; in the code
+  pipeline also ``language``, decided from the record's label, path or the
+  run's default (:mod:`beam_swallow.languages.routing`).
+- rejected ``unsupported_language`` (a label or extension of no language the
+  catalog knows) and ``other_language`` (a known language the run does not
+  take), in the code pipeline; ``too_large``: text longer than ``max_text_chars``.
 - dead letter: a line that is not UTF-8 (``invalid_utf8``), not JSON
   (``invalid_json``), holds a lone surrogate escape (``invalid_unicode``), is
   not an object (``not_an_object``), or lacks a string text field
@@ -18,8 +22,9 @@ Lines are JSON Lines as :mod:`beam_swallow.jsonl` reads them. The record's id
 is its own ``id`` field (or ``--id_field``), else the SHA-1 of its text. No
 input field is lost: an input field whose name the pipeline uses inside
 (``text`` when ``--text_field`` is another field; ``id`` when ``--id_field``
-names another field or is not a string) is set aside on read and written
-back as it was by :func:`to_output`.
+names another field or is not a string; ``language`` when the code pipeline
+reads the label from another field) is set aside on read and written back as
+it was by :func:`to_output`.
 
 Writing puts kept records under ``DIR/kept/`` (JSONL or Parquet), and the
 rejected and dead-letter records under ``DIR/rejected/`` and
@@ -48,8 +53,10 @@ from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.files import FileError, parquet_error, read_lines
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION, dumps, encode_line, iter_lines
+from beam_swallow.languages.routing import LanguageRouting
 from beam_swallow.records import (
     ID,
+    LANGUAGE,
     RAW,
     REPLAYED_FROM,
     TEXT,
@@ -95,15 +102,18 @@ _PARQUET_ROWS_PER_FILE = 10_000
 
 @dataclass(frozen=True)
 class ReaderConfig:
-    """How input records are found in their files.
+    """How input records are found in their files, and judged as they are read.
 
     ``id_field=None``: the record's own ``id`` field, else the SHA-1 of the
-    text; a named ``id_field`` must be present in every record.
+    text; a named ``id_field`` must be present in every record. ``routing``:
+    how each record's language is decided and which languages the run takes
+    (the code pipeline); None reads records without a language (math, dedup).
     """
 
     text_field: str = "text"
     id_field: str | None = None
     max_text_chars: int = 10_000_000
+    routing: LanguageRouting | None = None
 
     def __post_init__(self) -> None:
         if not self.text_field:
@@ -111,8 +121,15 @@ class ReaderConfig:
         if self.max_text_chars < 1:
             raise ValueError(f"max_text_chars must be positive, got {self.max_text_chars}")
 
-    def judge_size(self, record: Record) -> Record | Reject:
-        """The record, or its rejection ``too_large`` when its text is over the limit."""
+    def judge(self, record: Record) -> Record | Reject:
+        """The record (with its ``language`` when the run routes by language), or its
+        rejection: ``unsupported_language``, ``other_language``, then ``too_large``
+        when its text is over the limit."""
+        if self.routing is not None:
+            routed = self.routing.judge(record)
+            if isinstance(routed, Reject):
+                return routed
+            record = routed
         if len(record[TEXT]) > self.max_text_chars:
             return Reject(Reason.TOO_LARGE, {"text_chars": len(record[TEXT])})
         return record
@@ -172,6 +189,8 @@ def to_record(obj: Any, cfg: ReaderConfig) -> Record:
         record_id = text_id(text)
     if ID in record and not isinstance(record[ID], str):
         aside.setdefault(ID, record[ID])
+    if cfg.routing is not None and cfg.routing.label_field != LANGUAGE and LANGUAGE in record:
+        aside[LANGUAGE] = record.pop(LANGUAGE)  # the field the language is decided into
     record[TEXT] = text
     record[ID] = record_id
     if aside:
@@ -237,7 +256,7 @@ class _ReadFileDoFn(beam.DoFn):
             letter.value["source_file"] = source
             yield letter
             return
-        yield emit_verdict(READ_STAGE, record, self._cfg.judge_size(record))
+        yield emit_verdict(READ_STAGE, record, self._cfg.judge(record))
 
     def _read_jsonl(self, readable: fileio.ReadableFile, path: str):
         records = 0

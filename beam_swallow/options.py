@@ -31,6 +31,7 @@ from beam_swallow.inference.openai import DEFAULT_CONCURRENCY
 from beam_swallow.inference.vllm_server import IN_FLIGHT_FACTOR
 from beam_swallow.io import ReaderConfig
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
+from beam_swallow.languages.routing import add_language_arguments
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.linting.pool import SLOW_FACTOR
 from beam_swallow.prompts import PROMPT_NAMES
@@ -240,6 +241,7 @@ class SwallowOptions(PipelineOptions):
             f"with --recipe v2, code: {DEFAULT_CODE_V2_STAGES}; math: {DEFAULT_MATH_V2_STAGES}. "
             "With --input_format stack_v2, fetch comes first (added when not listed).",
         )
+        add_language_arguments(parser)
 
         stream = parser.add_argument_group("streaming (with Beam's --streaming; docs: Streaming)")
         stream.add_argument(
@@ -491,7 +493,8 @@ class SwallowOptions(PipelineOptions):
             "--keep_uncompilable",
             action="store_true",
             help="scor: keep rewrites that do not compile, as the paper did (marked "
-            "compiles=false); by default they are rejected 'does_not_compile'.",
+            "compiles=false); by default they are rejected 'does_not_compile'. rewrite (v2): "
+            "keep rewrites their language's parser refuses (parses=false; else 'does_not_parse').",
         )
         rewriting.add_argument(
             "--too_short_chars",

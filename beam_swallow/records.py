@@ -22,6 +22,7 @@ from typing import Any
 
 __all__ = [
     "ID",
+    "LANGUAGE",
     "RAW",
     "REASON",
     "REPLAYED_FROM",
@@ -43,6 +44,7 @@ Record = dict[str, Any]
 
 TEXT = "text"
 ID = "id"
+LANGUAGE = "language"  # the code pipeline's language of a record (the catalog's name)
 STAGE = "stage"
 REASON = "reason"
 RAW = "raw"  # a dead letter's input line (or row) that never became a record
@@ -59,6 +61,7 @@ class Reason:
 
     # read
     TOO_LARGE = "too_large"
+    UNSUPPORTED_LANGUAGE = "unsupported_language"  # a label or extension of no known language
     # syntax
     SYNTAX_ERROR = "syntax_error"
     NULL_BYTES = "null_bytes"
@@ -76,6 +79,8 @@ class Reason:
     TOO_LONG = "too_long"
     TOO_SHORT = "too_short"
     DOES_NOT_COMPILE = "does_not_compile"
+    DOES_NOT_PARSE = "does_not_parse"  # the v2 rewrite, by its language's exact parser
+    WRONG_LANGUAGE = "wrong_language"  # the v2 rewrite's code fence names another language
     # dedup / decontamination
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
@@ -88,7 +93,8 @@ class Reason:
     LOW_SCORE = "low_score"
     LINT_ERRORS = "lint_errors"
     NO_MATH = "no_math"
-    # read, The Stack v2 metadata (before anything is fetched)
+    # read: a known language the run does not take (--languages); for The Stack v2,
+    # before anything is fetched
     OTHER_LANGUAGE = "other_language"
     VENDORED = "vendored"
     GENERATED = "generated"

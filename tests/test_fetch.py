@@ -140,6 +140,7 @@ def _argv(proxy: FaultProxy, output: str) -> list[str]:
         f"--output={output}",
         f"--cache_dir=s3://{DATA}/cache",
         "--stages=syntax",
+        "--languages=Python",  # the JavaScript file is rejected before its blob is fetched
         f"--stack_v2_max_bytes={MAX_BYTES}",
         "--fetch_retry_max_wait=0.05",
         f"--s3_endpoint_url={proxy.url}",

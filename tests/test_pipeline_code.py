@@ -129,7 +129,13 @@ class _CodePipelineSuite:
         assert self.run(*argv, "--id_field", "blob_id", "--output_format", "parquet") == 0
         kept = pq.read_table(next((out / "kept").glob("*.parquet"))).to_pylist()
         assert kept == [
-            {**rows[0], "id": "b1", "syntax_ok": True, "syntax_checker": PYTHON_CHECKER}
+            {
+                **rows[0],
+                "id": "b1",
+                "language": "Python",
+                "syntax_ok": True,
+                "syntax_checker": PYTHON_CHECKER,
+            }
         ]
         rejected = read_jsonl_dir(out / "rejected")
         assert rejected[0]["blob_id"] == "b2" and rejected[0]["content"] == "print 'py2'"

@@ -250,7 +250,7 @@ def test_the_records_own_id_and_fields_are_kept(tmp_path):
     assert sorted(json.dumps(r["id"]) for r in kept) == sorted(
         ['"own-1"', "7", json.dumps(text_id("c = 3\n"))]
     )
-    assert all(set(r) == {"id", "text", "syntax_ok", "syntax_checker"} for r in kept)
+    assert all(set(r) == {"id", "text", "language", "syntax_ok", "syntax_checker"} for r in kept)
 
 
 def test_text_field_and_id_field_never_drop_the_inputs_own_fields(tmp_path):
@@ -263,7 +263,9 @@ def test_text_field_and_id_field_never_drop_the_inputs_own_fields(tmp_path):
     flags = ("--text_field", "content", "--id_field", "blob_id")
     out_dir = tmp_path / "out"
     _, kept, _ = _run(tmp_path, src, flags=flags)
-    assert kept == [{**rows[0], "syntax_ok": True, "syntax_checker": PYTHON_CHECKER}]
+    assert kept == [
+        {**rows[0], "language": "Python", "syntax_ok": True, "syntax_checker": PYTHON_CHECKER}
+    ]
     rejected = read_jsonl_dir(out_dir / "rejected")
     assert [{k: r[k] for k in rows[1]} for r in rejected] == [rows[1]]
     assert rejected[0]["reason"] == "syntax_error"

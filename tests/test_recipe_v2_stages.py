@@ -222,14 +222,14 @@ def test_alternate_styles_split_pages_and_stay_put():
 def test_quality_moves_and_measures():
     assert change("quality_score", 6.0, 8.0) == "improved"
     assert change("quality_score", 8.0, 6.0) == "worse"
-    assert change("compiles", True, True) == "same"
-    assert change("compiles", False, True) == "improved"
+    assert change("parses", True, True) == "same"
+    assert change("parses", False, True) == "improved"
     assert change("chars", 10, 30) == "higher"
     assert change("pylint_score", None, 3.0) is None
     assert formula_share("Step 1: add.\n$x = 2$\nnothing here\n\n1. done\n") == 0.75
     assert formula_share("") == 0.0
-    scored = code_measures("x = (\n", LintResult(Status.UNPARSABLE, error="bad"))
-    assert scored["compiles"] is False and scored["pylint_score"] is None
+    scored = code_measures("x = (\n", "Python", LintResult(Status.UNPARSABLE, error="bad"))
+    assert scored["parses"] is False and scored["pylint_score"] is None
     assert scored["chars"] == 6
 
 
@@ -239,8 +239,8 @@ def _measured(before: float, after: float, record_id: str) -> dict:
         "text": "x = 1\n",
         "quality": {
             "rewrite": {
-                "before": {"chars": 100, "compiles": True, "quality_score": before},
-                "after": {"chars": 300, "compiles": True, "quality_score": after},
+                "before": {"chars": 100, "parses": True, "quality_score": before},
+                "after": {"chars": 300, "parses": True, "quality_score": after},
             }
         },
     }

@@ -83,3 +83,57 @@ def test_fetch_line_for_the_papers_files_at_a_stated_rate(capsys):
     hours = float(re.search(r"([\d,.]+) worker-h", out).group(1).replace(",", ""))
     assert hours == pytest.approx(PAPER_FILES / 100 / 3600, rel=1e-3)
     assert "100 GETs/s per worker" in out
+
+
+def test_a_language_mix_prices_the_python_share(capsys):
+    assert (
+        main(["plan", "--files", "1000000", "--languages_mix", "python=0.5,Go=0.2,Rust=0.1"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "language mix (given):" in out
+    assert re.search(r"Python\s+50\.0%\s+500,000 files\s+priced below", out)
+    assert re.search(r"Go\s+20\.0%\s+200,000 files\s+rejected other_language", out)
+    assert re.search(r"unsupported\s+20\.0%\s+200,000 files\s+rejected unsupported_language", out)
+    alone = make_plan(PlanInputs(files=500_000))
+    assert f"{alone.lint_core_hours:,.1f} core-h" in out  # the lines price 500,000 files
+    assert f"{alone.gpu_hours:,.0f} H100-h" in out
+
+
+@pytest.mark.parametrize(
+    ("mix", "message"),
+    [
+        ("Python=0.7,Go=0.5", "sum to 1.2, over 1"),
+        ("Python=0", "above 0"),
+        ("Golang=0.5", "'Golang' is not a language"),
+        ("Python", "LANGUAGE=SHARE"),
+        ("Python=half", "not a share"),
+    ],
+)
+def test_a_bad_mix_is_a_flag_error(mix, message, capsys):
+    assert main(["plan", "--files", "10", "--languages_mix", mix]) == 2
+    assert message in capsys.readouterr().out
+
+
+def test_the_mix_measured_on_a_sample_of_the_input(tmp_path, capsys):
+    from beam_swallow.testing.stack_v2 import StackFile, write_repository_shard
+
+    records = [{"text": "x", "path": f"f{i}.go"} for i in range(6)]
+    records += [{"text": "x", "path": "a.py"}, {"text": "x", "language": "Rust"}]
+    records += [{"text": "x", "path": "notes.md"}, {"text": "x", "path": "Makefile"}]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["plan", "--files", "1000", "--languages_mix_from", str(tmp_path / "*.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "a sample of 10 files" in out
+    assert re.search(r"Go\s+60\.0%\s+600 files", out)
+    assert re.search(r"Python\s+20\.0%\s+200 files", out)  # a.py and Makefile (no extension)
+    assert re.search(r"unsupported\s+10\.0%\s+100 files", out)
+
+    shard = tmp_path / "shards"
+    shard.mkdir()
+    files = [StackFile(f"s{i}.rs", b"fn main() {}\n", language="Rust") for i in range(3)]
+    write_repository_shard(shard / "repos.parquet", [*files, StackFile("a.py", b"x = 1\n")])
+    argv = ["plan", "--files", "100", "--languages_mix_from", str(shard / "*.parquet")]
+    assert main([*argv, "--mix_sample", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "a sample of 2 files" in out and re.search(r"Rust\s+100\.0%", out)
+    assert main(["plan", "--files", "1", "--languages_mix_from", str(tmp_path / "none*")]) == 2

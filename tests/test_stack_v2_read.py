@@ -19,6 +19,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from beam_swallow.files import FileError
 from beam_swallow.io import ReadRecords, WriteOutputs
+from beam_swallow.languages.routing import LanguageRouting
 from beam_swallow.records import ErrorKind, Reason
 from beam_swallow.sources.stack_v2 import (
     NOT_STACK_V2,
@@ -34,11 +35,16 @@ from beam_swallow.testing.stack_v2 import StackFile, write_file_shard, write_rep
 PROVENANCE = ("repo_name", "path", "blob_id", "detected_licenses", "license_type", "src_encoding")
 
 
-def _read(pattern: str, cfg: StackV2Config, out: Path) -> tuple[dict, int]:
+PYTHON_ONLY = LanguageRouting(languages=("Python",))
+
+
+def _read(
+    pattern: str, cfg: StackV2Config, out: Path, routing: LanguageRouting | None = PYTHON_ONLY
+) -> tuple[dict, int]:
     """The read stage's exits (as written out) and its count of input units."""
     options = PipelineOptions([])
     with beam.Pipeline(runner=FnApiRunner(), options=options) as pipeline:
-        read = pipeline | "Read" >> ReadRecords(pattern, parse=parse_stack_v2(cfg))
+        read = pipeline | "Read" >> ReadRecords(pattern, parse=parse_stack_v2(cfg, routing))
         (read.kept, read.rejected, read.dead_letter) | "Write" >> WriteOutputs(str(out))
         _ = (
             read.seen
@@ -147,7 +153,6 @@ def test_judge_filters_and_their_switches():
     assert StackV2Config(keep_vendor=True).judge(record).reason == Reason.GENERATED
     both = StackV2Config(keep_vendor=True, keep_generated=True)
     assert both.judge(record) is record
-    assert StackV2Config(languages=()).judge({**record, "language": "C"}).reason == Reason.VENDORED
     assert (
         StackV2Config(max_bytes=9, keep_vendor=True, keep_generated=True).judge(record).reason
         == Reason.TOO_LARGE
@@ -160,9 +165,9 @@ def test_options_build_the_config_and_put_fetch_first():
     from beam_swallow.options import SwallowOptions
     from beam_swallow.pipelines.registry import CODE_STAGES, stack_v2_config, stage_names
 
-    argv = ["--input_format", "stack_v2", "--input", "x/*.parquet", "--languages", "Python,Go"]
+    argv = ["--input_format", "stack_v2", "--input", "x/*.parquet", "--license_types", "permissive"]
     opts = PipelineOptions([*argv, "--stages", "syntax,lint"]).view_as(SwallowOptions)
-    assert stack_v2_config(opts).languages == ("Python", "Go")
+    assert stack_v2_config(opts).license_types == ("permissive",)
     assert stage_names(opts, "syntax", CODE_STAGES) == ["fetch", "syntax", "lint"]
     wrong = PipelineOptions([*argv, "--stages", "syntax,fetch"]).view_as(SwallowOptions)
     with pytest.raises(ValueError, match="first stage"):
@@ -170,7 +175,8 @@ def test_options_build_the_config_and_put_fetch_first():
     plain = PipelineOptions(["--stages", "fetch"]).view_as(SwallowOptions)
     with pytest.raises(ValueError, match="stack_v2"):
         CODE_STAGES["fetch"](plain)
-    assert json.dumps(stack_v2_config(opts).license_types) == "[]"
+    every = PipelineOptions(argv[:4]).view_as(SwallowOptions)  # no --license_types
+    assert json.dumps(stack_v2_config(every).license_types) == "[]"
 
 
 def test_progress_counts_file_rows_but_not_repository_rows(tmp_path, sources):

@@ -30,7 +30,8 @@ def run_code(options: PipelineOptions) -> dict[str, Any] | Launched:
     or what was launched when the job does not end here.
 
     Without ``--input`` it runs on small files of this Python's standard library.
-    ``--recipe`` picks the stages (see :mod:`~beam_swallow.pipelines.recipes`).
+    ``--recipe`` picks the stages (see :mod:`~beam_swallow.pipelines.recipes`);
+    each record's language is decided as it is read (``--languages``, docs: Inputs).
     """
     stages, default = CODE_RECIPES[options.view_as(SwallowOptions).recipe]
-    return run_pipeline(options, stages, default, _stdlib_sample, "stdlib.jsonl")
+    return run_pipeline(options, stages, default, _stdlib_sample, "stdlib.jsonl", by_language=True)

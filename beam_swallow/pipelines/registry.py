@@ -6,11 +6,15 @@ ValueError. Each stage factory takes the options and returns the stage's
 PTransform, whose ``expand`` returns a :class:`~beam_swallow.stage.StageResult`.
 ``--stages`` picks and orders them; :func:`build_stages` builds every named
 stage at once, so a bad flag fails before a pipeline reads or clears anything.
+
+The code pipeline routes records by language (:func:`run_languages`): each
+stage says which languages it takes (its ``languages``, None for every one),
+and a run takes what all of its stages take unless ``--languages`` says less.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import (
@@ -28,6 +32,13 @@ from beam_swallow.dedup.minhash import MinhashConfig
 from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
 from beam_swallow.io import ReaderConfig, split_patterns
+from beam_swallow.languages import names
+from beam_swallow.languages.routing import (
+    DEFAULT_LANGUAGE,
+    LABEL_FIELD,
+    LanguageRouting,
+    canonical_names,
+)
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.machine import usable_cpus
 from beam_swallow.options import SwallowOptions
@@ -74,8 +85,10 @@ __all__ = [
     "reader_config",
     "resolve_stages",
     "rewrite_config",
+    "run_languages",
     "s3_settings",
     "stack_v2_config",
+    "stage_languages",
     "stage_names",
     "state_config",
     "stream_config",
@@ -84,10 +97,80 @@ __all__ = [
 StageFactory = Callable[[SwallowOptions], beam.PTransform]
 
 
-def reader_config(opts: SwallowOptions) -> ReaderConfig:
-    """How input records are read: text and id fields, the size limit."""
+def stage_languages(stage: beam.PTransform) -> frozenset[str] | None:
+    """The languages a built stage takes (its ``languages``); None: every language."""
+    return getattr(stage, "languages", None)
+
+
+def run_languages(opts: SwallowOptions, stages: Mapping[str, beam.PTransform]) -> tuple[str, ...]:
+    """The languages a code run takes: ``--languages``, or what every stage takes.
+
+    Raises ValueError for a name the catalog lacks, and for a ``--languages`` or
+    ``--language`` value that a chosen stage cannot take (naming the stage), so
+    ``--recipe v1 --languages Go`` stops before anything is read.
+    """
+    taken = [
+        name
+        for name in names()
+        if all((langs := stage_languages(s)) is None or name in langs for s in stages.values())
+    ]
+    requested = canonical_names(opts.languages, "--languages") if opts.languages else ()
+    default = canonical_names([opts.language], "--language") if opts.language else ()
+    for name, stage in stages.items():
+        langs = stage_languages(stage)
+        refused = [
+            lang
+            for lang in dict.fromkeys((*requested, *default))
+            if langs is not None and lang not in langs
+        ]
+        if refused:
+            raise ValueError(
+                f"{name} takes {', '.join(sorted(langs or ()))} only, not {', '.join(refused)} "
+                f"(--languages, --language): drop {name} from --stages, or use --recipe v2, "
+                "which takes every language"
+            )
+    languages = requested or tuple(taken)
+    if not languages:
+        raise ValueError(f"the stages {', '.join(stages)} take no language in common")
+    if default and default[0] not in languages:
+        raise ValueError(
+            f"--language {default[0]} is not one of the run's languages ({', '.join(languages)})"
+        )
+    return languages
+
+
+def reader_config(
+    opts: SwallowOptions, stages: Mapping[str, beam.PTransform] | None = None
+) -> ReaderConfig:
+    """How input records are read: text and id fields, the size limit, and with ``stages``
+    (the code pipeline's) how each record's language is decided and which the run takes.
+
+    Without ``stages`` (math, dedup: no routing by language) ``--languages`` and
+    ``--language`` are refused (ValueError); so is a ``--language_field`` other than
+    The Stack v2's own ``language`` column for its shards.
+    """
+    routing = None
+    if stages is not None:
+        if opts.input_format == "stack_v2" and opts.language_field != LABEL_FIELD:
+            raise ValueError(
+                f"The Stack v2's files are labelled by its own {LABEL_FIELD!r} column: "
+                f"--language_field {opts.language_field} is for records that carry their text"
+            )
+        routing = LanguageRouting(
+            label_field=opts.language_field,
+            path_field=opts.path_field,
+            default=opts.language or DEFAULT_LANGUAGE,
+            languages=run_languages(opts, stages),
+        )
+    elif opts.languages or opts.language:
+        raise ValueError(
+            "--languages and --language are the code pipeline's: it alone routes by language"
+        )
     return ReaderConfig(
-        text_field=opts.text_field, id_field=opts.id_field, max_text_chars=opts.max_text_chars
+        text_field=opts.text_field,
+        id_field=opts.id_field,
+        max_text_chars=opts.max_text_chars,
+        routing=routing,
     )
 
 
@@ -99,7 +182,6 @@ def stack_v2_config(opts: SwallowOptions) -> StackV2Config | None:
         raise ValueError("--input_format stack_v2 needs --input: the dataset's Parquet shards")
     return StackV2Config(
         layout=opts.stack_v2_layout,
-        languages=tuple(opts.languages),
         license_types=tuple(opts.license_types),
         max_bytes=opts.stack_v2_max_bytes,
         keep_vendor=opts.keep_vendor,
@@ -107,10 +189,11 @@ def stack_v2_config(opts: SwallowOptions) -> StackV2Config | None:
     )
 
 
-def input_parser(opts: SwallowOptions) -> beam.DoFn | None:
-    """The reader's per-file DoFn for ``--input_format`` (None: records that carry their text)."""
+def input_parser(opts: SwallowOptions, reader: ReaderConfig) -> beam.DoFn | None:
+    """The reader's per-file DoFn for ``--input_format`` (None: records that carry their text);
+    The Stack v2's files are routed by language as ``reader`` says."""
     cfg = stack_v2_config(opts)
-    return None if cfg is None else parse_stack_v2(cfg)
+    return None if cfg is None else parse_stack_v2(cfg, reader.routing)
 
 
 def s3_settings(opts: PipelineOptions) -> S3Settings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import apache_beam as beam
@@ -50,6 +50,7 @@ from beam_swallow.reporting.session import (
     Launched,
     builds_only,
     finish_report,
+    is_dataflow,
     run_watched,
     show_progress,
 )
@@ -58,7 +59,7 @@ from beam_swallow.samples import write_sample
 from beam_swallow.sources.s3 import check_s3_paths
 from beam_swallow.stage import merge_exits
 
-__all__ = ["run_pipeline", "run_stages"]
+__all__ = ["preflight_tools", "run_pipeline", "run_stages"]
 
 
 def run_stages(
@@ -91,12 +92,12 @@ def run_stages(
     count_tokens = tokenizer_available() and not opts.no_token_counts
     live = LiveMetrics() if show_progress(options, is_local(options)) else None
     pipeline = make_pipeline(options, live)
-    read = pipeline | "Read" >> ReadRecords(input_pattern, reader, input_parser(opts))
+    read = pipeline | "Read" >> ReadRecords(input_pattern, reader, input_parser(opts, reader))
     results = apply_stages(read, stages, breaker_config(opts))
     merge_exits(results) | "Write" >> WriteOutputs(
         opts.output, opts.text_field, opts.output_format, opts.output_compression
     )
-    results | "Count" >> CountExits(opts.output, count_tokens)
+    results | "Count" >> CountExits(opts.output, count_tokens, reader.routing is not None)
     started = time.monotonic()
     result = run_watched(pipeline, options, names, live, input_pattern)
     if isinstance(result, Launched):
@@ -125,12 +126,24 @@ def _check_input_survives(input_pattern: str, output: str, cleared: list[str]) -
                 )
 
 
+def preflight_tools(stages: Mapping[str, beam.PTransform], languages: Collection[str]) -> None:
+    """Ask each stage that calls external tools whether those ``languages`` need are
+    installed (its ``tools_preflight(languages)``); the first missing one raises
+    :class:`~beam_swallow.languages.tools.ToolMissing`, naming the tool, the
+    language that needs it and how to install it."""
+    for stage in stages.values():
+        check = getattr(stage, "tools_preflight", None)
+        if check is not None:
+            check(languages)
+
+
 def run_pipeline(
     options: PipelineOptions,
     factories: dict[str, StageFactory],
     default_stages: str,
     sample: Callable[[SwallowOptions], list[Record]],
     sample_name: str,
+    by_language: bool = False,
 ) -> dict[str, Any] | Launched:
     """Run one of the pipelines: ``--stages`` (or ``default_stages``) of ``factories``.
 
@@ -138,20 +151,27 @@ def run_pipeline(
     ``OUT/sample/<sample_name>`` and read from there like any input. With
     ``--streaming`` records come from Pub/Sub instead (see
     :mod:`beam_swallow.pipelines.streaming`) and the run goes on until stopped.
-    A run with an LLM stage first checks its engine
+    ``by_language`` (the code pipeline): each record's language is decided at
+    read and the run's languages from its stages and flags
+    (:func:`~beam_swallow.pipelines.registry.run_languages`), and the stages'
+    external tools for those languages are checked (:func:`preflight_tools`,
+    ToolMissing). A run with an LLM stage then checks its engine
     (:func:`~beam_swallow.inference.preflight.preflight`): PreflightError, a
-    ValueError, before anything is read or written. On Dataflow, flags its workers
-    cannot use are refused first, and only the checks that need nothing of the
-    workers' world run here (:mod:`beam_swallow.pipelines.dataflow`).
+    ValueError. On Dataflow, flags its workers cannot use are refused first, and only
+    the checks that need nothing of the workers' world run here
+    (:mod:`beam_swallow.pipelines.dataflow`). All of it before anything is read or
+    written.
     """
     FileSystems.set_options(options)  # gs:// credentials etc. before the sample is written
     opts = options.view_as(SwallowOptions)
     if not opts.output:
         raise ValueError("--output must not be empty")
-    reader = reader_config(opts)
     stream = stream_config(opts)
     names = stage_names(opts, default_stages, factories)
     stages = build_stages(opts, names, factories)
+    reader = reader_config(opts, stages if by_language else None)
+    if reader.routing is not None and not is_dataflow(options):  # the tools are the workers'
+        preflight_tools(stages, reader.routing.languages)
     # stages that ask an LLM engine say which (LLMStage.engine, and the wrappers of one)
     engines = [e for s in stages.values() if (e := getattr(s, "engine", None)) is not None]
     worker_paths = {

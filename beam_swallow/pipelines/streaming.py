@@ -42,7 +42,7 @@ from beam_swallow.inference.tokens import tokenizer_available
 from beam_swallow.io import READ_STAGE, ReaderConfig
 from beam_swallow.options import SwallowOptions
 from beam_swallow.pipelines.graph import apply_stages, is_local, make_pipeline
-from beam_swallow.report import INPUT, TOKENS, build_report, save_report
+from beam_swallow.report import INPUT, TOKENS, build_report, language_rows, save_report
 from beam_swallow.reporting.session import Launched, build_job, builds_only
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
 from beam_swallow.streaming import (
@@ -73,6 +73,7 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
             rows.append((stage, TOKENS, "", entry["kept_tokens"]))
         rows.append((stage, DEAD_LETTER, "", entry[DEAD_LETTER]))
         rows += [(stage, REJECTED, reason, n) for reason, n in entry[REJECTED].items()]
+        rows += language_rows(stage, entry.get("languages", {}))
     return rows
 
 
@@ -210,6 +211,7 @@ def run_streaming(
         count_tokens,
         opts.output_compression,
         stream.allowed_lateness_s,
+        reader.routing is not None,
     )
     if builds_only(options):  # a Dataflow template or dry run: nothing to stop or sum
         return build_job(pipeline, options)

@@ -6,15 +6,22 @@ a sequence of chat turns, each opened by a marker line such as ``=== system ===`
 example user, example assistant). The stage appends the record's text as the
 last user turn.
 
-Every prompt is identified by ``sha``, the SHA-256 of the file's bytes: the
-rewriting stages write it on each output, so an output can always be traced to
-the exact wording that produced it, built-in or not.
+A prompt may name the record's language: ``{language}`` in its text becomes
+the language's name (``Go``, ``C++``) and ``{fence}`` the tag its code block
+opens with (``go``, ``cpp``), as the v2 ``score`` and ``rewrite`` prompts do;
+nothing else in braces is touched, so a prompt without them reads as written.
+
+Every prompt is identified by ``sha``, the SHA-256 of the file's bytes (the
+template, before any language is filled in): the rewriting stages write it on
+each output, so an output can always be traced to the exact wording that
+produced it, built-in or not; the record's ``language`` completes it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -22,7 +29,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from beam_swallow.inference.base import Message
 
-__all__ = ["PROMPT_NAMES", "Prompt", "load_prompt", "parse_prompt"]
+__all__ = ["PLACEHOLDERS", "PROMPT_NAMES", "Prompt", "load_prompt", "parse_prompt"]
 
 PROMPT_NAMES = (
     "sgcr",
@@ -34,6 +41,8 @@ PROMPT_NAMES = (
     "math_textbook",
     "math_qa",
 )
+
+PLACEHOLDERS = ("language", "fence")  # what a prompt's ``{name}`` may stand for
 
 _MARKER = re.compile(r"^=== *(system|user|assistant) *===[ \t]*$", re.MULTILINE)
 
@@ -47,14 +56,28 @@ class Prompt:
     sha: str
     source: str
 
-    def messages(self, user_text: str) -> tuple[Message, ...]:
-        """The conversation to send: the prompt's turns, then ``user_text``."""
-        return (*self.turns, Message("user", user_text))
+    def messages(
+        self, user_text: str, fields: Mapping[str, str] | None = None
+    ) -> tuple[Message, ...]:
+        """The conversation to send: the prompt's turns, with each ``{name}`` of
+        ``fields`` (keys among :data:`PLACEHOLDERS`) filled in, then ``user_text``."""
+        turns = self.turns
+        if fields:
+            turns = tuple(Message(turn.role, _fill(turn.content, fields)) for turn in turns)
+        return (*turns, Message("user", user_text))
 
     @property
     def chars(self) -> int:
         """Characters in the prompt's own turns (the record's text not counted)."""
         return sum(len(turn.content) for turn in self.turns)
+
+
+def _fill(text: str, fields: Mapping[str, str]) -> str:
+    for name, value in fields.items():
+        if name not in PLACEHOLDERS:
+            raise ValueError(f"a prompt has no placeholder {{{name}}}; known: {PLACEHOLDERS}")
+        text = text.replace("{" + name + "}", value)
+    return text
 
 
 def parse_prompt(name: str, data: bytes, source: str) -> Prompt:

@@ -80,6 +80,51 @@ def _funnel(report: dict[str, Any]) -> str:
     )
 
 
+def _languages(report: dict[str, Any]) -> str:
+    """Per language: the records read as it, where they went, and their tokens."""
+    languages = report.get("languages")
+    if not languages:
+        return "<p>This run did not route records by language.</p>"
+    rows = []
+    reasons = []
+    for language, e in languages.items():
+        k = f"languages.{language}"
+        rows.append(
+            f'<tr><td class="l">{escape(language)}</td>'
+            + _n(e["input"], f"{k}.input")
+            + _n(e["kept"], f"{k}.kept")
+            + f"<td>{sum(e['rejected'].values()):,}</td>"
+            + _n(e["dead_letter"], f"{k}.dead_letter")
+            + _n(e.get("input_tokens"), f"{k}.input_tokens")
+            + _n(e.get("kept_tokens"), f"{k}.kept_tokens")
+            + f'<td class="{"ok" if e["balanced"] else "bad"}">{"yes" if e["balanced"] else "NO"}</td></tr>'
+        )
+        reasons += [
+            f'<tr><td class="l">{escape(language)}</td><td class="l">{escape(reason)}</td>'
+            + _n(count, f"{k}.rejected.{reason}")
+            + "</tr>"
+            for reason, count in e["rejected"].items()
+        ]
+    table = (
+        '<table><tr><th class="l">language</th><th>input</th><th>kept</th><th>rejected</th>'
+        "<th>dead letters</th><th>input tokens</th><th>kept tokens</th><th>balanced</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    unrouted = (
+        f"<p>Records with no language (lines that were no record, labels or extensions of no "
+        f'known language): <span data-key="no_language">{report.get("no_language", 0):,}</span>.</p>'
+    )
+    by_reason = (
+        '<table><tr><th class="l">language</th><th class="l">reason</th><th>records</th></tr>'
+        + "".join(reasons)
+        + "</table>"
+        if reasons
+        else ""
+    )
+    return table + unrouted + by_reason
+
+
 def _reasons(report: dict[str, Any]) -> str:
     rows = [
         f'<tr><td class="l">{escape(stage)}</td><td class="l">{escape(reason)}</td>'
@@ -189,6 +234,7 @@ wall time <span>{report.get("timing", {}).get("wall_seconds", 0):,.1f}</span> s;
 {_n(report["dead_letter"], "dead_letter")}{_n(report.get("input_tokens"), "input_tokens")}{_n(report.get("kept_tokens"), "kept_tokens")}</tr></table>
 <p>Tokens counted with {escape(tokenizer)}.</p>
 <h2>Funnel</h2>{_funnel(report)}
+<h2>Languages</h2>{_languages(report)}
 <h2>Figures</h2>{images}
 <h2>Quality before and after rewriting</h2>{render_quality(report)}
 <h2>Rejection reasons</h2>{_reasons(report)}

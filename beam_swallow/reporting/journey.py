@@ -37,6 +37,7 @@ __all__ = ["Journey", "find_journey", "main", "render_journey"]
 
 # What each stage writes onto a record, shown at the stage that wrote it.
 STAGE_FIELDS = {
+    "read": ("language",),
     "lint": ("pylint_score", "comment_ratio", "quality_score"),
     "sgcr": ("sgcr_score", "sgcr_compiles"),
     "scor": ("compiles",),
@@ -46,7 +47,7 @@ STAGE_FIELDS = {
     "format": ("format_changed",),
     "length": ("chars",),
     "score": ("llm_score", "band", "score_reason"),
-    "rewrite": ("rewritten", "compiles"),
+    "rewrite": ("rewritten", "parses", "parse_checker", "fence"),
     "reformat": ("reformat_changed",),
     "lint_errors": ("lint_errors",),
     "math_styles": ("style",),
@@ -165,7 +166,8 @@ def _diff(old: str, new: str, old_name: str, new_name: str) -> str:
 def render_journey(journey: Journey) -> str:
     """The journey as text for a terminal."""
     record = journey["record"]
-    lines = [f"record {journey['id']}"]
+    language = record.get("language")
+    lines = [f"record {journey['id']}" + (f" ({language})" if isinstance(language, str) else "")]
     for stage in journey["passed"]:
         lines.append(f"  {stage:<14} passed{_stage_facts(stage, record)}")
         lines.extend(f"  {'':<14}   quality {line}" for line in quality_lines(record, stage))

@@ -29,6 +29,10 @@ Five lines of arithmetic, each from a named source:
 - **cost**: each figure times a unit price (flags; the defaults are round
   list prices to be replaced with your own).
 
+With a language mix (``--languages_mix``, ``--languages_mix_from``:
+:mod:`~beam_swallow.reporting.plan_languages`) ``--files`` is the whole corpus
+and the lines above price its Python share, which is what the recipe takes.
+
 Pass rates default to the paper's funnel (SPEC: 41,025,639 -> 36,695,625 after
 syntax -> 24,100,915 after lint -> ~20.8M SGCR answers with a parsed score).
 """
@@ -40,6 +44,13 @@ import json
 from dataclasses import dataclass
 
 from apache_beam.io.filesystems import FileSystems
+
+from beam_swallow.reporting.plan_languages import (
+    add_mix_arguments,
+    mix_from_args,
+    planned_files,
+    render_mix,
+)
 
 __all__ = [
     "CONTINUOUS_FEEDING_GAIN",
@@ -326,6 +337,7 @@ def _parser() -> argparse.ArgumentParser:
             default=getattr(defaults, flag),
             help=f"{help_text.capitalize()}.",
         )
+    add_mix_arguments(parser)
     return parser
 
 
@@ -353,8 +365,12 @@ def main(argv: list[str]) -> int:
             return 2
         print(f"tokens/s measured by the run in {measured}: {args['tokens_per_s']:,.1f}")
     try:
+        mix = mix_from_args(args)  # with a language mix, the plan prices its Python share
+        if mix is not None:
+            print(render_mix(args["files"], mix))
+            args["files"] = planned_files(args["files"], mix)
         inputs = PlanInputs(**args)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(f"beam-swallow plan: error: {exc}")
         return 2
     print(render(make_plan(inputs)))

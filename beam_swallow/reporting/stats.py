@@ -84,16 +84,21 @@ def _example(record: Record) -> dict[str, Any]:
 class CountExits(beam.PTransform):
     """Count and bin every stage's exits; write both under ``DIR/_counts/``.
 
-    ``count_tokens``: also sum each stage's kept tokens (see ``KeyExits``).
+    ``count_tokens``: also sum each stage's kept tokens (see ``KeyExits``);
+    ``by_language``: count each exit (and tokens) per record ``language`` too.
     """
 
-    def __init__(self, output_dir: str, count_tokens: bool = False):
+    def __init__(self, output_dir: str, count_tokens: bool = False, by_language: bool = False):
         super().__init__()
         self._dir = output_dir
         self._count_tokens = count_tokens
+        self._by_language = by_language
 
     def expand(self, results: dict[str, StageResult]) -> beam.pvalue.PDone:
-        keyed = [results | "KeyExits" >> KeyExits(self._count_tokens, bins=_keys)]
+        keyed = [
+            results
+            | "KeyExits" >> KeyExits(self._count_tokens, bins=_keys, by_language=self._by_language)
+        ]
         letters = []
         shown = []
         for stage, result in results.items():

@@ -21,8 +21,11 @@ and its provenance (``repo_name``, ``path``, ``blob_id``, ``detected_licenses``,
 The read stage judges each file on its metadata alone, so nothing is fetched
 that would be dropped (exits of stage ``read``):
 
-- rejected ``other_language`` (``language`` not in ``--languages``),
-  ``vendored`` (``is_vendor``), ``generated`` (``is_generated``),
+- rejected ``unsupported_language`` (a ``language`` label of none of the
+  languages beam-swallow reads), ``other_language`` (a language the run does
+  not take, ``--languages``): the code pipeline's rule for every input format
+  (:mod:`beam_swallow.languages.routing`), applied here to the dataset's own
+  ``language`` column; then ``vendored`` (``is_vendor``), ``generated`` (``is_generated``),
   ``license_type`` (not in ``--license_types``, when given), ``too_large``
   (``length_bytes`` over ``--stack_v2_max_bytes``);
 - dead letter ``missing_blob_id``: a file entry (or a repository row's
@@ -48,6 +51,7 @@ from apache_beam.io.filesystem import CompressionTypes
 
 from beam_swallow.files import FileError, parquet_error
 from beam_swallow.io import READ_STAGE, SEEN, InvalidRecord, file_dead_letter
+from beam_swallow.languages.routing import LanguageRouting, comma_separated
 from beam_swallow.records import ID, ErrorKind, Reason, Record, Reject
 from beam_swallow.stage import emit_dead_letter, emit_verdict
 
@@ -73,23 +77,18 @@ NOT_STACK_V2 = "not_stack_v2"  # error_type of a shard in neither layout
 MAX_BYTES = 10_000_000
 
 
-def _names(value: str) -> list[str]:
-    # a list, not a tuple: Beam 2.62 cannot put a tuple into the options it sends a runner
-    return [name.strip() for name in value.split(",") if name.strip()]
-
-
 @dataclass(frozen=True)
 class StackV2Config:
-    """Which shards' layout, and which files go on to be fetched.
+    """Which shards' layout, and which files go on to be fetched (besides their language,
+    which the run's :class:`~beam_swallow.languages.routing.LanguageRouting` judges).
 
-    ``languages`` and ``license_types`` are matched case-insensitively; an empty
-    tuple lets every value through. ``max_bytes`` bounds a file's
+    ``license_types`` are matched case-insensitively; an empty tuple lets every
+    value through. ``max_bytes`` bounds a file's
     ``length_bytes`` here and its blob (compressed and decoded) in the fetch stage.
     Raises ValueError on an unknown layout or a bound below one byte.
     """
 
     layout: str = "auto"
-    languages: tuple[str, ...] = ("Python",)
     license_types: tuple[str, ...] = ()
     max_bytes: int = MAX_BYTES
     keep_vendor: bool = False
@@ -102,9 +101,7 @@ class StackV2Config:
             raise ValueError(f"--stack_v2_max_bytes must be positive, got {self.max_bytes}")
 
     def judge(self, record: Record) -> Record | Reject:
-        """The record, or why its metadata keeps it from being fetched."""
-        if self.languages and _folded(record.get("language")) not in _folded_all(self.languages):
-            return Reject(Reason.OTHER_LANGUAGE)
+        """The record, or why its metadata (but its language) keeps it from being fetched."""
         if record.get("is_vendor") and not self.keep_vendor:
             return Reject(Reason.VENDORED)
         if record.get("is_generated") and not self.keep_generated:
@@ -140,16 +137,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sets), or auto (from each shard's schema; the default).",
     )
     group.add_argument(
-        "--languages",
-        type=_names,
-        default=list(defaults.languages),
-        help="Comma-separated values of the 'language' column to keep, any case (default "
-        f"{','.join(defaults.languages)}; an empty value keeps every language). Others are "
-        "rejected 'other_language' before anything is fetched.",
-    )
-    group.add_argument(
         "--license_types",
-        type=_names,
+        type=comma_separated,
         default=list(defaults.license_types),
         help="Comma-separated values of 'license_type' to keep, e.g. permissive (default: "
         "every type). Others are rejected 'license_type' before anything is fetched.",
@@ -217,8 +206,9 @@ def _checked(fields: dict[str, Any]) -> Record | InvalidRecord:
 class _ParseShard(beam.DoFn):
     """One Parquet shard -> a record (or a verdict, or a dead letter) per file, and ``seen``."""
 
-    def __init__(self, cfg: StackV2Config):
+    def __init__(self, cfg: StackV2Config, routing: LanguageRouting | None):
         self._cfg = cfg
+        self._routing = routing
 
     def process(self, readable: fileio.ReadableFile) -> Iterator[beam.pvalue.TaggedOutput]:
         import pyarrow as pa
@@ -252,9 +242,22 @@ class _ParseShard(beam.DoFn):
             letter = emit_dead_letter(READ_STAGE, fields, str(item), item.kind)
             letter.value["source_file"] = source
             return letter
-        return emit_verdict(READ_STAGE, item, self._cfg.judge(item))
+        return emit_verdict(READ_STAGE, item, self._judge(item))
+
+    def _judge(self, record: Record) -> Record | Reject:
+        if self._routing is not None:
+            routed = self._routing.judge(record)
+            if isinstance(routed, Reject):
+                return routed
+            record = routed
+        return self._cfg.judge(record)
 
 
-def parse_stack_v2(cfg: StackV2Config) -> beam.DoFn:
-    """The DoFn that :class:`~beam_swallow.io.ReadRecords` takes as ``parse`` for Stack v2 shards."""
-    return _ParseShard(cfg)
+def parse_stack_v2(cfg: StackV2Config, routing: LanguageRouting | None = None) -> beam.DoFn:
+    """The DoFn that :class:`~beam_swallow.io.ReadRecords` takes as ``parse`` for Stack v2 shards.
+
+    ``routing``: the run's languages, judged on each file's columns (the
+    dataset's ``language`` label, then ``path``); None takes every file whatever
+    its language.
+    """
+    return _ParseShard(cfg, routing)

@@ -78,7 +78,7 @@ def message_exit(
     except InvalidRecord as exc:
         payload = {"raw": data.decode("utf-8", "backslashreplace"), field: metadata}
         return emit_dead_letter(READ_STAGE, payload, str(exc), exc.kind)
-    return emit_verdict(READ_STAGE, record, cfg.judge_size(record))
+    return emit_verdict(READ_STAGE, record, cfg.judge(record))
 
 
 def window_exits(tagged: Any, window_s: float) -> ReadResult:

@@ -168,7 +168,8 @@ class _WriteReport(beam.DoFn):
 
 class WriteWindows(beam.PTransform):
     """Windowed stage results -> per-window sink files and reports; returns the
-    report paths. ``stages``: the stage names in order, the reader first.
+    report paths. ``stages``: the stage names in order, the reader first;
+    ``by_language``: the reports count each exit per language too (the code pipeline).
 
     A record that reaches the writer after its window fired (up to
     ``allowed_lateness_s`` seconds of event time late) fires the window again:
@@ -183,8 +184,10 @@ class WriteWindows(beam.PTransform):
         count_tokens: bool = False,
         compression: str = DEFAULT_COMPRESSION,
         allowed_lateness_s: float = ALLOWED_LATENESS_S,
+        by_language: bool = False,
     ):
         super().__init__()
+        self._by_language = by_language
         self._allowed_lateness_s = allowed_lateness_s
         self._dir = output_dir
         self._stages = list(stages)
@@ -216,7 +219,7 @@ class WriteWindows(beam.PTransform):
             | "BySink" >> beam.GroupByKey()
             | "WriteFiles" >> beam.ParDo(_WriteSinkFile(self._dir, self._compression))
         )
-        keyed = results | "KeyExits" >> KeyExits(self._count_tokens)
+        keyed = results | "KeyExits" >> KeyExits(self._count_tokens, by_language=self._by_language)
         counts = (
             self._late_firing(keyed, "KeysLate")
             | "CountKeys" >> beam.CombinePerKey(sum)

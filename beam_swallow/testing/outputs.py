@@ -69,7 +69,8 @@ def _total(entry: dict[str, Any]) -> int:
 def assert_conserved(
     report: dict[str, Any], outputs: dict[str, list[dict[str, Any]]] | None = None
 ) -> None:
-    """Assert the conservation law on a report, and on the outputs when given.
+    """Assert the conservation law on a report, and on the outputs when given; for a
+    run that routed records by language, per language too.
 
     (Ids cannot show a record in two exits: exact copies share the id their text
     gives them. The counts per exit and per reason on disk must match instead.)
@@ -91,3 +92,23 @@ def assert_conserved(
     assert len(outputs["dead_letter"]) == report["dead_letter"]
     reasons = Counter(record["reason"] for record in outputs["rejected"])
     assert dict(reasons) == report["rejected"], (dict(reasons), report["rejected"])
+    if "languages" in report:
+        _assert_conserved_per_language(report, outputs)
+
+
+def _assert_conserved_per_language(
+    report: dict[str, Any], outputs: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Each language's counts add up, the languages and ``no_language`` make the run's
+    input, and the outputs of each language match its counts."""
+    languages = report["languages"]
+    for language, entry in languages.items():
+        assert entry["balanced"] is True and entry["input"] == _total(entry), (language, entry)
+    assert sum(e["input"] for e in languages.values()) + report["no_language"] == report["input"]
+    for exit_ in EXITS:
+        found = Counter(r.get("language") for r in outputs[exit_] if r.get("language") in languages)
+        counted = {
+            language: (sum(e[exit_].values()) if exit_ == "rejected" else e[exit_])
+            for language, e in languages.items()
+        }
+        assert dict(found) == {k: v for k, v in counted.items() if v}, (exit_, found, counted)

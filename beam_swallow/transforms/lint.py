@@ -36,11 +36,13 @@ Counters: ``lint.kept``, ``lint.low_quality``, ``lint.no_statements``,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.utils.windowed_value import WindowedValue
 
+from beam_swallow.languages import PYTHON
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.linting.pool import LintPool
 from beam_swallow.linting.score import LintResult, Status
@@ -136,9 +138,11 @@ class _LintDoFn(beam.DoFn):
 
 
 class Lint(beam.PTransform):
-    """The lint stage as a PTransform returning a StageResult."""
+    """The lint stage as a PTransform returning a StageResult; pylint scores Python only,
+    so a run with it takes Python (``languages``)."""
 
     stage = STAGE
+    languages: ClassVar[frozenset[str] | None] = frozenset({PYTHON.name})
 
     def __init__(self, cfg: LintConfig | None = None):
         super().__init__(label=STAGE)

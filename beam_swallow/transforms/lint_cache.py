@@ -110,6 +110,7 @@ class CachedLint(beam.PTransform):
     """The lint stage with its results cached under ``cache``; returns a CachedResult."""
 
     stage = STAGE
+    languages = Lint.languages
 
     def __init__(self, cfg: LintConfig, cache: CacheConfig):
         super().__init__(label=STAGE)

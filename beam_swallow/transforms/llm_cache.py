@@ -148,6 +148,11 @@ class CachedLLMStage(beam.PTransform):
         """The engine the wrapped stage asks."""
         return self._llm.engine
 
+    @property
+    def languages(self) -> frozenset[str] | None:
+        """The languages the wrapped stage takes (None: every one)."""
+        return getattr(self._llm, "languages", None)
+
     def expand(self, records: beam.PCollection) -> CachedResult:
         wrapped: list[_CachedAnswers] = []
 

@@ -10,25 +10,33 @@ it kept, and the private field is dropped from every exit. Records a stage let
 through without rewriting them (the v2 ``rewrite``'s other bands,
 ``rewritten: false``) are not measured.
 
-Code is scored by pylint in a :class:`~beam_swallow.linting.pool.LintPool`
-(``lint``: the lint stage's settings, timeout included) started in
-``DoFn.setup``: both texts of a record are scored at once, each alone, as the
-CLI would score it. A file pylint cannot score (a rewrite that does not parse,
-a timeout) gets None scores; pylint crashing on it makes the record a dead
-letter of the stage (``lint_error``), as in the lint stage.
+Code is measured in the record's ``language``: both texts are parsed by its
+parser (``parses``), and Python's are scored by pylint in a
+:class:`~beam_swallow.linting.pool.LintPool` (``lint``: the lint stage's
+settings, timeout included), started when the first Python record comes: both
+texts of a record are scored at once, each alone, as the CLI would score it. A
+file pylint cannot score (a rewrite that does not parse, a timeout) gets None
+scores; pylint crashing on it makes the record a dead letter of the stage
+(``lint_error``), as in the lint stage. Other languages get no pylint measures.
+
+The wrapper takes the languages its stage takes (``languages``), and its
+``tools_preflight`` checks the parsers of the run's languages besides the
+stage's own tools.
 
 Counters: the stage's own, plus ``<stage>.measured``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
+from beam_swallow.languages import PYTHON
+from beam_swallow.languages.routing import record_language
 from beam_swallow.linting.config import LintConfig
 from beam_swallow.linting.pool import LintPool
 from beam_swallow.linting.score import LintResult, Status
@@ -36,6 +44,7 @@ from beam_swallow.records import TEXT, Record
 from beam_swallow.stage import DEAD_LETTER, KEPT, METRICS_NAMESPACE, StageResult, guarded
 from beam_swallow.transforms.lint import LintError
 from beam_swallow.transforms.quality import code_measures, math_measures
+from beam_swallow.transforms.recheck import recheck_preflight
 
 __all__ = ["KINDS", "QUALITY", "Measured"]
 
@@ -62,11 +71,9 @@ class _MeasureDoFn(beam.DoFn):
         self._pool: LintPool | None = None
         self._measured = Metrics.counter(METRICS_NAMESPACE, f"{stage}.measured")
 
-    def setup(self) -> None:
-        if self._kind == "code":
-            self._pool = self._lint.take_pool()
-
     def _scores(self, before: str, after: str) -> tuple[LintResult, LintResult]:
+        if self._pool is None:
+            self._pool = self._lint.take_pool()
         tickets = (self._pool.submit(before), self._pool.submit(after))
         results: dict[int, LintResult] = {}
         while len(results) < 2:
@@ -80,10 +87,13 @@ class _MeasureDoFn(beam.DoFn):
     def _measure(self, record: Record) -> Record:
         before, after = record[_INPUT], record[TEXT]
         if self._kind == "code":
-            lint_before, lint_after = self._scores(before, after)
+            language = record_language(record).name
+            lint_before = lint_after = None
+            if language == PYTHON.name:
+                lint_before, lint_after = self._scores(before, after)
             measures: dict[str, Any] = {
-                "before": code_measures(before, lint_before),
-                "after": code_measures(after, lint_after),
+                "before": code_measures(before, language, lint_before),
+                "after": code_measures(after, language, lint_after),
             }
             if "llm_score" in record:
                 measures["before"]["llm_score"] = record["llm_score"]
@@ -126,6 +136,20 @@ class Measured(beam.PTransform):
     def engine(self) -> Any:
         """The engine the wrapped stage asks (its ``engine``), for the run's preflight."""
         return getattr(self._inner, "engine", None)
+
+    @property
+    def languages(self) -> frozenset[str] | None:
+        """The languages the wrapped stage takes (None: every one)."""
+        return getattr(self._inner, "languages", None)
+
+    def tools_preflight(self, languages: Collection[str]) -> None:
+        """ToolMissing when a parser the measures of ``languages`` need, or a tool of the
+        wrapped stage, is missing."""
+        if self._kind == "code":
+            recheck_preflight(languages)
+        inner = getattr(self._inner, "tools_preflight", None)
+        if inner is not None:
+            inner(languages)
 
     def expand(self, records: beam.PCollection) -> StageResult:
         result = records | "SetAside" >> beam.Map(_stash) | "Stage" >> self._inner

@@ -14,7 +14,8 @@ Two extraction rules, one per stage, as the paper applies them:
   required, and the fences must be on lines of their own.
 - SCOR (:func:`extract_code_block`): the first fenced block with any tag or
   none. It must be closed; its content is stripped and given one trailing
-  newline.
+  newline. The v2 rewrite reads the same block with its tag
+  (:func:`first_code_block`), to check the tag against the record's language.
 
 A fence is a line of three or more backticks (indentation allowed); a block
 closes at the first later line of at least as many backticks and nothing else,
@@ -26,7 +27,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["NO_SCORE", "SGCRAnswer", "extract_code_block", "fenced_blocks", "parse_sgcr"]
+__all__ = [
+    "NO_SCORE",
+    "SGCRAnswer",
+    "extract_code_block",
+    "fenced_blocks",
+    "first_code_block",
+    "parse_sgcr",
+]
 
 NO_SCORE = -1.0
 
@@ -82,16 +90,27 @@ def fenced_blocks(answer: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def extract_code_block(answer: str) -> str | None:
-    """SCOR's rule: the first closed fenced block of any language, stripped, plus ``\\n``.
+def first_code_block(answer: str) -> tuple[str, str] | None:
+    """The first closed fenced block of any language as ``(tag, code)``: the tag lower
+    case (``""`` for none), the code stripped, plus ``\\n``.
 
     None when there is no closed block, or the first one is blank.
     """
     blocks = fenced_blocks(answer)
     if not blocks:
         return None
-    code = blocks[0][1].strip()
-    return code + "\n" if code else None
+    tag, content = blocks[0]
+    code = content.strip()
+    return (tag, code + "\n") if code else None
+
+
+def extract_code_block(answer: str) -> str | None:
+    """SCOR's rule: the first closed fenced block of any language, stripped, plus ``\\n``.
+
+    None when there is no closed block, or the first one is blank.
+    """
+    block = first_code_block(answer)
+    return None if block is None else block[1]
 
 
 def _sections(answer: str) -> list[tuple[str, list[str]]]:

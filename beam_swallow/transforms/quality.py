@@ -4,12 +4,15 @@ A rewrite is worth its GPU time only if the text comes out better; these are
 the numbers that say whether it did, computed on the text a rewriting stage was
 given and on the text it kept (:class:`~beam_swallow.transforms.measured.Measured`).
 
-Code (``code_measures``): ``chars``; ``compiles`` (``compile(text, "<string>",
-"exec")``, the syntax stage's rule); ``pylint_score``, ``comment_ratio`` and
+Code (``code_measures``), in the record's language: ``chars``; ``parses``
+(:func:`~beam_swallow.transforms.recheck.parse_check`: ``compile(text,
+"<string>", "exec")`` for Python, the syntax stage's rule; the language's exact
+parser for the others); for Python only, ``pylint_score``, ``comment_ratio`` and
 ``quality_score`` by the paper's rule (pylint with the paper's flags as its CLI
 scores the file alone, the comment-token ratio, the penalized score; None where
-pylint gives no score); and, before the v2 rewrite, the ``llm_score`` the
-``score`` stage gave (the recipe does not score the rewrite again).
+pylint gives no score: pylint reads Python alone, so other languages have no
+such measures); and, before the v2 rewrite, the ``llm_score`` the ``score``
+stage gave (the recipe does not score the rewrite again).
 
 Math (``math_measures``): ``chars`` and ``formula_share``, the share of
 non-blank lines that hold a formula (LaTeX between ``$`` or ``\\(``/``\\[``, a
@@ -28,8 +31,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from beam_swallow.languages.parsing import compile_verdict
+from beam_swallow.languages import PYTHON
 from beam_swallow.linting.score import LintResult, Status
+from beam_swallow.transforms.recheck import parse_check
 
 __all__ = [
     "DIRECTION",
@@ -41,7 +45,7 @@ __all__ = [
 ]
 
 DIRECTION = {
-    "compiles": 1,
+    "parses": 1,
     "pylint_score": 1,
     "quality_score": 1,
     "llm_score": 1,
@@ -74,13 +78,17 @@ def math_measures(text: str) -> dict[str, Any]:
     return {"chars": len(text), "formula_share": formula_share(text)}
 
 
-def code_measures(text: str, lint: LintResult) -> dict[str, Any]:
-    """``{"chars", "compiles", "pylint_score", "comment_ratio", "quality_score"}`` of a
-    file, given its lint result (scores None unless pylint scored it)."""
-    scored = lint.status == Status.OK
+def code_measures(text: str, language: str, lint: LintResult | None) -> dict[str, Any]:
+    """``{"chars", "parses"}`` of a file in ``language`` (a catalog name), and for Python
+    ``"pylint_score", "comment_ratio", "quality_score"`` from its lint result (None
+    unless pylint scored it; ``lint`` is None for other languages). Raises
+    ToolMissing when the language's parser is not installed."""
+    measures: dict[str, Any] = {"chars": len(text), "parses": parse_check(language, text).ok}
+    if language != PYTHON.name:
+        return measures
+    scored = lint is not None and lint.status == Status.OK
     return {
-        "chars": len(text),
-        "compiles": compile_verdict(text)[0] is None,
+        **measures,
         "pylint_score": lint.pylint_score if scored else None,
         "comment_ratio": lint.comment_ratio if scored else None,
         "quality_score": round(lint.score, 4) if scored and lint.score is not None else None,

@@ -37,18 +37,19 @@ def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
         "--recipe",
         choices=RECIPES,
         default=RECIPES[0],
-        help="v1: the seed paper's stages (code: syntax, lint, dedup, sgcr, scor; math: "
-        "dedup, math_rewrite). v2: the authors' second recipes (code: format, length, "
-        "score, rewrite of the medium band, reformat, lint_errors; math: length, "
-        "math_extract, math_styles). Default v1.",
+        help="v1: the seed paper's stages (code: syntax, lint, dedup, sgcr, scor, on Python "
+        "files; math: dedup, math_rewrite). v2: the authors' second recipes (code, in every "
+        "language: format, length, score, rewrite of the medium band, reformat, lint_errors; "
+        "math: length, math_extract, math_styles). Default v1.",
     )
     group.add_argument(
         "--quality_measures",
         choices=("on", "off"),
         default="on",
         help="on: every rewriting stage records the quality of each rewrite before and "
-        "after (code: compiles, pylint and penalized scores, comment ratio, length; math: "
-        "length, formula share) under 'quality', and the report compares them.",
+        "after (code: parses in its language, length, and for Python pylint and penalized "
+        "scores and comment ratio; math: length, formula share) under 'quality', and the "
+        "report compares them.",
     )
     group.add_argument(
         "--ruff_batch_files",

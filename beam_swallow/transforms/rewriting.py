@@ -4,9 +4,10 @@ Each stage is a :class:`RewriteStage`: an :class:`~beam_swallow.transforms.llm.L
 given two plain functions, one turning a record into a chat request (the
 prompt's turns, then the record's text as the user turn), one judging the
 answer. This module holds their common parts: the stage config, the request
-builder, :func:`refused` (what a rejected answer keeps) and :func:`rewritten`,
-which puts a rewrite in place of the text while keeping the way back to the
-original.
+builder (which fills the prompt's ``{language}`` and ``{fence}`` with the
+record's language, :func:`prompt_fields`), :func:`refused` (what a rejected
+answer keeps) and :func:`rewritten`, which puts a rewrite in place of the text
+while keeping the way back to the original.
 
 Provenance on every record a rewriting stage lets out (stamped by LLMStage):
 ``generation[<stage>]`` with engine, model, sampling settings, token counts and
@@ -31,6 +32,8 @@ from typing import Any, ClassVar
 from beam_swallow.inference.base import ChatRequest, ChatResult
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.handler import ChatModelHandler
+from beam_swallow.languages import Language
+from beam_swallow.languages.routing import record_language
 from beam_swallow.prompts import Prompt
 from beam_swallow.records import ID, TEXT, Record, Reject, text_id
 from beam_swallow.transforms.llm import LLMStage
@@ -42,6 +45,7 @@ __all__ = [
     "RewriteConfig",
     "RewriteStage",
     "build_request",
+    "prompt_fields",
     "refused",
     "rewritten",
 ]
@@ -79,12 +83,19 @@ class RewriteConfig:
             raise ValueError(f"max_prompt_chars must be positive, got {self.max_prompt_chars}")
 
 
+def prompt_fields(language: Language) -> dict[str, str]:
+    """What a prompt's placeholders stand for: ``{language}`` the language's name,
+    ``{fence}`` the first of its code-fence tags (``C++`` -> ``cpp``)."""
+    return {"language": language.name, "fence": language.fences[0]}
+
+
 def build_request(record: Record, engine: EngineConfig, cfg: RewriteConfig) -> ChatRequest:
-    """The prompt's turns, then the record's text as the user turn, under the
-    stage's grammar when it has one (the text also sizes ``max_tokens`` under
-    ``--max_tokens_ratio``)."""
+    """The prompt's turns (naming the record's language where they say ``{language}``),
+    then the record's text as the user turn, under the stage's grammar when it has
+    one (the text also sizes ``max_tokens`` under ``--max_tokens_ratio``)."""
     text = record[TEXT]
-    return engine.request(record[ID], cfg.prompt.messages(text), cfg.grammar, source=text)
+    messages = cfg.prompt.messages(text, prompt_fields(record_language(record)))
+    return engine.request(record[ID], messages, cfg.grammar, source=text)
 
 
 def refused(answer: str | None) -> dict[str, Any]:
@@ -115,6 +126,7 @@ class RewriteStage(LLMStage):
 
     stage: ClassVar[str]
     grammar: ClassVar[str | None] = None
+    languages: ClassVar[frozenset[str] | None] = None  # None: every language
     judge: ClassVar[Callable[[Record, ChatResult, RewriteConfig], Record | Reject]]
     build: ClassVar[Callable[[Record, EngineConfig, RewriteConfig], ChatRequest | Reject]] = (
         staticmethod(build_request)

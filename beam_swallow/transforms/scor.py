@@ -24,26 +24,20 @@ Counters: ``scor.kept``, ``scor.<reason>``, ``scor.dead_letter``.
 from __future__ import annotations
 
 from beam_swallow.inference.base import ChatResult
+from beam_swallow.languages import PYTHON
 from beam_swallow.languages.parsing import compile_verdict
 from beam_swallow.records import Reason, Record, Reject
 from beam_swallow.transforms.layouts import SCOR_GRAMMAR
 from beam_swallow.transforms.parse import extract_code_block
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage, refused, rewritten
 
-__all__ = ["STAGE", "Scor", "judge_program", "judge_scor"]
+__all__ = ["STAGE", "Scor", "judge_scor"]
 
 STAGE = "scor"
 
 
 def judge_scor(record: Record, result: ChatResult, cfg: RewriteConfig) -> Record | Reject:
     """Keep the rewritten program as the new text, or reject the answer with a reason."""
-    return judge_program(record, result, cfg, STAGE)
-
-
-def judge_program(
-    record: Record, result: ChatResult, cfg: RewriteConfig, stage: str
-) -> Record | Reject:
-    """The judge of a stage whose answer is one whole program (scor, the v2 ``rewrite``)."""
     code = extract_code_block(result.text or "")
     kept_on_reject = refused(result.text)
     if code is None:
@@ -55,7 +49,7 @@ def judge_program(
         return Reject(
             Reason.DOES_NOT_COMPILE, {**kept_on_reject, "compiles": False, "error": error[:500]}
         )
-    out = rewritten(record, stage, cfg, code)
+    out = rewritten(record, STAGE, cfg, code)
     out["compiles"] = reason is None
     return out
 
@@ -65,4 +59,5 @@ class Scor(RewriteStage):
 
     stage = STAGE
     grammar = SCOR_GRAMMAR
+    languages = frozenset({PYTHON.name})  # the paper's prompt and rules are Python's
     judge = staticmethod(judge_scor)

@@ -20,6 +20,7 @@ Counters: ``sgcr.kept``, ``sgcr.<reason>``, ``sgcr.dead_letter``.
 from __future__ import annotations
 
 from beam_swallow.inference.base import ChatResult
+from beam_swallow.languages import PYTHON
 from beam_swallow.languages.parsing import compile_verdict
 from beam_swallow.records import Reason, Record, Reject
 from beam_swallow.transforms.layouts import SGCR_GRAMMAR
@@ -50,4 +51,5 @@ class Sgcr(RewriteStage):
 
     stage = STAGE
     grammar = SGCR_GRAMMAR
+    languages = frozenset({PYTHON.name})  # the paper's prompt and rules are Python's
     judge = staticmethod(judge_sgcr)

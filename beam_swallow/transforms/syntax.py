@@ -47,6 +47,7 @@ from beam_swallow.languages.parsing import (
     has_exact_parser,
     preflight,
 )
+from beam_swallow.languages.routing import record_language
 from beam_swallow.records import TEXT, Reason, Record, Reject
 from beam_swallow.stage import (
     DEAD_LETTER,
@@ -60,13 +61,7 @@ from beam_swallow.stage import (
 __all__ = ["STAGE", "Syntax", "add_syntax_arguments", "judge_syntax", "parse_config"]
 
 STAGE = "syntax"
-LANGUAGE = "language"
 _DEFAULT = ParseConfig()
-
-
-def record_language(record: Record) -> str:
-    """The record's ``language``; Python where it has none."""
-    return record.get(LANGUAGE, PYTHON.name)
 
 
 def judge_syntax(record: Record, verdict: ParseVerdict) -> Record | Reject:
@@ -80,7 +75,7 @@ def judge_syntax(record: Record, verdict: ParseVerdict) -> Record | Reject:
 
 
 def _check_one(record: Record, cfg: ParseConfig) -> Record | Reject:
-    [verdict] = check_sources(record_language(record), [record[TEXT]], cfg)
+    [verdict] = check_sources(record_language(record).name, [record[TEXT]], cfg)
     return judge_syntax(record, verdict)
 
 
@@ -104,7 +99,7 @@ class _SyntaxDoFn(beam.DoFn):
     def process(
         self, record: Record, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam
     ) -> Iterator[pvalue.TaggedOutput]:
-        language = record_language(record)
+        language = record_language(record).name
         if not isinstance(language, str) or not isinstance(record.get(TEXT), str):
             yield emit_dead_letter(STAGE, record, TypeError("record has no string text/language"))
             return
