@@ -85,9 +85,18 @@ def extension_of(path: str) -> str:
 
 def record_language(record: Record) -> Language:
     """The language the read stage gave ``record`` (its ``language``); Python for a
-    record that has none the catalog knows (one made by hand, as in a test)."""
+    record without one (made by hand, as in a test, or by a pipeline that does not route).
+
+    Raises ValueError for a ``language`` the catalog does not know: the read stage
+    rejects such records, so one that reaches a stage is broken, never treated as Python.
+    """
     value = record.get(LANGUAGE)
-    return (by_label(value) if isinstance(value, str) else None) or PYTHON
+    if value is None:
+        return PYTHON
+    language = by_label(value) if isinstance(value, str) else None
+    if language is None:
+        raise ValueError(f"language {value!r} is not one the catalog knows")
+    return language
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,8 @@ from __future__ import annotations
 import apache_beam as beam
 
 from beam_swallow.languages import PYTHON
-from beam_swallow.languages.routing import record_language
 from beam_swallow.linting.ruff import check_sources
-from beam_swallow.records import Reason, Record, Reject
+from beam_swallow.records import LANGUAGE, Reason, Record, Reject
 from beam_swallow.stage import StageResult
 from beam_swallow.transforms.ruff_stage import RuffStage
 
@@ -48,7 +47,9 @@ def lint_error_verdict(record: Record, findings: list[str], stage: str) -> Recor
 
 
 def _not_python(record: Record, _partitions: int) -> int:
-    return int(record_language(record) != PYTHON)
+    # a label the catalog lacks is not Python either: it passes, as the read stage would
+    # have rejected it (record_language would raise here, outside any dead-letter guard)
+    return int(record.get(LANGUAGE, PYTHON.name) != PYTHON.name)
 
 
 class LintErrors(RuffStage):

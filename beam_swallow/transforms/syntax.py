@@ -99,9 +99,13 @@ class _SyntaxDoFn(beam.DoFn):
     def process(
         self, record: Record, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam
     ) -> Iterator[pvalue.TaggedOutput]:
-        language = record_language(record).name
-        if not isinstance(language, str) or not isinstance(record.get(TEXT), str):
-            yield emit_dead_letter(STAGE, record, TypeError("record has no string text/language"))
+        if not isinstance(record.get(TEXT), str):
+            yield emit_dead_letter(STAGE, record, TypeError("record has no string text"))
+            return
+        try:
+            language = record_language(record).name
+        except ValueError as exc:
+            yield emit_dead_letter(STAGE, record, exc)
             return
         if not self._external(language):
             yield emit_judged(STAGE, record, _check_one, self._cfg)
