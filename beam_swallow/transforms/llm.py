@@ -63,7 +63,6 @@ from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.feed import ContinuousInference
 from beam_swallow.inference.handler import ChatModelHandler, ConcurrentModelHandler
 from beam_swallow.records import Reason, Record, Reject, error_kind
-from beam_swallow.transforms.pairs import RecordPairs
 from beam_swallow.stage import (
     DEAD_LETTER,
     KEPT,
@@ -74,6 +73,7 @@ from beam_swallow.stage import (
     emit_verdict,
     guarded,
 )
+from beam_swallow.transforms.pairs import RecordPairs
 
 __all__ = ["AnswerWrapper", "EngineError", "Key", "LLMStage"]
 

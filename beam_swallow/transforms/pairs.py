@@ -72,9 +72,7 @@ class _PairLines(beam.DoFn):
         self._engine = engine
         self._build_request = build_request
 
-    def process(
-        self, element: tuple[tuple[Record, SamplingParams], ChatResult]
-    ) -> Iterator[bytes]:
+    def process(self, element: tuple[tuple[Record, SamplingParams], ChatResult]) -> Iterator[bytes]:
         (record, _), result = element
         if result.failed or result.finish_reason == FINISH_TOO_LONG:
             return
@@ -87,9 +85,7 @@ class _PairLines(beam.DoFn):
 class RecordPairs(beam.PTransform):
     """Writes a stage's answered pairs under ``folder``; see the module doc."""
 
-    def __init__(
-        self, folder: str, stage: str, engine: EngineConfig, build_request: BuildRequest
-    ):
+    def __init__(self, folder: str, stage: str, engine: EngineConfig, build_request: BuildRequest):
         super().__init__()
         self._prefix = f"{folder.rstrip('/')}/{stage}"
         self._lines = _PairLines(stage, engine, build_request)
