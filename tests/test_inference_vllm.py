@@ -438,6 +438,8 @@ def test_ngram_speculation_keeps_greedy_answers(reference, spec_server, tmp_path
     records = [*RECORDS[:3], *_stdlib_functions()]
 
     def answers(engine: EngineConfig, folder: Path) -> tuple[list[tuple], object]:
+        """Each request's raw answer, as the stage's --record_pairs lines hold it (a
+        rewrite cut at max_tokens is rejected 'truncated' but was answered all the same)."""
         engine = replace(engine, sampling=sampling)
 
         def ask(record):
@@ -445,25 +447,14 @@ def test_ngram_speculation_keeps_greedy_answers(reference, spec_server, tmp_path
                 return engine.request(record["id"], prompt.messages(record["text"]))
             return replace(build(record), sampling=sampling)
 
-        def answer(record):
-            stamp = record["generation"]["spec"]
-            return record["id"], record["answer"], stamp["completion_tokens"]
-
         pipeline = _pipeline()
-        out = pipeline | beam.Create(records) | LLMStage("spec", engine, ask, judge)
-        _ = (
-            out.kept
-            | beam.Map(lambda r: json.dumps(answer(r)))
-            | beam.io.WriteToText(str(folder / "answers"))
-        )
+        stage = LLMStage("spec", engine, ask, judge, record_pairs=str(folder))
+        out = pipeline | beam.Create(records) | stage
         assert_that(out.dead_letter, equal_to([]), label="dead")
         _conservation(out, len(records))
         run, _ = _finish(pipeline)
-        kept = [
-            tuple(json.loads(line))
-            for path in folder.glob("answers*")
-            for line in path.read_text().splitlines()
-        ]
+        pairs = read_pairs(folder, "spec")
+        kept = [(p["id"], p["answer"], p["completion_tokens"], p["finish_reason"]) for p in pairs]
         return kept, run
 
     before = _server_counter(spec_server, "vllm:spec_decode_num_accepted_tokens_total")
