@@ -437,7 +437,7 @@ def test_ngram_speculation_keeps_greedy_answers(reference, spec_server, tmp_path
     prompt = load_prompt("scor")
     records = [*RECORDS[:3], *_stdlib_functions()]
 
-    def answers(engine: EngineConfig, folder: Path) -> tuple[list[tuple], object]:
+    def answers(engine: EngineConfig, folder: Path) -> tuple[list[tuple], object, list]:
         """Each request's raw answer, as the stage's --record_pairs lines hold it (a
         rewrite cut at max_tokens is rejected 'truncated' but was answered all the same)."""
         engine = replace(engine, sampling=sampling)
@@ -448,31 +448,44 @@ def test_ngram_speculation_keeps_greedy_answers(reference, spec_server, tmp_path
             return replace(build(record), sampling=sampling)
 
         pipeline = _pipeline()
+        engine = replace(engine, return_token_ids=True)
         stage = LLMStage("spec", engine, ask, judge, record_pairs=str(folder))
         out = pipeline | beam.Create(records) | stage
         assert_that(out.dead_letter, equal_to([]), label="dead")
         _conservation(out, len(records))
         run, _ = _finish(pipeline)
-        pairs = read_pairs(folder, "spec")
+        pairs = list(read_pairs(folder, "spec"))
         kept = [(p["id"], p["answer"], p["completion_tokens"], p["finish_reason"]) for p in pairs]
-        return kept, run
+        return kept, run, pairs
 
     before = _server_counter(spec_server, "vllm:spec_decode_num_accepted_tokens_total")
-    plain, _ = answers(ENGINE, tmp_path / "off")
-    speculated, run = answers(SPEC_ENGINE, tmp_path / "on")
+    plain, _, _ = answers(ENGINE, tmp_path / "off")
+    speculated, run, pairs = answers(SPEC_ENGINE, tmp_path / "on")
     assert sorted(speculated) == sorted(plain) and len(plain) == len(records)
     query = run.metrics().query(MetricsFilter().with_namespace(STAGE_NAMESPACE + "spec"))
     counts = {c.key.metric.name: c.committed for c in query["counters"]}
     assert counts["spec_accepted_tokens"] > 0 and counts["spec_drafts"] > 0, counts
     after = _server_counter(spec_server, "vllm:spec_decode_num_accepted_tokens_total")
     assert after - before == counts["spec_accepted_tokens"]
+    # unconstrained, the replay of vLLM's proposer gives the server's counts exactly
+    spec = SPEC_ENGINE.speculative
+    longest = max(len(p["prompt_token_ids"]) + len(p["token_ids"]) for p in pairs)
+    replay = NgramReplay(spec.num_tokens, spec.ngram_min, spec.ngram_max, longest + 1)
+    for pair in pairs:
+        predicted = replay.replay(pair["prompt_token_ids"], pair["token_ids"])
+        measured = pair["spec"]
+        assert (predicted.drafts, predicted.draft_tokens, predicted.accepted) == (
+            measured["drafts"],
+            measured["draft_tokens"],
+            measured["accepted_tokens"],
+        ), pair["id"]
 
 
 def test_report_gives_each_stages_tokens_per_step_and_the_replay_predicts_it(spec_server, tmp_path):
     """A scor run with --speculative ngram on the module's speculating server:
     report.json gives the stage's accepted tokens and tokens per step; the pairs it
     records (--record_pairs), replayed through vLLM's own n-gram proposer, give
-    exactly the drafts and accepted tokens the server measured for each answer."""
+    exactly the accepted tokens the server measured for each answer."""
     from beam_swallow.samples import code_sample_records
 
     files = tmp_path / "in"
@@ -522,9 +535,37 @@ def test_report_gives_each_stages_tokens_per_step_and_the_replay_predicts_it(spe
         assert len(pair["token_ids"]) == pair["completion_tokens"]
         predicted = replay.replay(pair["prompt_token_ids"], pair["token_ids"])
         measured = pair["spec"]
-        assert (predicted.drafts, predicted.draft_tokens, predicted.accepted) == (
-            measured["drafts"],
-            measured["draft_tokens"],
-            measured["accepted_tokens"],
-        ), pair["id"]
+        # the accepted tokens, and so the steps, exactly; scor decodes under its grammar, and
+        # vLLM drops the proposals the grammar forbids before checking them
+        assert predicted.accepted == measured["accepted_tokens"], pair["id"]
+        assert predicted.drafts >= measured["drafts"], pair["id"]
+        assert predicted.draft_tokens >= measured["draft_tokens"], pair["id"]
     assert sum(p["spec"]["accepted_tokens"] for p in pairs) == engine["accepted_tokens"]
+
+
+def test_suffix_speculation_is_refused_where_arctic_inference_is_missing(tmp_path):
+    """vLLM's CPU build has no arctic-inference (it does not build here): --speculative
+    suffix stops the run before anything is read, with one line that says why."""
+    import importlib.util
+
+    if importlib.util.find_spec("arctic_inference") is not None:
+        pytest.skip("arctic-inference is installed here: suffix decoding can run")
+    with pytest.raises(ValueError, match="arctic-inference"):
+        replace(ENGINE, speculative=SpeculativeConfig("suffix"))
+    result = _cli(
+        "code",
+        "--stages",
+        "sgcr",
+        "--output",
+        str(tmp_path / "out"),
+        "--engine",
+        "vllm",
+        "--model",
+        MODEL,
+        "--speculative",
+        "suffix",
+        cwd=Path.cwd(),
+    )
+    assert result.returncode == 2
+    assert "needs Snowflake's arctic-inference package" in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "out").exists()

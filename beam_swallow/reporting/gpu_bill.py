@@ -223,7 +223,9 @@ def rewriting_hours(
 ) -> Bill:
     """GPU-hours for ``stages`` on ``layout``: ``sample`` simulated requests per stage
     (log-normal answers, the same draws for every layout at one seed), scaled to each
-    stage's count; ``call_size`` prompts per synchronous call, or None (continuous)."""
+    stage's count; ``call_size`` prompts per synchronous call, or None (continuous).
+    A stage speculates (``speculation`` by stage name) only where that gains with the
+    replica's slots full, as --speculative would be set per run of that stage."""
     rng = np.random.default_rng(seed)
     hours, tokens, slots = 0.0, 0.0, {}
     for stage in stages:
@@ -232,6 +234,8 @@ def rewriting_hours(
         engine = engine_for(model, gpu, layout, stage.prompt_tokens + stage.answer_tokens)
         slots[stage.name] = engine.slots
         spec = (speculation or {}).get(stage.name, NO_SPECULATION)
+        if speculation_gain(spec, engine, engine.slots) <= 1.0:
+            spec = NO_SPECULATION  # the stage speculates only where a full batch gains
         seconds = simulate(engine, answers, prompts, call_size, spec)
         hours += seconds * stage.requests / sample * layout.tp / 3600
         tokens += answers.sum() * stage.requests / sample
