@@ -82,7 +82,8 @@ NO_SPECULATION = Speculation()
 @dataclass(frozen=True)
 class EngineModel:
     """Step time ``a_ms + c_ms * b + f_ms * d * b`` for ``b`` running sequences that
-    each check ``d`` proposed tokens (``f_ms``: one token's compute), ``slots`` at most."""
+    each check ``d`` proposed tokens (``f_ms``: checking one proposed token), ``slots``
+    at most."""
 
     a_ms: float = WEIGHTS_STEP_MS
     c_ms: float = (

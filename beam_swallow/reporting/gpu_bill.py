@@ -10,9 +10,14 @@ Per replica of ``tp`` GPUs (:func:`engine_for`):
   x`` :data:`BANDWIDTH_EFFICIENCY` ``)``, and each running sequence's KV cache,
   ``c_kv = KV bytes per token x context / (same)``; each token a sequence
   processes costs ``f = 2 x active parameters / (tp x BF16 FLOP/s x``
-  :data:`DECODE_MFU` ``) x`` :data:`TP_COST` ``[tp]``. With ``b`` sequences
-  running, each checking ``d`` proposed tokens (speculation), a step takes
-  ``a + b x (c_kv + f x (1 + d))``.
+  :data:`DECODE_MFU` ``) x`` :data:`TP_COST` ``[tp]``: ``t(b) = a + b x
+  (c_kv + f)``. That decode cost holds more than arithmetic (scheduling,
+  sampling, attention), which is why :data:`DECODE_MFU` comes out low.
+- speculation: each sequence also checks ``d`` proposed tokens per step, which
+  are arithmetic only, as a prompt's tokens are: ``v = 2 x active parameters /
+  (tp x FLOP/s x`` :data:`PREFILL_MFU` ``)`` each, so ``t(b) = a + b x (c_kv + f
+  + d x v)``; the cost grows with the batch, and a full batch of a large model
+  has little arithmetic to spare.
 - :data:`DECODE_MFU` is the value that gives back Lambda's 3,542.88 output
   tokens/s for Llama 3.1 70B, bf16, tensor parallel 4 on 4 x H100 SXM, 256
   sequences of at most 2,048 tokens (vLLM 0.6.0, 10 scheduler steps;
@@ -32,8 +37,8 @@ Per replica of ``tp`` GPUs (:func:`engine_for`):
 - a replica runs at most ``max_num_seqs`` sequences and no more than its KV
   cache holds beside the weights at vLLM's default memory utilisation
   (:func:`kv_slots`); a layout whose weights leave no room is refused.
-- prefill is compute-bound at :data:`PREFILL_MFU` of the tensor throughput
-  (the engine model's standing assumption).
+- prefill is arithmetic at :data:`PREFILL_MFU` of the tensor throughput (the
+  engine model's standing assumption), as are the proposed tokens above.
 - speculation: per stage, tokens emitted and tokens proposed per step from the
   replay of vLLM's n-gram proposer over recorded answers
   (:data:`REPLAY_SPECULATION`, ``bench/spec_replay.py``). Those answers are
@@ -183,18 +188,19 @@ def engine_for(model: Rewriter, gpu: GpuSpec, layout: Layout, context: float) ->
     ValueError when the weights leave no room for a sequence."""
     fp8 = layout.fp8 and model.fp8_weights
     weights, kv, ideal = _parts(model, gpu, layout.tp, fp8, layout.fp8_kv, context)
-    speed = DECODE_MFU * (FP8_COMPUTE_GAIN if fp8 else 1.0)
-    per_token = ideal / speed * TP_COST.get(layout.tp, TP_COST[8])
+    fp8_speed = FP8_COMPUTE_GAIN if fp8 else 1.0
+    tp_cost = TP_COST.get(layout.tp, TP_COST[8])
+    per_token = ideal / (DECODE_MFU * fp8_speed) * tp_cost
+    verify = ideal / (PREFILL_MFU * fp8_speed) * tp_cost
     slots = min(layout.max_num_seqs, kv_slots(model, gpu, layout, context))
     if slots < 1:
         raise ValueError(f"{model.name} does not fit {layout.describe()} on {gpu.name}")
-    prefill = layout.tp * gpu.bf16_flops * speed / DECODE_MFU * PREFILL_MFU
     return EngineModel(
         a_ms=weights,
         c_ms=kv + per_token,
         slots=slots,
-        prefill_tokens_per_s=prefill / (2 * model.active_params),
-        f_ms=per_token,
+        prefill_tokens_per_s=1000 / verify,
+        f_ms=verify,
     )
 
 
