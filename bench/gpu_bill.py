@@ -29,13 +29,17 @@ import itertools
 
 from beam_swallow.reporting.engine_sim import PAPER_CALL_SIZE, Speculation
 from beam_swallow.reporting.gpu_bill import (
+    DECODE_FLOOR_MS,
     DECODE_MFU,
+    DRAFT_LENGTHS,
     FP8_COMPUTE_GAIN,
     LAMBDA_CONTEXT,
-    REPLAY_SPECULATION,
+    PREFILL_MFU,
+    REPLAY_TABLE,
     TP_COST,
     engine_for,
     paper_gain,
+    replay_speculation,
     rewriting_hours,
     speculation_gain,
 )
@@ -48,7 +52,7 @@ PAPER_OUTPUT_TOKENS = 24_100_915 * 548 + 20_800_000 * 835
 def _candidates(fp8_weights: bool) -> list[Layout]:
     out = []
     for tp, fp8, fp8_kv, seqs in itertools.product(
-        (1, 2, 4, 8), (False, True), (False, True), (256, 512, 1024)
+        (1, 2, 4, 8), (False, True), (False, True), (128, 256, 512, 1024)
     ):
         if fp8 and not fp8_weights:
             continue
@@ -56,14 +60,21 @@ def _candidates(fp8_weights: bool) -> list[Layout]:
     return out
 
 
-def _gain(rewriter: str, gpu: str, layout: Layout, spec, sample: int, base: float) -> float:
-    bill = rewriting_hours(REWRITERS[rewriter], GPUS[gpu], layout, spec, sample=sample)
-    return base / bill.gpu_hours
+def _best(rewriter: str, gpu: str, layout: Layout, sample: int, drafts) -> tuple[float, int]:
+    """GPU-hours of the layout at its best draft length (0: no speculation), and that length."""
+    model, spec = REWRITERS[rewriter], GPUS[gpu]
+    best = (float("inf"), 0)
+    for k in (0, *drafts):
+        speculation = replay_speculation(k) if k else None
+        hours = rewriting_hours(model, spec, layout, speculation, sample=sample).gpu_hours
+        best = min(best, (hours, k))
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sample", type=int, default=8192)
+    parser.add_argument("--search_sample", type=int, default=4096)
     parser.add_argument("--top", type=int, default=3)
     args = parser.parse_args()
     llama, h100 = REWRITERS["llama-3.3-70b"], GPUS["H100"]
@@ -74,12 +85,8 @@ def main() -> None:
         f"calibration: decode MFU {DECODE_MFU:.3f} (Lambda 70B bf16 tp4, context "
         f"{LAMBDA_CONTEXT:.0f}), FP8 compute x{FP8_COMPUTE_GAIN:.2f}, tensor-parallel cost "
         + ", ".join(f"tp{tp} x{cost:.2f}" for tp, cost in sorted(TP_COST.items()))
+        + f", decode floor {DECODE_FLOOR_MS:.4f} ms per sequence (Lambda 8B tp1)"
     )
-    for name, spec in REPLAY_SPECULATION.items():
-        print(
-            f"speculation {name}: {spec.tokens_per_step:.2f} tokens per step, "
-            f"{spec.proposed_per_step:.2f} proposed per step (CPU replay)"
-        )
     print(
         f"paper's set-up in the model, batch-fed: {base:,.0f} H100-h (paper: {PAPER_GPU_HOURS:,})"
     )
@@ -87,13 +94,14 @@ def main() -> None:
     print("\n## 70B on H100, one step at a time\n")
     print("| set-up | H100-h | gain over the paper's | output tok/s per H100 (x 360) |")
     print("|---|---|---|---|")
+    tp2 = Layout(tp=2, fp8=True, fp8_kv=True)
+    hours_spec, k_best = _best("llama-3.3-70b", "H100", tp2, args.sample, DRAFT_LENGTHS)
     steps = [
         ("paper: bf16, 2 x tp4, calls of 2,048", PAPER_LAYOUT, None, PAPER_CALL_SIZE),
         ("fed continuously", PAPER_LAYOUT, None, None),
         ("+ FP8 weights", Layout(tp=4, fp8=True, fp8_kv=False), None, None),
         ("+ FP8 KV cache", Layout(tp=4, fp8=True, fp8_kv=True), None, None),
-        ("+ 4 replicas of tp2", Layout(tp=2, fp8=True, fp8_kv=True), None, None),
-        ("+ n-gram speculation", Layout(tp=2, fp8=True, fp8_kv=True), REPLAY_SPECULATION, None),
+        ("+ 4 replicas of tp2 instead of 2 of tp4", tp2, None, None),
     ]
     for label, layout, spec, calls in steps:
         bill = rewriting_hours(llama, h100, layout, spec, call_size=calls, sample=args.sample)
@@ -102,44 +110,88 @@ def main() -> None:
             f"| {label} | {bill.gpu_hours:,.0f} | {gain:.2f} | "
             f"{gain * PAPER_H100_TOKENS_PER_S:,.0f} |"
         )
+    gain = base / hours_spec
+    print(
+        f"| + n-gram speculation, draft length {k_best} | {hours_spec:,.0f} | {gain:.2f} | "
+        f"{gain * PAPER_H100_TOKENS_PER_S:,.0f} |"
+    )
 
-    print("\n## speculation's gain against running sequences (70B, FP8, tp2, H100)\n")
-    print("| stage | " + " | ".join(f"{b} running" for b in (1, 16, 64, 128, 256)) + " |")
-    print("|---|" + "---|" * 5)
-    layout = LAYOUTS[("llama-3.3-70b", "H100")]
-    engine = engine_for(llama, h100, layout, 1188 + 548)
-    for name, spec in REPLAY_SPECULATION.items():
-        gains = [speculation_gain(spec, engine, b) for b in (1, 16, 64, 128, 256)]
-        print(f"| {name} | " + " | ".join(f"{g:.2f}" for g in gains) + " |")
-    demo = Speculation(tokens_per_step=2.0, proposed_per_step=2.5)
-    gains = [speculation_gain(demo, engine, b) for b in (1, 16, 64, 128, 256)]
-    print("| (2.0 per step, 2.5 proposed) | " + " | ".join(f"{g:.2f}" for g in gains) + " |")
+    print("\n## speculation's gain against running sequences (70B, FP8, 4 x tp2, H100)\n")
+    running = (1, 16, 64, 128, 256)
+    print("| stage | draft length | " + " | ".join(f"{b} running" for b in running) + " |")
+    print("|---|---|" + "---|" * len(running))
+    for stage in ("sgcr", "scor"):
+        engine = engine_for(llama, h100, tp2, 1188 + 548 if stage == "sgcr" else 848 + 835)
+        for k in DRAFT_LENGTHS:
+            spec = REPLAY_TABLE[stage][k]
+            gains = [speculation_gain(spec, engine, b) for b in running]
+            print(f"| {stage} | {k} | " + " | ".join(f"{g:.2f}" for g in gains) + " |")
 
-    print("\n## layouts of an 8-GPU node, best first\n")
-    print("| rewriter | GPU | layout | gain | recommended |")
-    print("|---|---|---|---|---|")
+    print("\n## layouts of an 8-GPU node, best first (each at its best draft length)\n")
+    print("| rewriter | GPU | layout | draft length | gain | recommended |")
+    print("|---|---|---|---|---|---|")
+    search_base = rewriting_hours(
+        llama, h100, PAPER_LAYOUT, call_size=PAPER_CALL_SIZE, sample=args.search_sample
+    ).gpu_hours
     for (rewriter, gpu), chosen in LAYOUTS.items():
         model = REWRITERS[rewriter]
         scored = []
         for layout in _candidates(model.fp8_weights):
             try:
-                gain = _gain(rewriter, gpu, layout, REPLAY_SPECULATION, args.sample, base)
+                hours, k = _best(rewriter, gpu, layout, args.search_sample, (1, 2, 4))
             except ValueError:
                 continue  # does not fit
-            scored.append((gain, layout))
+            scored.append((search_base / hours, k, layout))
         scored.sort(key=lambda item: -item[0])
-        mine = _gain(rewriter, gpu, chosen, REPLAY_SPECULATION, args.sample, base)
-        for gain, layout in scored[: args.top]:
-            print(f"| {rewriter} | {gpu} | {layout.describe(model)} | {gain:.2f} | |")
-        print(f"| {rewriter} | {gpu} | {chosen.describe(model)} | {mine:.2f} | yes |")
+        for gain, k, layout in scored[: args.top]:
+            print(f"| {rewriter} | {gpu} | {layout.describe(model)} | {k} | {gain:.2f} | |")
+        hours, k = _best(rewriter, gpu, chosen, args.search_sample, (1, 2, 4))
+        print(
+            f"| {rewriter} | {gpu} | {chosen.describe(model)} | {k} | "
+            f"{search_base / hours:.2f} | yes |"
+        )
 
     print("\n## goals (simulated)\n")
-    llama_gain, _, llama_bill = paper_gain("llama-3.3-70b", "H100", sample=args.sample)
-    v2_gain, _, _ = paper_gain("qwen3-235b-a22b", "H100", sample=args.sample)
-    corpus_hours = PAPER_OUTPUT_TOKENS / (llama_gain * PAPER_H100_TOKENS_PER_S) / 3600
-    print(f"- 70B on H100s: {llama_gain:.2f}x the paper's output tokens per H100 (goal 2.5x)")
-    print(f"- Qwen3-235B-A22B on H100s: {v2_gain:.2f}x (goal 5x)")
-    print(f"- the paper's corpus with the 70B: {corpus_hours:,.0f} H100-hours (goal < 10,000)")
+    print(
+        "| rewriter | proposed tokens checked as | tokens per step | gain over the paper's | "
+        "output tok/s per H100 (x 360) | paper's corpus, H100-h |"
+    )
+    print("|---|---|---|---|---|---|")
+    bounds = (("a prompt's (50% MFU)", PREFILL_MFU), ("a decoded token's", DECODE_MFU))
+    for rewriter in REWRITERS:
+        for label, verify in bounds:
+            gain, _, bill = paper_gain(rewriter, "H100", sample=args.sample, verify_mfu=verify)
+            hours = PAPER_OUTPUT_TOKENS / (gain * PAPER_H100_TOKENS_PER_S) / 3600
+            steps = ", ".join(f"{k} {v:.2f}" for k, v in bill.tokens_per_step.items())
+            print(
+                f"| {rewriter} | {label} | {steps} | {gain:.2f} | "
+                f"{gain * PAPER_H100_TOKENS_PER_S:,.0f} | {hours:,.0f} |"
+            )
+    no_spec = rewriting_hours(
+        llama, h100, LAYOUTS[("llama-3.3-70b", "H100")], sample=args.sample
+    ).gpu_hours
+    print(f"\n70B on H100s, recommended layout without speculation: {base / no_spec:.2f}x")
+    halved = {
+        stage: {
+            k: Speculation(1 + (s.tokens_per_step - 1) / 2, s.proposed_per_step)
+            for k, s in table.items()
+        }
+        for stage, table in REPLAY_TABLE.items()
+    }
+    best = min(
+        rewriting_hours(
+            llama,
+            h100,
+            LAYOUTS[("llama-3.3-70b", "H100")],
+            {stage: table[k] for stage, table in halved.items()},
+            sample=args.sample,
+        ).gpu_hours
+        for k in DRAFT_LENGTHS
+    )
+    print(
+        "70B on H100s, if a 70B's answers gain half of SmolLM2's tokens per step beyond 1: "
+        f"{base / best:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,13 @@ Pairs carry their token ids when the vllm engine recorded them; otherwise the
 prompt is rendered with ``--model``'s chat template and the answer tokenized
 (``transformers``, installed with vLLM).
 
+Only answers that finished (``finish_reason`` stop) are replayed unless
+``--all_answers``: an answer cut at ``max_tokens`` is most often a small model
+repeating itself, which a lookup proposer predicts all too well, and the stage
+rejects it (``truncated``) anyway.
+
 Usage: python bench/spec_replay.py --pairs DIR [--model CHECKPOINT]
-       [--draft 1,2,3,4,6,8] [--ngram_min 2] [--ngram_max 4] [--run_draft 4]
+       [--draft 1,2,3,4,6,8] [--ngram_min 2] [--ngram_max 4] [--run_draft 4] [--all_answers]
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ def main() -> None:
     parser.add_argument("--ngram_min", type=int, default=2)
     parser.add_argument("--ngram_max", type=int, default=4)
     parser.add_argument("--run_draft", type=int, default=4, help="the run's --speculative_tokens")
+    parser.add_argument("--all_answers", action="store_true", help="also answers cut short")
     args = parser.parse_args()
     drafts = [int(k) for k in args.draft.split(",")]
     tokenizer = _tokenizer(args.model)
@@ -68,6 +74,8 @@ def main() -> None:
     measured: dict[str, ReplayCounts] = defaultdict(ReplayCounts)
     speculated: set[str] = set()
     for pair in read_pairs(args.pairs):
+        if pair["finish_reason"] != "stop" and not args.all_answers:
+            continue
         prompt, answer = pair_tokens(pair, tokenizer)
         by_stage[pair["stage"]].append((prompt, answer))
         spec = pair["spec"]
@@ -79,7 +87,8 @@ def main() -> None:
     longest = max(len(p) + len(a) for pairs in by_stage.values() for p, a in pairs) + 1
     started = time.perf_counter()
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; pairs from {args.pairs}; "
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; pairs from {args.pairs} "
+        f"({'all answers' if args.all_answers else 'finished answers'}); "
         f"n-grams {args.ngram_min}-{args.ngram_max}"
     )
     print(

@@ -164,16 +164,16 @@ class Layout:
 # The paper's layout: bf16, tensor parallel 4 (SPEC), two replicas on an 8-GPU node.
 PAPER_LAYOUT = Layout(tp=4, fp8=False, fp8_kv=False)
 
-# Recommended per rewriter and GPU: the fewest GPUs per replica whose memory holds the weights
-# and a KV cache for max_num_seqs sequences of the paper's load (engine_sim.kv_slots checks it),
-# FP8 where the model has an FP8 path; more replicas beat more tensor parallel per GPU
-# (Lambda's table: 70B FP8 at tp2 gave 1.54x the output tokens/s per GPU of tp4).
+# Recommended per rewriter and GPU: the best layout bench/gpu_bill.py finds for the paper's load
+# among tensor parallel 1-8, FP8 weights and KV cache on or off, max_num_seqs 128-1024 (each
+# at its best n-gram draft length), or one within 1% of it (BENCHMARKS.md, the GPU bill).
+# Simulated: more replicas of fewer GPUs win through TP_COST, measured on vLLM 0.5.4.
 LAYOUTS: dict[tuple[str, str], Layout] = {
-    ("llama-3.3-70b", "H100"): Layout(tp=2, fp8=True, fp8_kv=True),
-    ("llama-3.3-70b", "H200"): Layout(tp=1, fp8=True, fp8_kv=True),
+    ("llama-3.3-70b", "H100"): Layout(tp=2, fp8=True, fp8_kv=True, max_num_seqs=512),
+    ("llama-3.3-70b", "H200"): Layout(tp=2, fp8=True, fp8_kv=True, max_num_seqs=1024),
     ("qwen3-235b-a22b", "H100"): Layout(tp=4, fp8=True, fp8_kv=True, max_num_seqs=512),
-    ("qwen3-235b-a22b", "H200"): Layout(tp=4, fp8=True, fp8_kv=True, max_num_seqs=512),
-    ("gpt-oss-120b", "H100"): Layout(tp=1, fp8=False, fp8_kv=True, max_num_seqs=512),
+    ("qwen3-235b-a22b", "H200"): Layout(tp=4, fp8=True, fp8_kv=True, max_num_seqs=1024),
+    ("gpt-oss-120b", "H100"): Layout(tp=2, fp8=False, fp8_kv=True, max_num_seqs=1024),
     ("gpt-oss-120b", "H200"): Layout(tp=1, fp8=False, fp8_kv=True, max_num_seqs=1024),
     ("qwen3-30b-a3b", "H100"): Layout(tp=1, fp8=True, fp8_kv=True, max_num_seqs=1024),
     ("qwen3-30b-a3b", "H200"): Layout(tp=1, fp8=True, fp8_kv=True, max_num_seqs=1024),
