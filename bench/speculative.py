@@ -8,11 +8,13 @@ temperature 0, so both servers must give the same answers (checked, and
 printed). Per stage: output tokens/s of each server, their ratio, and the
 tokens per step the speculating server reported.
 
-This is the CPU build: a forward pass over a few extra tokens costs a CPU
-nearly as much as the tokens themselves, unlike a GPU's memory-bound decode
-step, so the ratio here says that speculation runs and keeps answers, not what
-it buys on a GPU (BENCHMARKS.md, speculative decoding; the GPU side is the
-engine model's, bench/gpu_bill.py).
+This is the CPU build with a 135M model and at most 8 sequences at once: each
+engine step costs mostly its fixed work (scheduling, sampling, Python), so
+tokens per step turn into speed almost one for one. It says that speculation
+runs and keeps the answers, not what it buys on a GPU with hundreds of
+sequences running (BENCHMARKS.md, speculative decoding; the GPU side is the
+engine model's, bench/gpu_bill.py). The requests go without the stages'
+grammars, so the answers are not the recorded ones.
 
 Run with vLLM's environment: python bench/speculative.py --pairs DIR
 [--model .cache/smollm2-hf] [--limit 6] [--rounds 2] [--max_tokens 192]
