@@ -133,7 +133,7 @@ LAMBDA_FP8_PROMPTS = 320
 # Lambda, vLLM 0.6.0, Llama 3.1 8B, tp 1, 1 x H100 SXM, 256 sequences of at most 2,048 tokens,
 # 10 scheduler steps: output tokens/s; the 8B has 32 layers of 8 KV heads of 128.
 LAMBDA_8B_TP1 = 8088.35
-_LLAMA_8B = REWRITERS["llama-3.3-70b"].__class__(
+_LLAMA_8B = Rewriter(
     "Llama-3.1-8B-Instruct", 8.03e9, 8.03e9, 32, 8, 128, "meta-llama/Llama-3.1-8B model card"
 )
 
