@@ -66,7 +66,6 @@ per H100.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -389,13 +388,8 @@ def paper_gain(
 
 def speculation_gain(speculation: Speculation, engine: EngineModel, running: int) -> float:
     """Output tokens/s with ``speculation`` over without, ``running`` sequences per step."""
-    plain = running / engine.step_s(running)
-    spec = (
-        running
-        * speculation.tokens_per_step
-        / engine.step_s(running, speculation.proposed_per_step)
-    )
-    return spec / plain if math.isfinite(plain) and plain else 0.0
+    spec_step = engine.step_s(running, speculation.proposed_per_step)
+    return speculation.tokens_per_step * engine.step_s(running) / spec_step
 
 
 def rewriter_rate(
