@@ -28,6 +28,7 @@ from beam_swallow.inference.config import (
     EngineConfig,
 )
 from beam_swallow.inference.openai import DEFAULT_CONCURRENCY
+from beam_swallow.inference.speculative import add_speculative_arguments
 from beam_swallow.inference.vllm_server import IN_FLIGHT_FACTOR
 from beam_swallow.io import ReaderConfig
 from beam_swallow.jsonl import COMPRESSIONS, DEFAULT_COMPRESSION
@@ -464,6 +465,7 @@ class SwallowOptions(PipelineOptions):
             help="vllm: seconds the machine's server may take to load the model and answer "
             f"(default {_ENGINE.start_timeout:g}).",
         )
+        add_speculative_arguments(llm)
 
         rewriting = parser.add_argument_group("rewriting")
         for name in PROMPT_NAMES:
@@ -482,6 +484,14 @@ class SwallowOptions(PipelineOptions):
             help="on: decode each sgcr, scor, score and rewrite answer under the stage's layout (a "
             "grammar), so every finished answer parses; off: unconstrained, as the paper "
             "generated (for ablations). The math rewrite is free text either way.",
+        )
+        rewriting.add_argument(
+            "--record_pairs",
+            default=None,
+            metavar="DIR",
+            help="Write each LLM stage's answered requests (messages, raw answer, token counts, "
+            "the server's speculation counts; token ids on the vllm engine) to "
+            "DIR/<stage>-*.jsonl.gz, e.g. for bench/spec_replay.py (default: none).",
         )
         rewriting.add_argument(
             "--keep_original",

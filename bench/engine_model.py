@@ -4,7 +4,9 @@ No GPU here: :mod:`beam_swallow.reporting.engine_sim` models one vLLM engine
 (Llama-3.1-70B, tensor parallel 4, 256 slots) from published figures, and runs
 a sample of the paper's SGCR and SCOR requests through it fed both ways, scaled
 to the paper's counts. Prints H100-hours for each feed next to the paper's
-23,703, and the ratio. ``beam-swallow plan`` uses the same figure.
+23,703, and the ratio. ``beam-swallow plan`` uses the same figure. Other
+rewriters, FP8, replicas against tensor parallel and speculation: the same
+engine model, built per layout, in ``bench/gpu_bill.py``.
 
 Usage: python bench/engine_model.py [--ratio 3] [--sample 32768] [--seeds 3]
 """

@@ -35,10 +35,13 @@ from apache_beam.testing.util import assert_that, equal_to  # noqa: E402
 
 from beam_swallow.inference.base import Message, SamplingParams  # noqa: E402
 from beam_swallow.inference.config import EngineConfig  # noqa: E402
+from beam_swallow.inference.handler import STAGE_NAMESPACE  # noqa: E402
+from beam_swallow.inference.speculative import SpeculativeConfig  # noqa: E402
 from beam_swallow.inference.supervisor import PID_NAME, alive  # noqa: E402
 from beam_swallow.inference.vllm_server import MachineServer, state_dir  # noqa: E402
 from beam_swallow.prompts import load_prompt  # noqa: E402
 from beam_swallow.records import Reason  # noqa: E402
+from beam_swallow.testing.speculation import NgramReplay, read_pairs  # noqa: E402
 from beam_swallow.transforms.layouts import SGCR_GRAMMAR  # noqa: E402
 from beam_swallow.transforms.llm import LLMStage  # noqa: E402
 from beam_swallow.transforms.parse import parse_sgcr  # noqa: E402
@@ -393,3 +396,176 @@ def test_structured_outputs_give_score_answers_that_parse(reference):
     assert_that(out.kept, parsed, label="parsed")
     assert_that(out.rejected | beam.Map(lambda r: r["reason"]), only_truncated, label="rej")
     _finish(pipeline)
+
+
+# n-gram speculation at its defaults (4 tokens per draft, 2- to 4-grams): a second server.
+SPEC_ENGINE = replace(ENGINE, speculative=SpeculativeConfig("ngram"))
+REWRITE_TOKENS = 96
+
+
+def _stdlib_functions() -> list[dict]:
+    """Three short functions of this Python's standard library, as records to rewrite."""
+    import inspect
+    import shlex
+    import textwrap
+
+    functions = (textwrap.dedent, shlex.quote, textwrap.indent)
+    return [{"id": f"f{i}", "text": inspect.getsource(f)} for i, f in enumerate(functions)]
+
+
+@pytest.fixture(scope="module")
+def spec_server():
+    """The speculating server, up for the module's speculation tests: its URL."""
+    return MachineServer(SPEC_ENGINE).attach()
+
+
+def _server_counter(url: str, name: str) -> float:
+    """A counter of vLLM's own Prometheus metrics, summed over its labels."""
+    metrics = httpx.get(url.removesuffix("/v1") + "/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith((name + "{", name + " "))
+    )
+
+
+def test_ngram_speculation_keeps_greedy_answers(reference, spec_server, tmp_path):
+    """The same requests with and without n-gram speculation, at temperature 0: the
+    same answers, token counts included. On rewrite prompts the server accepts
+    proposed tokens; the stage's counts are the ones vLLM's /metrics adds up."""
+    sampling = SamplingParams(temperature=0.0, max_tokens=REWRITE_TOKENS, seed=5)
+    prompt = load_prompt("scor")
+    records = [*RECORDS[:3], *_stdlib_functions()]
+
+    def answers(engine: EngineConfig, folder: Path) -> tuple[list[tuple], object, list]:
+        """Each request's raw answer, as the stage's --record_pairs lines hold it (a
+        rewrite cut at max_tokens is rejected 'truncated' but was answered all the same)."""
+        engine = replace(engine, sampling=sampling)
+
+        def ask(record):
+            if record["id"].startswith("f"):
+                return engine.request(record["id"], prompt.messages(record["text"]))
+            return replace(build(record), sampling=sampling)
+
+        pipeline = _pipeline()
+        engine = replace(engine, return_token_ids=True)
+        stage = LLMStage("spec", engine, ask, judge, record_pairs=str(folder))
+        out = pipeline | beam.Create(records) | stage
+        assert_that(out.dead_letter, equal_to([]), label="dead")
+        _conservation(out, len(records))
+        run, _ = _finish(pipeline)
+        pairs = list(read_pairs(folder, "spec"))
+        kept = [(p["id"], p["answer"], p["completion_tokens"], p["finish_reason"]) for p in pairs]
+        return kept, run, pairs
+
+    before = _server_counter(spec_server, "vllm:spec_decode_num_accepted_tokens_total")
+    plain, _, _ = answers(ENGINE, tmp_path / "off")
+    speculated, run, pairs = answers(SPEC_ENGINE, tmp_path / "on")
+    assert sorted(speculated) == sorted(plain) and len(plain) == len(records)
+    query = run.metrics().query(MetricsFilter().with_namespace(STAGE_NAMESPACE + "spec"))
+    counts = {c.key.metric.name: c.committed for c in query["counters"]}
+    assert counts["spec_accepted_tokens"] > 0 and counts["spec_drafts"] > 0, counts
+    after = _server_counter(spec_server, "vllm:spec_decode_num_accepted_tokens_total")
+    assert after - before == counts["spec_accepted_tokens"]
+    # unconstrained, the replay of vLLM's proposer gives the server's counts exactly
+    spec = SPEC_ENGINE.speculative
+    longest = max(len(p["prompt_token_ids"]) + len(p["token_ids"]) for p in pairs)
+    replay = NgramReplay(spec.num_tokens, spec.ngram_min, spec.ngram_max, longest + 1)
+    for pair in pairs:
+        predicted = replay.replay(pair["prompt_token_ids"], pair["token_ids"])
+        measured = pair["spec"]
+        assert (predicted.drafts, predicted.draft_tokens, predicted.accepted) == (
+            measured["drafts"],
+            measured["draft_tokens"],
+            measured["accepted_tokens"],
+        ), pair["id"]
+
+
+def test_report_gives_each_stages_tokens_per_step_and_the_replay_predicts_it(spec_server, tmp_path):
+    """A scor run with --speculative ngram on the module's speculating server:
+    report.json gives the stage's accepted tokens and tokens per step; the pairs it
+    records (--record_pairs), replayed through vLLM's own n-gram proposer, give
+    exactly the accepted tokens the server measured for each answer."""
+    from beam_swallow.samples import code_sample_records
+
+    files = tmp_path / "in"
+    files.mkdir()
+    records = code_sample_records(3, max_bytes=600)
+    (files / "part-0.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    spec = SPEC_ENGINE.speculative
+    result = _cli(
+        "code",
+        "--stages",
+        "scor",
+        "--input",
+        str(files / "*.jsonl"),
+        "--output",
+        str(tmp_path / "out"),
+        "--engine",
+        "vllm",
+        "--model",
+        MODEL,
+        "--dtype",
+        "float32",
+        "--engine_kwargs",
+        '{"enforce_eager": true}',
+        "--max_model_len",
+        str(ENGINE.max_model_len),
+        "--max_tokens",
+        str(REWRITE_TOKENS),
+        "--temperature",
+        "0",
+        "--speculative",
+        spec.method,
+        "--record_pairs",
+        str(tmp_path / "pairs"),
+        cwd=Path.cwd(),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["balanced"] and report["input"] == len(records)
+    engine = report["timing"]["stages"]["scor"]["engine"]
+    assert engine["answers"] == len(records) and engine["accepted_tokens"] > 0, engine
+    assert engine["tokens_per_step"] > 1.0 and engine["output_tokens_per_s"] > 0
+    pairs = list(read_pairs(tmp_path / "pairs", "scor"))
+    assert len(pairs) == len(records)
+    longest = max(len(p["prompt_token_ids"]) + len(p["token_ids"]) for p in pairs)
+    replay = NgramReplay(spec.num_tokens, spec.ngram_min, spec.ngram_max, longest + 1)
+    for pair in pairs:
+        assert len(pair["token_ids"]) == pair["completion_tokens"]
+        predicted = replay.replay(pair["prompt_token_ids"], pair["token_ids"])
+        measured = pair["spec"]
+        # the accepted tokens, and so the steps, exactly; scor decodes under its grammar, and
+        # vLLM drops the proposals the grammar forbids before checking them
+        assert predicted.accepted == measured["accepted_tokens"], pair["id"]
+        assert predicted.drafts >= measured["drafts"], pair["id"]
+        assert predicted.draft_tokens >= measured["draft_tokens"], pair["id"]
+    assert sum(p["spec"]["accepted_tokens"] for p in pairs) == engine["accepted_tokens"]
+
+
+def test_suffix_speculation_is_refused_where_arctic_inference_is_missing(tmp_path):
+    """vLLM's CPU build has no arctic-inference (it does not build here): --speculative
+    suffix stops the run before anything is read, with one line that says why."""
+    import importlib.util
+
+    if importlib.util.find_spec("arctic_inference") is not None:
+        pytest.skip("arctic-inference is installed here: suffix decoding can run")
+    with pytest.raises(ValueError, match="arctic-inference"):
+        replace(ENGINE, speculative=SpeculativeConfig("suffix"))
+    result = _cli(
+        "code",
+        "--stages",
+        "sgcr",
+        "--output",
+        str(tmp_path / "out"),
+        "--engine",
+        "vllm",
+        "--model",
+        MODEL,
+        "--speculative",
+        "suffix",
+        cwd=Path.cwd(),
+    )
+    assert result.returncode == 2
+    assert "needs Snowflake's arctic-inference package" in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "out").exists()

@@ -19,6 +19,16 @@ that the answer must match; the engine enforces it while decoding, so a
 finished answer always has the layout the stage's parser reads. The result's
 ``structured`` says whether the constraint was applied (an OpenAI-compatible
 server may refuse it; the request is then answered unconstrained).
+
+Speculative decoding (:mod:`.speculative`): a server that reports it per
+request (vLLM with ``--per-request-spec-decode-metrics``) gives each answer its
+``spec_drafts`` (steps that verified a proposal), ``spec_draft_tokens``
+(tokens proposed) and ``spec_accepted_tokens`` (proposed tokens kept); all 0
+when it does not. Each engine step emits one token of its own plus the
+accepted ones, so the engine took ``completion_tokens - spec_accepted_tokens``
+steps for the answer. ``token_ids`` and ``prompt_token_ids`` are the answer's
+and prompt's tokens where the server returned them (``--record_pairs`` on the
+vllm engine), else None.
 """
 
 from __future__ import annotations
@@ -80,7 +90,17 @@ class ChatResult:
     error_type: str | None = None
     error: str | None = None
     structured: bool = False  # the request's grammar was enforced while decoding
+    spec_drafts: int = 0
+    spec_draft_tokens: int = 0
+    spec_accepted_tokens: int = 0
+    token_ids: tuple[int, ...] | None = None
+    prompt_token_ids: tuple[int, ...] | None = None
 
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+    @property
+    def speculated(self) -> bool:
+        """The server reported speculation for this answer (it proposed at least once)."""
+        return self.spec_drafts > 0

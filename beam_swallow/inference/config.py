@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from beam_swallow.inference.base import ChatRequest, Message, SamplingParams
+from beam_swallow.inference.speculative import SpeculativeConfig, suffix_unavailable
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -82,6 +83,12 @@ class EngineConfig:
     embedded, ``vllm.LLM(...)`` for vllm, and the JSON body of each request for
     openai (e.g. ``{"seed": 1}``). ``model_copies``: how many worker processes
     on one machine load their own embedded model, which share its cores out.
+    ``speculative``: the vllm engine's server speculates (:mod:`.speculative`);
+    the other engines refuse it (an openai server is started by its owner, with
+    the flags docs/engines.md gives). ``return_token_ids``: ask the server for
+    the prompt's and answer's token ids (vLLM's ``return_token_ids``), which
+    ``--record_pairs`` keeps; the vllm engine only, since other servers may
+    refuse the field.
     """
 
     engine: str = "embedded"
@@ -104,6 +111,8 @@ class EngineConfig:
     model_copies: int = 1
     max_tokens_ratio: float | None = None
     start_timeout: float = 1800.0
+    speculative: SpeculativeConfig = field(default_factory=SpeculativeConfig)
+    return_token_ids: bool = False
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -120,6 +129,19 @@ class EngineConfig:
             raise ValueError("model_copies must be positive")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch_size must be positive")
+        if self.speculative.enabled:
+            self._check_speculative()
+
+    def _check_speculative(self) -> None:
+        if self.engine != "vllm":
+            raise ValueError(
+                f"--speculative is the vllm engine's server setting; the {self.engine} engine "
+                "cannot set it (an openai server speculates with its own flags: docs, LLM engines)"
+            )
+        if "speculative_config" in self.engine_kwargs:
+            raise ValueError("speculation set twice: --speculative and --engine_kwargs")
+        if self.speculative.method == "suffix" and (reason := suffix_unavailable()):
+            raise ValueError(reason)
 
     @property
     def max_batch_size(self) -> int:
@@ -134,8 +156,17 @@ class EngineConfig:
     @property
     def request_kwargs(self) -> dict[str, Any]:
         """Fields added to each request's JSON body: ``engine_kwargs`` for ``openai``
-        (the vllm engine's kwargs configure its server instead)."""
-        return self.engine_kwargs if self.engine == "openai" else {}
+        (the vllm engine's kwargs configure its server instead), and vLLM's
+        ``return_token_ids`` when asked for."""
+        if self.engine == "openai":
+            return self.engine_kwargs
+        return {"return_token_ids": True} if self.return_token_ids else {}
+
+    @property
+    def server_kwargs(self) -> dict[str, Any]:
+        """The vllm engine's server flags beyond the named ones: ``engine_kwargs`` and
+        the speculation setting."""
+        return {**self.engine_kwargs, **self.speculative.server_kwargs()}
 
     def auth_headers(self) -> dict[str, str]:
         """The Authorization header for ``api_key_env``; RuntimeError if that variable is unset."""

@@ -62,8 +62,9 @@ def _prompt_chars(request: ChatRequest) -> int:
 
 
 class _FeedDoFn(beam.DoFn):
-    def __init__(self, handler: ConcurrentModelHandler):
+    def __init__(self, handler: ConcurrentModelHandler, stage: str | None):
         self._handler = handler
+        self._stage = stage
         self._tag = hashlib.sha256(repr(handler.config).encode()).hexdigest()
 
     def setup(self) -> None:
@@ -105,21 +106,23 @@ class _FeedDoFn(beam.DoFn):
             return
         self._sent = pending
         sent = [(item.request, f.result()) for f, item in done]
-        self._handler.count_sent(sent)
+        self._handler.count_sent(sent, stage=self._stage)
         for (_, item), (_, (result, _, _)) in zip(done, sent, strict=True):
             yield WindowedValue((item.key, result), item.timestamp, [item.window])
 
 
 class ContinuousInference(beam.PTransform):
     """``(key, ChatRequest)`` -> ``(answered, failed)`` through a concurrent engine;
-    see the module doc."""
+    see the module doc. ``stage`` names the stage whose answers these are, for the
+    per-stage counters (:data:`~.handler.STAGE_NAMESPACE`)."""
 
-    def __init__(self, handler: ConcurrentModelHandler):
+    def __init__(self, handler: ConcurrentModelHandler, stage: str | None = None):
         super().__init__()
         self._handler = handler
+        self._stage = stage
 
     def expand(self, ready: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
-        fed = ready | "Feed" >> beam.ParDo(_FeedDoFn(self._handler)).with_outputs(
+        fed = ready | "Feed" >> beam.ParDo(_FeedDoFn(self._handler, self._stage)).with_outputs(
             _FAILED, main="answered"
         )
         return fed.answered, fed[_FAILED]

@@ -15,8 +15,17 @@ request (:mod:`.feed`) rather than batch by batch through RunInference.
 Counters, under ``get_metrics_namespace()`` = ``inference.<engine>``:
 ``requests``, ``prompt_tokens``, ``completion_tokens``, ``errors``,
 ``too_long``, ``truncated``, ``structured`` (answers decoded under their
-request's grammar); distribution ``request_latency_ms`` (per request;
+request's grammar), ``spec_drafts``, ``spec_draft_tokens`` and
+``spec_accepted_tokens`` (speculative decoding, as the server reported it per
+answer); distribution ``request_latency_ms`` (per request;
 the batch time split evenly where the engine answers a batch in one call).
+
+Per stage, for the server engines (the feed knows its stage), under
+``inference_stage.<stage>`` (:data:`STAGE_NAMESPACE`): ``answers``,
+``completion_tokens``, ``spec_answers`` (answers with speculation counts),
+``spec_drafts``, ``spec_draft_tokens``, ``spec_accepted_tokens`` and the
+distribution ``request_latency_ms``; report.json turns them into each stage's
+output tokens/s and tokens per step (:mod:`beam_swallow.reporting.timing`).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from beam_swallow.inference.base import FINISH_LENGTH, FINISH_TOO_LONG, ChatRequ
 from beam_swallow.inference.config import EngineConfig
 
 __all__ = [
+    "STAGE_NAMESPACE",
     "Answer",
     "ChatModelHandler",
     "ConcurrentModelHandler",
@@ -42,6 +52,11 @@ __all__ = [
 ]
 
 ModelT = TypeVar("ModelT")
+
+# Namespace prefix of the per-stage engine counters: inference_stage.<stage>.
+STAGE_NAMESPACE = "inference_stage."
+# Counters summed from each answer, engine-wide and per stage.
+_SPEC_COUNTERS = ("spec_drafts", "spec_draft_tokens", "spec_accepted_tokens")
 
 # One request's result and how long it took, in milliseconds.
 Answer = tuple[ChatResult, float]
@@ -108,6 +123,8 @@ class ChatModelHandler(ModelHandler[ChatRequest, ChatResult, ModelT], Generic[Mo
             sum(r.finish_reason == FINISH_LENGTH for r in results)
         )
         Metrics.counter(namespace, "structured").inc(sum(r.structured for r in results))
+        for name in _SPEC_COUNTERS:
+            Metrics.counter(namespace, name).inc(sum(getattr(r, name) for r in results))
         latency = Metrics.distribution(namespace, "request_latency_ms")
         for value in latencies:
             latency.update(int(value))
@@ -143,12 +160,16 @@ class ConcurrentModelHandler(ChatModelHandler[SubmitsT], Generic[SubmitsT]):
         self.count_sent(list(zip(batch, sent, strict=True)), results=False)
         return [(result, latency) for result, latency, _ in sent]
 
-    def count_sent(self, sent: list[tuple[ChatRequest, Sent]], results: bool = True) -> None:
+    def count_sent(
+        self, sent: list[tuple[ChatRequest, Sent]], results: bool = True, stage: str | None = None
+    ) -> None:
         """Count answers: the engine's counters (``results``) and ``retries`` and
-        ``structured_refused``."""
+        ``structured_refused``, and the stage's own when ``stage`` is given."""
         namespace = self.get_metrics_namespace()
         if results:
             self._count([r for _, (r, _, _) in sent], [latency for _, (_, latency, _) in sent])
+        if stage is not None:
+            _count_stage(stage, [(r, latency) for _, (r, latency, _) in sent])
         Metrics.counter(namespace, "retries").inc(sum(retries for _, (_, _, retries) in sent))
         Metrics.counter(namespace, "structured_refused").inc(
             sum(
@@ -156,3 +177,17 @@ class ConcurrentModelHandler(ChatModelHandler[SubmitsT], Generic[SubmitsT]):
                 for request, (result, _, _) in sent
             )
         )
+
+
+def _count_stage(stage: str, answers: list[tuple[ChatResult, float]]) -> None:
+    """The per-stage counters (see the module doc) of answers that did not fail."""
+    namespace = STAGE_NAMESPACE + stage
+    done = [(r, latency) for r, latency in answers if not r.failed]
+    Metrics.counter(namespace, "answers").inc(len(done))
+    Metrics.counter(namespace, "completion_tokens").inc(sum(r.completion_tokens for r, _ in done))
+    Metrics.counter(namespace, "spec_answers").inc(sum(r.speculated for r, _ in done))
+    for name in _SPEC_COUNTERS:
+        Metrics.counter(namespace, name).inc(sum(getattr(r, name) for r, _ in done))
+    latency = Metrics.distribution(namespace, "request_latency_ms")
+    for _, value in done:
+        latency.update(int(value))

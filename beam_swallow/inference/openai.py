@@ -238,9 +238,18 @@ class OpenAIClient:
         return result, (time.perf_counter() - start) * 1000.0, retries
 
 
+def _token_ids(value: Any) -> tuple[int, ...] | None:
+    return tuple(int(t) for t in value) if isinstance(value, list) else None
+
+
 def _parse(request: ChatRequest, payload: dict[str, Any], structured: bool) -> ChatResult:
+    """A server's answer as a ChatResult. vLLM's per-request speculation counts
+    (``metrics.speculative_decoding``: ``num_spec_steps``, ``num_draft_tokens``,
+    ``num_accepted_draft_tokens``) and token ids (``return_token_ids``) are read
+    where present."""
     choice = payload["choices"][0]
     usage = payload.get("usage") or {}
+    spec = (payload.get("metrics") or {}).get("speculative_decoding") or {}
     return ChatResult(
         id=request.id,
         text=choice["message"].get("content") or "",
@@ -248,6 +257,11 @@ def _parse(request: ChatRequest, payload: dict[str, Any], structured: bool) -> C
         prompt_tokens=int(usage.get("prompt_tokens") or 0),
         completion_tokens=int(usage.get("completion_tokens") or 0),
         structured=structured,
+        spec_drafts=int(spec.get("num_spec_steps") or 0),
+        spec_draft_tokens=int(spec.get("num_draft_tokens") or 0),
+        spec_accepted_tokens=int(spec.get("num_accepted_draft_tokens") or 0),
+        token_ids=_token_ids(choice.get("token_ids")),
+        prompt_token_ids=_token_ids(payload.get("prompt_token_ids")),
     )
 
 

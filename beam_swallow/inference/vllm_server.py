@@ -96,10 +96,12 @@ def _flag(key: str, value: Any) -> list[str]:
 def server_command(config: EngineConfig) -> list[str]:
     """The server's command line, without ``--port``.
 
-    ``engine_kwargs`` become flags: ``{"enforce_eager": true}`` -> ``--enforce-eager``,
-    ``false`` -> ``--no-...``, objects as JSON, anything else as its text.
+    ``engine_kwargs`` and the speculation setting (:attr:`EngineConfig.server_kwargs`)
+    become flags: ``{"enforce_eager": true}`` -> ``--enforce-eager``, ``false`` ->
+    ``--no-...``, objects as JSON (``--speculative-config {...}``), anything else
+    as its text.
     """
-    kwargs = {"max_num_seqs": VLLM_MAX_NUM_SEQS, **config.engine_kwargs}
+    kwargs = {"max_num_seqs": VLLM_MAX_NUM_SEQS, **config.server_kwargs}
     command = [
         sys.executable,
         "-m",

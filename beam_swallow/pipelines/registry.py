@@ -31,6 +31,7 @@ from beam_swallow.dedup.keep import DEFAULT_KEEP
 from beam_swallow.dedup.minhash import MinhashConfig
 from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
+from beam_swallow.inference.speculative import SpeculativeConfig
 from beam_swallow.io import ReaderConfig, split_patterns
 from beam_swallow.languages import names
 from beam_swallow.languages.routing import (
@@ -389,6 +390,13 @@ def engine_config(opts: SwallowOptions) -> EngineConfig:
         model_copies=model_copies(opts),
         max_tokens_ratio=opts.max_tokens_ratio,
         start_timeout=opts.engine_start_timeout,
+        speculative=SpeculativeConfig(
+            method=opts.speculative,
+            num_tokens=opts.speculative_tokens,
+            ngram_min=opts.ngram_min,
+            ngram_max=opts.ngram_max,
+        ),
+        return_token_ids=bool(opts.record_pairs) and opts.engine == "vllm",
     )
 
 
@@ -405,7 +413,10 @@ def model_copies(opts: PipelineOptions) -> int:
 
 def rewrite_config(opts: SwallowOptions, stage: type[RewriteStage]) -> RewriteConfig:
     """The settings of a rewriting stage, whose prompt has the stage's name; its
-    answers are decoded under its grammar unless ``--structured off``."""
+    answers are decoded under its grammar unless ``--structured off``. ValueError
+    for ``--record_pairs`` on a streaming run (its files are written once, at the end)."""
+    if opts.record_pairs and _streaming(opts):
+        raise ValueError("--record_pairs writes its files at the end of a batch run, not streaming")
     return RewriteConfig(
         prompt=load_prompt(stage.stage, getattr(opts, f"{stage.stage}_prompt")),
         keep_original=opts.keep_original,
@@ -413,6 +424,7 @@ def rewrite_config(opts: SwallowOptions, stage: type[RewriteStage]) -> RewriteCo
         short_chars=opts.too_short_chars,
         max_prompt_chars=opts.max_prompt_chars if stage is MathRewrite else None,
         grammar=stage.grammar if opts.structured == "on" else None,
+        record_pairs=opts.record_pairs,
     )
 
 

@@ -26,6 +26,11 @@ nothing else changed. No GPU runs here, so the engine is a model:
 Between events every running sequence decodes one token per step, so the time
 to the next finish is exact: ``k`` steps of ``t(b)`` where ``k`` is the fewest
 tokens any running sequence still needs.
+
+Speculative decoding (:class:`Speculation`): a sequence emits ``tokens_per_step``
+tokens per step on average and each step checks ``proposed_per_step`` tokens per
+sequence on top of its own, each costing ``f_ms`` of compute per sequence. The
+engine for any rewriter, GPU and layout is built in :mod:`.gpu_bill`.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "NO_SPECULATION",
     "EngineModel",
+    "Speculation",
     "LENGTH_SIGMA",
     "PAPER_STAGES",
     "PREFILL_TOKENS_PER_S",
@@ -61,8 +68,22 @@ GPUS_PER_ENGINE = 4
 
 
 @dataclass(frozen=True)
+class Speculation:
+    """Speculative decoding as the engine model sees it: ``tokens_per_step`` emitted
+    per sequence per step, ``proposed_per_step`` tokens checked on top of its own."""
+
+    tokens_per_step: float = 1.0
+    proposed_per_step: float = 0.0
+
+
+NO_SPECULATION = Speculation()
+
+
+@dataclass(frozen=True)
 class EngineModel:
-    """Step time ``a_ms + c_ms * b`` for ``b`` running sequences, ``slots`` at most."""
+    """Step time ``a_ms + c_ms * b + f_ms * d * b`` for ``b`` running sequences that
+    each check ``d`` proposed tokens (``f_ms``: checking one proposed token), ``slots``
+    at most."""
 
     a_ms: float = WEIGHTS_STEP_MS
     c_ms: float = (
@@ -70,9 +91,10 @@ class EngineModel:
     ) / LAMBDA_SLOTS
     slots: int = LAMBDA_SLOTS
     prefill_tokens_per_s: float = PREFILL_TOKENS_PER_S
+    f_ms: float = 0.0
 
-    def step_s(self, running: int) -> float:
-        return (self.a_ms + self.c_ms * running) / 1000
+    def step_s(self, running: int, proposed: float = 0.0) -> float:
+        return (self.a_ms + (self.c_ms + self.f_ms * proposed) * running) / 1000
 
 
 @dataclass(frozen=True)
@@ -105,8 +127,11 @@ def answer_lengths(
     return lengths.astype(np.int64)
 
 
-def _drain(engine: EngineModel, answers: np.ndarray, prompts: np.ndarray) -> float:
-    """Seconds for the engine to answer these requests, admitted as slots free."""
+def _drain(
+    engine: EngineModel, answers: np.ndarray, prompts: np.ndarray, proposed: float = 0.0
+) -> float:
+    """Seconds for the engine to answer these requests, admitted as slots free;
+    ``answers`` counts the steps each needs, ``proposed`` the tokens each step checks."""
     clock, queued = 0.0, 0
     running = np.empty(0, dtype=np.int64)
     while queued < len(answers) or running.size:
@@ -116,7 +141,7 @@ def _drain(engine: EngineModel, answers: np.ndarray, prompts: np.ndarray) -> flo
             running = np.concatenate([running, answers[queued : queued + admit]])
             queued += admit
         steps = int(running.min())
-        clock += steps * engine.step_s(running.size)
+        clock += steps * engine.step_s(running.size, proposed)
         running = running[running > steps] - steps
     return clock
 
@@ -126,14 +151,18 @@ def simulate(
     answers: np.ndarray,
     prompts: np.ndarray,
     call_size: int | None,
+    speculation: Speculation = NO_SPECULATION,
 ) -> float:
     """Engine seconds for the requests: ``call_size`` per synchronous call (the next
-    call after the last answer of this one), or ``None``: fed continuously."""
+    call after the last answer of this one), or ``None``: fed continuously. With
+    ``speculation`` an answer of ``n`` tokens takes ``ceil(n / tokens_per_step)`` steps."""
+    steps = np.ceil(answers / speculation.tokens_per_step).astype(np.int64)
+    proposed = speculation.proposed_per_step
     if call_size is None:
-        return _drain(engine, answers, prompts)
+        return _drain(engine, steps, prompts, proposed)
     return sum(
-        _drain(engine, answers[i : i + call_size], prompts[i : i + call_size])
-        for i in range(0, len(answers), call_size)
+        _drain(engine, steps[i : i + call_size], prompts[i : i + call_size], proposed)
+        for i in range(0, len(steps), call_size)
     )
 
 

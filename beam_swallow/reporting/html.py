@@ -179,6 +179,35 @@ def _engines(report: dict[str, Any]) -> str:
         "<th>completion tokens</th><th>request seconds</th><th>completion tokens/s</th></tr>"
         + "".join(rows)
         + "</table>"
+        + _stage_engines(report)
+    )
+
+
+def _stage_engines(report: dict[str, Any]) -> str:
+    """Each LLM stage's answers, output tokens/s and, with speculation, tokens per step."""
+    stages = report.get("timing", {}).get("stages", {})
+    rows = []
+    for stage, t in stages.items():
+        e = t.get("engine")
+        if not e:
+            continue
+        k = f"timing.stages.{stage}.engine"
+        rows.append(
+            f'<tr><td class="l">{escape(stage)}</td>'
+            + _n(e.get("answers"), f"{k}.answers")
+            + _n(e.get("completion_tokens"), f"{k}.completion_tokens")
+            + _n(e.get("output_tokens_per_s"), f"{k}.output_tokens_per_s")
+            + _n(e.get("tokens_per_step"), f"{k}.tokens_per_step")
+            + _n(e.get("acceptance_rate"), f"{k}.acceptance_rate")
+            + "</tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        '<table><tr><th class="l">stage</th><th>answers</th><th>completion tokens</th>'
+        "<th>output tokens/s</th><th>tokens per step</th><th>proposals accepted</th></tr>"
+        + "".join(rows)
+        + "</table>"
     )
 
 

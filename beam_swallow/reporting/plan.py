@@ -45,12 +45,14 @@ from dataclasses import dataclass
 
 from apache_beam.io.filesystems import FileSystems
 
+from beam_swallow.reporting.gpu_bill import rewriter_rate
 from beam_swallow.reporting.plan_languages import (
     add_mix_arguments,
     mix_from_args,
     planned_files,
     render_mix,
 )
+from beam_swallow.reporting.rewriters import GPUS, REWRITERS
 
 __all__ = [
     "CONTINUOUS_FEEDING_GAIN",
@@ -76,6 +78,10 @@ PAPER_GPU_HOURS = 23_703
 # engine_sim.feeding_gain()["gain"] (a test holds this figure to the model's).
 CONTINUOUS_FEEDING_GAIN = 1.14
 FEEDINGS = ("continuous", "batch")
+# --layout: the paper's way of serving (16-bit, no speculation) or the recommended one
+# (rewriters.LAYOUTS: FP8, replicas, speculation per stage).
+LAYOUT_CHOICES = ("paper", "recommended")
+PAPER_REWRITER = "llama-3.3-70b"
 
 # BENCHMARKS.md, 2-core x86_64 VM, Python 3.11 (2026-11-27).
 SYNTAX_FILES_PER_CORE_S = 260.0  # `syntax`: pipeline --stages syntax, in_memory = one core
@@ -106,6 +112,8 @@ class PlanInputs:
     gpu: str = "H100"
     tokens_per_s: float | None = None  # None: the paper's, fed as ``feeding`` says
     feeding: str = FEEDINGS[0]
+    rewriter: str = PAPER_REWRITER
+    layout: str = LAYOUT_CHOICES[0]
     fetch_per_s: float = FETCH_PER_WORKER_S
     fetch_workers: int = 1
     bands: int = 32
@@ -117,6 +125,11 @@ class PlanInputs:
     def __post_init__(self) -> None:
         if not self.fetch_per_s > 0 or self.fetch_workers < 1:
             raise ValueError("--fetch_per_s must be positive and --fetch_workers at least 1")
+        if self.tokens_per_s is None and _simulated(self) and self.gpu not in GPUS:
+            raise ValueError(
+                f"--rewriter and --layout are priced on {' or '.join(GPUS)} (--gpu), "
+                "or give --tokens_per_s"
+            )
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,10 @@ def tokens_per_s(inputs: PlanInputs) -> tuple[float, str]:
     """Output tokens/s per GPU for ``inputs``, and where the figure comes from."""
     if inputs.tokens_per_s is not None:
         return inputs.tokens_per_s, "given"
+    if _simulated(inputs):
+        return rewriter_rate(
+            inputs.rewriter, inputs.gpu, inputs.layout, inputs.feeding, PAPER_H100_TOKENS_PER_S
+        )
     if inputs.feeding == "batch":
         return PAPER_H100_TOKENS_PER_S, "the paper's, fed in 2,048-prompt calls"
     return (
@@ -157,6 +174,13 @@ def tokens_per_s(inputs: PlanInputs) -> tuple[float, str]:
         f"the paper's {PAPER_H100_TOKENS_PER_S:.0f} x {CONTINUOUS_FEEDING_GAIN}: fed "
         "continuously, simulated; BENCHMARKS.md, engine feeding",
     )
+
+
+def _simulated(inputs: PlanInputs) -> bool:
+    """Whether the GPU rate is the engine model's: another rewriter, layout or known GPU
+    than the paper's own 70B on H100s (any other GPU name only labels the paper's rate)."""
+    paper = inputs.rewriter == PAPER_REWRITER and inputs.layout == "paper"
+    return not paper or (inputs.gpu in GPUS and inputs.gpu != "H100")
 
 
 def _scaled(rate: float, bench_bytes: float, avg_bytes: float | None) -> float:
@@ -284,7 +308,10 @@ def _parser() -> argparse.ArgumentParser:
         "corpora's sizes, ~16 KB syntax, ~10 KB lint).",
     )
     parser.add_argument(
-        "--gpu", default=defaults.gpu, help="GPU name, for the labels (default H100)."
+        "--gpu",
+        default=defaults.gpu,
+        help="GPU: H100 (default) or H200 are priced by the engine model with --rewriter and "
+        "--layout; any other name only labels --tokens_per_s.",
     )
     parser.add_argument(
         "--tokens_per_s",
@@ -299,6 +326,23 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.feeding,
         help="How the engine is fed: continuous (beam-swallow's openai and vllm engines) or "
         "batch (the paper's 2,048-prompt synchronous calls); sets the default --tokens_per_s.",
+    )
+    parser.add_argument(
+        "--rewriter",
+        choices=list(REWRITERS),
+        default=defaults.rewriter,
+        help="The rewriting model priced: "
+        + ", ".join(f"{key} ({model.name})" for key, model in REWRITERS.items())
+        + f"; default {defaults.rewriter}, the paper's. Any but the paper's on its own "
+        "layout is simulated (docs: Running on GPUs).",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUT_CHOICES,
+        default=defaults.layout,
+        help="paper: 16-bit weights and KV cache, the fewest GPUs per replica that fit, no "
+        "speculation (the paper's 70B: tensor parallel 4); recommended: the settings "
+        "docs/gpus.md gives per rewriter and GPU (FP8, replicas, n-gram speculation).",
     )
     parser.add_argument(
         "--measured",

@@ -7,6 +7,17 @@ each transform, waits on lint workers or the model included), summed over the
 transforms under the stage's label. Runners that report no such metric (some
 portable runners) leave it out. Engine throughput is the ``inference.<engine>``
 counters: completion tokens over the summed request latency.
+
+Per stage, for the server engines, the ``inference_stage.<stage>`` counters
+(:data:`~beam_swallow.inference.handler.STAGE_NAMESPACE`) add the stage's
+``engine`` entry: ``answers``, ``completion_tokens``, ``output_tokens_per_s``
+(completion tokens over the stage's summed request latency: how fast one
+answer is decoded, the figure speculation moves) and, where the server
+reported speculation per answer (vLLM with ``--speculative``): ``drafts``,
+``draft_tokens``, ``accepted_tokens``, ``acceptance_rate`` (accepted over
+proposed tokens) and ``tokens_per_step``: completion tokens over the engine
+steps that produced them, each step one token of the model's own plus those
+it accepted (``completion / (completion - accepted)``; 1.0 without speculation).
 """
 
 from __future__ import annotations
@@ -16,7 +27,9 @@ from typing import Any
 from apache_beam.metrics.metric import MetricResults
 from apache_beam.runners.runner import PipelineResult
 
-__all__ = ["TOTAL_MSECS", "run_timing"]
+from beam_swallow.inference.handler import STAGE_NAMESPACE
+
+__all__ = ["TOTAL_MSECS", "run_timing", "stage_engine"]
 
 TOTAL_MSECS = "beam:metric:ptransform_execution_time:total_msecs:v1"
 _INFERENCE = "inference."
@@ -54,6 +67,8 @@ def run_timing(
         for stage, ms in msecs.items()
     }
     user = _query(result, system=False)
+    for stage, counts in _stage_counts(user).items():
+        stages.setdefault(stage, {})["engine"] = stage_engine(counts)
     engines: dict[str, dict[str, float]] = {}
     for counter in user.get("counters", []):
         namespace = counter.key.metric.namespace
@@ -71,3 +86,43 @@ def run_timing(
         if seconds:
             entry["tokens_per_s"] = entry.get("completion_tokens", 0) / seconds
     return {"stages": stages, "engines": engines}
+
+
+def _stage_counts(user: dict[str, list[Any]]) -> dict[str, dict[str, float]]:
+    """The ``inference_stage.<stage>`` counters, and the summed latency as ``request_seconds``."""
+    counts: dict[str, dict[str, float]] = {}
+    for counter in user.get("counters", []):
+        namespace = counter.key.metric.namespace
+        if namespace.startswith(STAGE_NAMESPACE):
+            entry = counts.setdefault(namespace[len(STAGE_NAMESPACE) :], {})
+            name = counter.key.metric.name
+            entry[name] = entry.get(name, 0) + (counter.committed or 0)
+    for dist in user.get("distributions", []):
+        namespace = dist.key.metric.namespace
+        if namespace.startswith(STAGE_NAMESPACE) and dist.key.metric.name == "request_latency_ms":
+            entry = counts.setdefault(namespace[len(STAGE_NAMESPACE) :], {})
+            entry["request_seconds"] = entry.get("request_seconds", 0) + dist.committed.sum / 1000
+    return counts
+
+
+def stage_engine(counts: dict[str, float]) -> dict[str, float]:
+    """One stage's engine figures (see the module doc) from its summed counters."""
+    completion = counts.get("completion_tokens", 0)
+    seconds = counts.get("request_seconds", 0)
+    out: dict[str, float] = {
+        "answers": counts.get("answers", 0),
+        "completion_tokens": completion,
+    }
+    if seconds:
+        out["output_tokens_per_s"] = completion / seconds
+    if counts.get("spec_answers"):
+        accepted = counts.get("spec_accepted_tokens", 0)
+        proposed = counts.get("spec_draft_tokens", 0)
+        out.update(
+            drafts=counts.get("spec_drafts", 0),
+            draft_tokens=proposed,
+            accepted_tokens=accepted,
+            acceptance_rate=accepted / proposed if proposed else 0.0,
+            tokens_per_step=completion / (completion - accepted) if completion > accepted else 0.0,
+        )
+    return out

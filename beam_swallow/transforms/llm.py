@@ -33,7 +33,12 @@ request's grammar; merged into an existing ``generation`` dict).
 
 Counters: ``<stage>.kept``, ``<stage>.<reason>``, ``<stage>.dead_letter``
 (namespace ``beam_swallow``), plus the engine's own under
-``inference.<engine>`` (see handler.py) and RunInference's there too.
+``inference.<engine>`` (see handler.py) and RunInference's there too; a server
+engine's answers are also counted per stage (``inference_stage.<stage>``).
+
+``record_pairs``: a folder where each answered request is also written as a
+(prompt, answer) line (:mod:`~beam_swallow.transforms.pairs`); the exits are
+the same with it or without.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ from beam_swallow.stage import (
     emit_verdict,
     guarded,
 )
+from beam_swallow.transforms.pairs import RecordPairs
 
 __all__ = ["AnswerWrapper", "EngineError", "Key", "LLMStage"]
 
@@ -210,13 +216,14 @@ class _Answer(beam.PTransform):
     engine, one prompt at a time in the worker, goes through RunInference's batches.
     """
 
-    def __init__(self, handler: ChatModelHandler):
+    def __init__(self, handler: ChatModelHandler, stage: str):
         super().__init__()
         self._handler = handler
+        self._stage = stage
 
     def expand(self, ready: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
         if isinstance(self._handler, ConcurrentModelHandler):
-            return ready | "Feed" >> ContinuousInference(self._handler)
+            return ready | "Feed" >> ContinuousInference(self._handler, self._stage)
         answered, failures = (
             ready
             | "RunInference"
@@ -238,6 +245,7 @@ class LLMStage(beam.PTransform):
     ``generation[stage]`` of every record (e.g. ``{"prompt_sha": ...}``).
     ``handler`` replaces the one ``make_handler(engine)`` builds (e.g. a
     subclass with extra instrumentation); it must answer the same contract.
+    ``record_pairs``: a folder for the stage's (prompt, answer) lines, or None.
     """
 
     def __init__(
@@ -249,6 +257,7 @@ class LLMStage(beam.PTransform):
         *,
         provenance: Mapping[str, Any] | None = None,
         handler: ChatModelHandler | None = None,
+        record_pairs: str | None = None,
     ):
         super().__init__(label=stage)
         if not callable(build_request) or not callable(judge):
@@ -259,6 +268,7 @@ class LLMStage(beam.PTransform):
         self._build_request = build_request
         self._judge = judge
         self._handler = handler
+        self._record_pairs = record_pairs
         self._wrap_answer: AnswerWrapper | None = None
 
     @property
@@ -298,10 +308,15 @@ class LLMStage(beam.PTransform):
         built = records | "BuildRequest" >> beam.ParDo(
             _BuildRequestDoFn(self._stamp, self._engine.sampling, self._build_request)
         ).with_outputs(_READY, REJECTED, DEAD_LETTER)
-        answer: beam.PTransform = _Answer(self._handler or make_handler(self._engine))
+        stage = self._stamp.stage
+        answer: beam.PTransform = _Answer(self._handler or make_handler(self._engine), stage)
         if self._wrap_answer is not None:
             answer = self._wrap_answer(answer)
         answered, failed_batches = built[_READY] | "RunInference" >> answer
+        if self._record_pairs:
+            _ = answered | "RecordPairs" >> RecordPairs(
+                self._record_pairs, stage, self._engine, self._build_request
+            )
         judged = answered | "Judge" >> beam.ParDo(
             _JudgeAnswerDoFn(self._stamp, self._judge)
         ).with_outputs(KEPT, REJECTED, DEAD_LETTER)

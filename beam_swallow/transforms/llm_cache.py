@@ -54,10 +54,16 @@ def request_key(identity: dict[str, Any], request: ChatRequest) -> str:
     return cache_key(identity, content)
 
 
+# Not stored: the record id, and the token ids a server may return (--record_pairs), which
+# would make each entry several times its answer's size.
+_NOT_STORED = ("id", "token_ids", "prompt_token_ids")
+
+
 def value_of(result: ChatResult) -> dict[str, Any]:
-    """What is stored of an answer: all of it but the record id."""
+    """What is stored of an answer: all of it but the record id and token ids."""
     value = asdict(result)
-    del value["id"]
+    for name in _NOT_STORED:
+        del value[name]
     return value
 
 

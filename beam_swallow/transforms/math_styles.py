@@ -110,4 +110,5 @@ class MathStyles(LLMStage):
             partial(judge_style, styles=styles),
             provenance={"prompt_sha": dict(styles.prompt_shas)},
             handler=handler,
+            record_pairs=styles.cfg.record_pairs,
         )

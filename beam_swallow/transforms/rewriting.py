@@ -67,6 +67,8 @@ class RewriteConfig:
     ``grammar``: the GBNF grammar each answer is decoded under (the stage's
     layout from :mod:`~beam_swallow.transforms.layouts`, with ``--structured
     on``); ``None`` generates unconstrained, as the paper did.
+    ``record_pairs``: a folder for the stage's (prompt, answer) lines
+    (``--record_pairs``, :mod:`~beam_swallow.transforms.pairs`); ``None``: none.
     """
 
     prompt: Prompt
@@ -75,6 +77,7 @@ class RewriteConfig:
     short_chars: int = SHORT_CHARS
     max_prompt_chars: int | None = None
     grammar: str | None = None
+    record_pairs: str | None = None
 
     def __post_init__(self) -> None:
         if self.short_chars < 0:
@@ -142,4 +145,5 @@ class RewriteStage(LLMStage):
             partial(type(self).judge, cfg=cfg),
             provenance={"prompt_sha": cfg.prompt.sha},
             handler=handler,
+            record_pairs=cfg.record_pairs,
         )

@@ -143,4 +143,5 @@ class Score(LLMStage):
             partial(judge_score, bands=bands or ScoreBands()),
             provenance={"prompt_sha": cfg.prompt.sha},
             handler=handler,
+            record_pairs=cfg.record_pairs,
         )
