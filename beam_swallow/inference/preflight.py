@@ -123,7 +123,7 @@ def preflight(config: EngineConfig) -> None:
             "raise --max_model_len",
         )
     elif config.engine == "embedded":
-        from beam_swallow.inference.embedded import gguf_context
+        from beam_swallow.inference.gguf import gguf_context
 
         check_context(
             config.sampling.max_tokens,

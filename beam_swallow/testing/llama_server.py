@@ -27,7 +27,7 @@ class LlamaServer:
     """``python -m llama_cpp.server`` on a fixed free port; can be killed and restarted."""
 
     def __init__(self, context: int = 1024, api_key: str | None = None) -> None:
-        from beam_swallow.inference.embedded import default_gguf
+        from beam_swallow.inference.gguf import default_gguf
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
