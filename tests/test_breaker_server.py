@@ -100,7 +100,7 @@ def _kill_and_restart(
         if cache.exists() and _cached_entries(cache) >= BEFORE_KILL:
             server.kill()
             finished.append(_cached_entries(cache))
-            server.start()  # clears `answered`: set again only by an answer after the restart
+            server.start()  # `answers` counts from 0 again
             return
 
 
@@ -134,7 +134,7 @@ def test_server_restarted_mid_run_loses_nothing_under_a_name_it_does_not_list(tm
             chaos.join(timeout=_WAIT_S)
         assert finished, "the run ended before the server was killed"
         assert finished[0] < len(lines), "every answer was in before the kill"
-        assert server.answered.is_set(), "the restarted server answered nothing of the run"
+        assert server.answers > 0, "the restarted server answered nothing of the run"
     finally:
         server.stop()
     assert status == 0

