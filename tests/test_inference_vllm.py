@@ -345,6 +345,21 @@ def test_preflight_refuses_max_tokens_beyond_the_servers_context(reference, tmp_
     assert time.monotonic() - started < HANG_S
 
 
+def test_preflight_takes_max_tokens_equal_to_the_servers_context(reference):
+    """vLLM refuses only a max_tokens above max_model_len: asked for all 2,048 tokens of
+    its context, it takes the (streamed, one-token) probe, as the vllm engine's launch
+    check expects."""
+    from beam_swallow.inference.preflight import check_server
+
+    url = _state()["url"]
+    config = EngineConfig(
+        engine="openai", endpoint=url, model=MODEL, sampling=SamplingParams(max_tokens=2048)
+    )
+    facts = check_server(config)
+    assert facts.context == 2048 and facts.probed_max_tokens == 2048
+    assert facts.models == (MODEL,) and facts.answered == MODEL
+
+
 def test_preflight_refuses_a_model_the_server_does_not_serve(reference, tmp_path):
     """vLLM's server answers 404 to a name it does not serve: the run is refused before
     the first record, in the server's words (llama.cpp's servers answer any name)."""
