@@ -14,10 +14,10 @@ Each refusal of a server engine rests on what the server did with a request,
 never on what its model list or a header implies: servers differ in what they
 list and what they answer. vLLM lists the names it serves and answers 404 to
 any other; llama-cpp-python's server and a single-model llama.cpp
-``llama-server`` answer any name, and list a file path or an alias;
-``llama-server --api-key`` leaves ``/v1/models`` open to anyone and refuses
-keyless chat requests. What :func:`check_server` does (``openai``; the vllm
-engine's workers, against their machine's server):
+``llama-server`` answer any name, and list a file path or an alias. Which
+endpoints a key guards is the server's choice, so the key too is judged by the
+request the run itself sends. What :func:`check_server` does (``openai``; the
+vllm engine's workers, against their machine's server):
 
 - **reachable**: ``GET {endpoint}/models``, retried on connection errors, 429
   and 5xx for :data:`REACH_BUDGET_S` (not the per-request ``--retries``):
