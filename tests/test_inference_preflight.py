@@ -19,7 +19,12 @@ import pytest
 from beam_swallow.cli import main
 from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig
-from beam_swallow.inference.preflight import check_server, preflight, server_notes
+from beam_swallow.inference.preflight import (
+    PreflightError,
+    check_server,
+    preflight,
+    server_notes,
+)
 from beam_swallow.testing import assert_conserved, free_port, read_outputs, read_report
 from beam_swallow.testing.llama_server import ALIAS, LlamaServer
 
@@ -95,6 +100,19 @@ def test_a_name_the_server_does_not_list_runs_naming_the_model_that_answered(
         f"the server at {unnamed_server.url} does not list --model {ALIAS} "
         f"(it lists {unnamed_server.gguf}) and answered it as model '{ALIAS}'"
     ]
+
+
+def test_an_endpoint_without_the_api_is_named(unnamed_server):
+    """Without /v1 the server answers 404 in words that do not name the model: the
+    endpoint is wrong, not the model."""
+    root = unnamed_server.url.removesuffix("/v1")
+    config = EngineConfig(engine="openai", endpoint=root, model=ALIAS)
+    with pytest.raises(PreflightError) as refused:
+        check_server(config)
+    assert str(refused.value) == (
+        f"the server at {root} has no {root}/chat/completions (HTTP 404: Not Found): check "
+        "--endpoint (most servers serve the OpenAI API under /v1)"
+    )
 
 
 def test_max_tokens_beyond_the_context_of_a_server_that_reports_none():
