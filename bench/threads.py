@@ -42,7 +42,8 @@ def child(args: argparse.Namespace) -> None:
     from llama_cpp import Llama, llama_n_threads
 
     from beam_swallow.inference.config import EngineConfig
-    from beam_swallow.inference.embedded import default_gguf, load_embedded
+    from beam_swallow.inference.embedded import load_embedded
+    from beam_swallow.inference.gguf import default_gguf
 
     if args.setup == "before":  # as load_embedded did: every core, the runtime's default waits
         os.environ.pop("OMP_WAIT_POLICY", None)

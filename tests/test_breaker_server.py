@@ -1,8 +1,11 @@
-"""The breaker against a real server: llama.cpp's server killed for good mid-run.
+"""The breaker against a real server: llama.cpp's server killed mid-run.
 
-The job fails with the connection error quoted once, after the breaker's
-threshold of dead letters in a row; the answers that finished are in the
-result cache; a rerun with the server back asks only for the rest.
+Killed for good, the job fails with the connection error quoted once, after
+the breaker's threshold of dead letters in a row; the answers that finished
+are in the result cache; a rerun with the server back asks only for the rest.
+Killed and restarted on the same port, under a name the server does not list
+(it lists the GGUF's path), the retries carry the run over the gap: it
+finishes balanced, without a dead letter.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pytest
 
 from beam_swallow.cli import main
 from beam_swallow.testing import assert_conserved, read_outputs, read_report
-from beam_swallow.testing.llama_server import ALIAS, LlamaServer
+from beam_swallow.testing.llama_server import ALIAS, START_WAIT_S, LlamaServer
 
 pytest.importorskip("llama_cpp.server.app")
 
@@ -86,3 +89,57 @@ def test_server_gone_for_good_trips_the_breaker_and_the_rerun_redoes_nothing(tmp
     # nothing that finished before the kill was asked again
     assert sgcr["cache"]["hits"] == finished
     assert sgcr["cache"]["misses"] == RECORDS - finished
+
+
+def _kill_and_restart(
+    server: LlamaServer, cache: Path, done: threading.Event, finished: list[int]
+) -> None:
+    """Once BEFORE_KILL answers of the run are committed, kill the server and start it
+    again on its port; ``finished``: the answers committed at the kill."""
+    while not done.wait(0.2):
+        if cache.exists() and _cached_entries(cache) >= BEFORE_KILL:
+            server.kill()
+            finished.append(_cached_entries(cache))
+            server.start()  # `answers` counts from 0 again
+            return
+
+
+def test_server_restarted_mid_run_loses_nothing_under_a_name_it_does_not_list(tmp_path):
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps({"id": f"r{i}", "text": f"total_{i} = {i} + 1\n"}) for i in range(12)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    server = LlamaServer(alias=None)  # /v1/models lists the GGUF's path, not ALIAS
+    server.start()
+    out = tmp_path / "out"
+    try:
+        done, finished = threading.Event(), []
+        chaos = threading.Thread(target=_kill_and_restart, args=(server, cache, done, finished))
+        chaos.start()
+        try:
+            status = main(
+                [
+                    *("code", "--stages", "sgcr", "--quiet", "--input", str(source)),
+                    *("--output", str(out), "--engine", "openai"),
+                    *("--endpoint", server.url, "--model", ALIAS),
+                    *("--max_tokens", "16", "--structured", "off", "--batch_size", "2"),
+                    # retries outlast a restart however long it takes here (START_WAIT_S)
+                    *("--max_concurrency", "2", "--retries", str(START_WAIT_S)),
+                    *("--retry_max_wait", "2", "--cache_dir", str(cache)),
+                    *("--cache_flush_every", "1"),
+                ]
+            )
+        finally:
+            done.set()
+            chaos.join(timeout=_WAIT_S)
+        assert finished, "the run ended before the server was killed"
+        assert finished[0] < len(lines), "every answer was in before the kill"
+        assert server.answers > 0, "the restarted server answered nothing of the run"
+    finally:
+        server.stop()
+    assert status == 0
+    report = read_report(out)
+    assert_conserved(report, read_outputs(out))
+    sgcr = report["stages"]["sgcr"]
+    assert report["balanced"] and sgcr["input"] == len(lines)
+    assert sgcr["dead_letter"] == 0

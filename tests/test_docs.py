@@ -138,9 +138,11 @@ def test_readme_stays_short():
 
 # Flags the pages name that belong to other programs: Beam's SDK worker pool (--service_port),
 # mkdocs (--strict), pylint (--persistent, --disable), uv (--override), ruff (--isolated,
-# --select) and gcloud's flex-template commands (--image, --parameters). Hyphenated flags
+# --select), gcloud's flex-template commands (--image, --parameters) and llama.cpp's
+# llama-server (--alias). Hyphenated flags
 # (vLLM's server, chromium) are never ours, whose flags are snake_case.
 _OTHER_PROGRAMS = {
+    "--alias",
     "--service_port",
     "--strict",
     "--persistent",

@@ -97,7 +97,7 @@ def loaded():
 
 
 def test_default_model_is_the_shipped_gguf(loaded):
-    from beam_swallow.inference.embedded import default_gguf
+    from beam_swallow.inference.gguf import default_gguf
 
     path = Path(default_gguf())
     assert path.suffix == ".gguf" and path.stat().st_size > 50_000_000

@@ -204,13 +204,16 @@ def test_server_killed_mid_run_and_restarted_loses_nothing(server):
     engine = _engine(server.url, max_concurrency=2, batch_size=2, retries=START_WAIT_S // 2)
     records = [{"id": f"r{i}", "text": QUESTIONS[i % 4]} for i in range(8)]
 
+    # answers of this run, not of an earlier test, start the kill: the worker's preflight
+    # probe and one record's
+    before = server.answers
+
     def kill_and_restart():
-        server.answered.wait(timeout=120)
+        server.wait_for_answers(before + 2, timeout=120)
         server.kill()
         time.sleep(1.0)
         server.start()
 
-    server.answered.clear()  # an answer of this run, not of an earlier test, starts the kill
     chaos = threading.Thread(target=kill_and_restart, daemon=True)
     chaos.start()
     pipeline, out = _run(engine, records)

@@ -320,7 +320,8 @@ def test_job_of_two_processes_finishes_and_leaves_no_engine(tmp_path):
 
 def test_preflight_refuses_max_tokens_beyond_the_servers_context(reference, tmp_path):
     """vLLM's own server with a 2,048 context and the default --max_tokens 8192: the
-    run is refused before the first request, naming the flag and the context."""
+    server refuses a request for 8,192 tokens, so the run is refused before the first
+    record, naming the flag and quoting the server."""
     started = time.monotonic()
     result = _cli(
         "code",
@@ -337,9 +338,50 @@ def test_preflight_refuses_max_tokens_beyond_the_servers_context(reference, tmp_
         cwd=Path.cwd(),
     )
     assert result.returncode == 2
-    assert "--max_tokens 8192" in result.stderr and "2048" in result.stderr, result.stderr
+    url = _state()["url"]
+    # the server's own refusal of a request for that many tokens, quoted
+    assert (
+        f"--max_tokens 8192 does not fit the model served at {url}: it refused a request for "
+        "that many tokens (HTTP 400: max_tokens=8192 cannot be greater than max_model_len=2048."
+    ) in result.stderr, result.stderr
     assert not (tmp_path / "out").exists(), "nothing may be written before the check"
     assert time.monotonic() - started < HANG_S
+
+
+def test_preflight_takes_max_tokens_equal_to_the_servers_context(reference):
+    """vLLM refuses only a max_tokens above max_model_len: asked for all 2,048 tokens of
+    its context, it takes the (streamed, one-token) probe, as the vllm engine's launch
+    check expects."""
+    from beam_swallow.inference.preflight import check_server
+
+    url = _state()["url"]
+    config = EngineConfig(
+        engine="openai", endpoint=url, model=MODEL, sampling=SamplingParams(max_tokens=2048)
+    )
+    facts = check_server(config)
+    assert facts.context == 2048 and facts.probed_max_tokens == 2048
+    assert facts.models == (MODEL,) and facts.answered == MODEL
+
+
+def test_preflight_refuses_a_model_the_server_does_not_serve(reference, tmp_path):
+    """vLLM's server answers 404 to a name it does not serve: the run is refused before
+    the first record, in the server's words (llama.cpp's servers answer any name)."""
+    url = _state()["url"]
+    result = _cli(
+        *("code", "--stages", "sgcr", "--output", str(tmp_path / "out")),
+        *("--engine", "openai", "--endpoint", url, "--model", "not-served"),
+        *("--max_tokens", "24"),
+        cwd=Path.cwd(),
+    )
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    assert (
+        f"beam-swallow code: error: the server at {url} refused --model not-served "
+        "(HTTP 404: The model `not-served` does not exist."
+    ) in errors[0]
+    assert errors[0].endswith(f"; it lists {MODEL}"), errors[0]
+    assert not (tmp_path / "out").exists(), "nothing may be written before the check"
 
 
 def test_structured_outputs_give_sgcr_answers_that_parse(reference):

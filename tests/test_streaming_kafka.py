@@ -22,7 +22,8 @@ from beam_swallow.io import READ_STAGE, ReaderConfig
 from beam_swallow.pipelines.graph import apply_stages
 from beam_swallow.records import ErrorKind, Reason
 from beam_swallow.streaming import WriteWindows
-from beam_swallow.streaming.kafka import KafkaConfig, ParseKafka
+from beam_swallow.streaming.config import KafkaConfig
+from beam_swallow.streaming.kafka import ParseKafka
 from beam_swallow.testing.kafka import offset_of
 from beam_swallow.testing.windows import assert_windows_conserved, read_windows
 from beam_swallow.transforms import Syntax

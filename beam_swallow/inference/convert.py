@@ -44,7 +44,7 @@ def convert(gguf: str, output: str, dtype: str = "bfloat16") -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from beam_swallow.inference.embedded import default_gguf
+    from beam_swallow.inference.gguf import default_gguf
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gguf", default=None, help="GGUF file (default: the embedded model)")

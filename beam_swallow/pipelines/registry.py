@@ -47,7 +47,8 @@ from beam_swallow.prompts import load_prompt
 from beam_swallow.sources.s3 import S3Settings
 from beam_swallow.sources.stack_v2 import StackV2Config, parse_stack_v2
 from beam_swallow.streaming import StreamConfig
-from beam_swallow.streaming.kafka import KafkaConfig, expansion_jar_for
+from beam_swallow.streaming.config import KafkaConfig
+from beam_swallow.streaming.kafka import expansion_jar_for
 from beam_swallow.transforms import (
     Decontaminate,
     ExactDedup,

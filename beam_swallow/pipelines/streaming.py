@@ -52,7 +52,8 @@ from beam_swallow.streaming import (
     WriteWindows,
     check_source,
 )
-from beam_swallow.streaming.kafka import DEPRECATED_READ, ReadKafka
+from beam_swallow.streaming.config import DEPRECATED_READ
+from beam_swallow.streaming.kafka import ReadKafka
 from beam_swallow.streaming.stop import StopFailed, drain_job, find_job
 
 __all__ = ["run_streaming", "sum_window_reports"]

@@ -1,14 +1,28 @@
-"""Where a streaming run reads from, and how long its windows are."""
+"""Where a streaming run reads from (a Pub/Sub subscription or topic, a Kafka topic),
+and how long its windows are.
+
+The bottom of :mod:`beam_swallow.streaming`: the reads (:mod:`.messages`,
+:mod:`.kafka`) and the window writer (:mod:`.windows`) import these values,
+never the other way round.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-if TYPE_CHECKING:
-    from beam_swallow.streaming.kafka import KafkaConfig
-
-__all__ = ["ALLOWED_LATENESS_S", "STOP_MODES", "StreamConfig", "WINDOW_S"]
+__all__ = [
+    "ALLOWED_LATENESS_S",
+    "DEFAULT_BOOTSTRAP",
+    "DEFAULT_GROUP",
+    "DEPRECATED_READ",
+    "STOP_MODES",
+    "KafkaConfig",
+    "StreamConfig",
+    "WINDOW_S",
+]
 
 WINDOW_S = 60.0  # seconds per fixed window (issue 11: a minute of records per file set)
 # How late (event time) a record may reach the window writer and still fire its window again.
@@ -19,6 +33,81 @@ WINDOW_S = 60.0  # seconds per fixed window (issue 11: a minute of records per f
 ALLOWED_LATENESS_S = 600.0
 # --on_stop: what SIGINT / SIGTERM do to a Flink streaming job; the first is the default.
 STOP_MODES = ("drain", "cancel")
+
+DEFAULT_BOOTSTRAP = "localhost:9092"
+DEFAULT_GROUP = "beam-swallow"
+# The experiment that makes Beam's KafkaIO an unbounded-source read (see :mod:`.kafka`).
+DEPRECATED_READ = "use_deprecated_read"
+# How the expansion service builds the read: the unbounded source, its Java steps embedded in
+# the TaskManager. Its first argument, the port, Beam's launcher fills in.
+_EXPANSION_ARGS = (
+    "{{PORT}}",
+    f"--experiments={DEPRECATED_READ}",
+    "--defaultEnvironmentType=EMBEDDED",
+)
+# Settings the read owns: offsets are committed with checkpoints, never by the consumer.
+_OWNED_SETTINGS = {"enable.auto.commit", "bootstrap.servers", "group.id"}
+_HOST_PORT = re.compile(r"^[^\s:,]+:\d+$")
+
+
+@dataclass(frozen=True)
+class KafkaConfig:
+    """One Kafka topic to read, and how.
+
+    ``consumer``: extra Kafka consumer settings (``("max.poll.records", "500")``, ...);
+    ``auto.offset.reset`` defaults to ``earliest``, so a new group reads the
+    topic from its start. ``expansion_service``: ``HOST:PORT`` of a running
+    expansion service or the path of a jar that runs one. Raises ValueError
+    on a malformed server list or a setting the read owns.
+    """
+
+    topic: str
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    group_id: str = DEFAULT_GROUP
+    consumer: tuple[tuple[str, str], ...] = field(default=())
+    expansion_service: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.topic:
+            raise ValueError("--input_kafka_topic must not be empty")
+        if not all(_HOST_PORT.match(s) for s in self.bootstrap_servers.split(",")):
+            raise ValueError(
+                "--kafka_bootstrap_servers must be HOST:PORT[,HOST:PORT...], "
+                f"got {self.bootstrap_servers!r}"
+            )
+        if not self.group_id:
+            raise ValueError("--kafka_group_id must not be empty")
+        owned = sorted(_OWNED_SETTINGS & {key for key, _ in self.consumer})
+        if owned:
+            raise ValueError(
+                f"--kafka_consumer_config may not set {', '.join(owned)}: the read owns "
+                "them (servers and group have their own flags; offsets commit with checkpoints)"
+            )
+
+    def consumer_settings(self) -> dict[str, str]:
+        """The consumer configuration the read is given."""
+        return {
+            "auto.offset.reset": "earliest",
+            **dict(self.consumer),
+            "bootstrap.servers": self.bootstrap_servers,
+            "group.id": self.group_id,
+        }
+
+    def expansion(self) -> Any:
+        """What ReadFromKafka takes as its expansion service: an address or a launcher."""
+        service = self.expansion_service
+        if service is None:
+            raise ValueError(
+                "reading Kafka needs --kafka_expansion_service (HOST:PORT or a jar), or "
+                "--flink_job_server_jar with the expansion service jar beside it"
+            )
+        if _HOST_PORT.match(service):
+            return service
+        if not Path(service).is_file():
+            raise ValueError(f"--kafka_expansion_service: no such jar: {service}")
+        from apache_beam.transforms.external import JavaJarExpansionService
+
+        return JavaJarExpansionService(service, extra_args=list(_EXPANSION_ARGS))
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,7 @@ the job server jar.
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,12 +43,11 @@ from apache_beam import pvalue
 
 from beam_swallow.io import SEEN, ReaderConfig, ReadResult
 from beam_swallow.stage import DEAD_LETTER, KEPT, REJECTED
+from beam_swallow.streaming.config import DEFAULT_BOOTSTRAP, DEFAULT_GROUP, KafkaConfig
 from beam_swallow.streaming.messages import message_exit, window_exits
 
 __all__ = [
-    "DEPRECATED_READ",
     "KAFKA",
-    "KafkaConfig",
     "ParseKafka",
     "ReadKafka",
     "add_kafka_arguments",
@@ -59,81 +56,7 @@ __all__ = [
 ]
 
 KAFKA = "kafka"  # the record field of a Kafka record's metadata
-DEFAULT_BOOTSTRAP = "localhost:9092"
-DEFAULT_GROUP = "beam-swallow"
-# The experiment that makes Beam's KafkaIO an unbounded-source read (see the module note).
-DEPRECATED_READ = "use_deprecated_read"
-# How the expansion service builds the read: the unbounded source, its Java steps embedded in
-# the TaskManager. Its first argument, the port, Beam's launcher fills in.
-_EXPANSION_ARGS = (
-    "{{PORT}}",
-    f"--experiments={DEPRECATED_READ}",
-    "--defaultEnvironmentType=EMBEDDED",
-)
 _EXPANSION_JAR_SUFFIX = "-kafka-expansion-service.jar"
-# Settings the read owns: offsets are committed with checkpoints, never by the consumer.
-_OWNED_SETTINGS = {"enable.auto.commit", "bootstrap.servers", "group.id"}
-_HOST_PORT = re.compile(r"^[^\s:,]+:\d+$")
-
-
-@dataclass(frozen=True)
-class KafkaConfig:
-    """One Kafka topic to read, and how.
-
-    ``consumer``: extra Kafka consumer settings (``("max.poll.records", "500")``, ...);
-    ``auto.offset.reset`` defaults to ``earliest``, so a new group reads the
-    topic from its start. ``expansion_service``: ``HOST:PORT`` of a running
-    expansion service or the path of a jar that runs one. Raises ValueError
-    on a malformed server list or a setting the read owns.
-    """
-
-    topic: str
-    bootstrap_servers: str = DEFAULT_BOOTSTRAP
-    group_id: str = DEFAULT_GROUP
-    consumer: tuple[tuple[str, str], ...] = field(default=())
-    expansion_service: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.topic:
-            raise ValueError("--input_kafka_topic must not be empty")
-        if not all(_HOST_PORT.match(s) for s in self.bootstrap_servers.split(",")):
-            raise ValueError(
-                "--kafka_bootstrap_servers must be HOST:PORT[,HOST:PORT...], "
-                f"got {self.bootstrap_servers!r}"
-            )
-        if not self.group_id:
-            raise ValueError("--kafka_group_id must not be empty")
-        owned = sorted(_OWNED_SETTINGS & {key for key, _ in self.consumer})
-        if owned:
-            raise ValueError(
-                f"--kafka_consumer_config may not set {', '.join(owned)}: the read owns "
-                "them (servers and group have their own flags; offsets commit with checkpoints)"
-            )
-
-    def consumer_settings(self) -> dict[str, str]:
-        """The consumer configuration the read is given."""
-        return {
-            "auto.offset.reset": "earliest",
-            **dict(self.consumer),
-            "bootstrap.servers": self.bootstrap_servers,
-            "group.id": self.group_id,
-        }
-
-    def expansion(self) -> Any:
-        """What ReadFromKafka takes as its expansion service: an address or a launcher."""
-        service = self.expansion_service
-        if service is None:
-            raise ValueError(
-                "reading Kafka needs --kafka_expansion_service (HOST:PORT or a jar), or "
-                "--flink_job_server_jar with the expansion service jar beside it"
-            )
-        if _HOST_PORT.match(service):
-            return service
-        if not Path(service).is_file():
-            raise ValueError(f"--kafka_expansion_service: no such jar: {service}")
-        from apache_beam.transforms.external import JavaJarExpansionService
-
-        return JavaJarExpansionService(service, extra_args=list(_EXPANSION_ARGS))
 
 
 def expansion_jar_for(job_server_jar: str) -> str:
@@ -241,7 +164,7 @@ class ReadKafka(beam.PTransform):
     """Read a Kafka topic as records: a windowed ReadResult (see the module note).
 
     The pipeline's options must carry the ``use_deprecated_read`` experiment
-    (:data:`DEPRECATED_READ`), which the expansion service reads from them.
+    (:data:`~.config.DEPRECATED_READ`), which the expansion service reads from them.
     """
 
     def __init__(self, kafka: KafkaConfig, window_s: float, cfg: ReaderConfig = ReaderConfig()):
