@@ -103,6 +103,14 @@ def test_a_missing_tool_is_one_preflight_line_naming_tool_language_and_install(
     monkeypatch.setenv("BEAM_SWALLOW_TOOLS", str(tmp_path))  # no jar there
     with pytest.raises(ToolMissing, match=r"^format \(Java\): google-java-format 1\.28\.0 is not"):
         stage.tools_preflight(["Java"])
+    # a rustfmt that would follow `mod x;` out of its batch (an older one; none is installed
+    # here, so a stand-in that answers as it does) is refused before it formats anything
+    older = tmp_path / "older-rustfmt"
+    older.write_text("#!/bin/sh\necho 'skip_children = false'\n", encoding="utf-8")
+    older.chmod(older.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("BEAM_SWALLOW_RUSTFMT", str(older))
+    with pytest.raises(ToolMissing, match=r"^format \(Rust\): .* does not honour --config skip_"):
+        stage.tools_preflight(["Rust"])
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolMissing, match=r"^format \(Go\): gofmt is not installed: install Go"):
         stage.tools_preflight(["Ruby", "Go"])
