@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from beam_swallow.languages import names
 from beam_swallow.languages.formatting import (
     FORMATTERS,
     NO_FORMATTER,
@@ -212,6 +213,10 @@ def test_text_that_is_not_unicode_is_refused_alone():
     outcomes = format_sources("Go", ["package x\n", "package \udc80\n"], _CFG)
     assert outcomes[0].text == "package x\n"
     assert outcomes[1].text is None and "not valid Unicode" in outcomes[1].error
+
+
+def test_every_language_of_the_catalog_has_its_entry():
+    assert list(FORMATTERS) == list(names())
 
 
 def test_languages_without_a_formatter_pass_unchanged():

@@ -111,11 +111,11 @@ def format_in_folder(
     suffix: str,
     run: Callable[[Path, list[str]], Refusals],
     *,
-    prefix: str,
+    tool: str,
 ) -> list[FormatOutcome]:
     """Format ``sources`` with one tool run over files in a fresh private folder.
 
-    ``run(folder, names)`` runs the tool over the named files (in ``folder``,
+    ``run(folder, names)`` runs ``tool`` over the named files (in ``folder``,
     rewriting them in place) and returns the message of each file it refused.
     Source ``i`` is the file ``<i><suffix>``. A source that is not valid Unicode
     text (a lone surrogate) cannot be written for any tool: it is refused
@@ -136,7 +136,7 @@ def format_in_folder(
             writable.append(index)
     if writable:
         batch = [sources[index] for index in writable]
-        with tempfile.TemporaryDirectory(prefix=prefix, dir=scratch(batch)) as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"beam-swallow-{tool}-", dir=scratch(batch)) as tmp:
             folder = Path(tmp)
             names = write_sources(folder, batch, suffix, writable)
             refusals = run(folder, names)
@@ -147,7 +147,7 @@ def format_in_folder(
                 try:
                     outcomes[index] = FormatOutcome(_read(folder / name))
                 except UnicodeDecodeError as exc:
-                    raise ToolError(f"{prefix.strip('-')} wrote {name} not as UTF-8") from exc
+                    raise ToolError(f"{tool} wrote {name} not as UTF-8") from exc
     return [outcome for outcome in outcomes if outcome is not None]
 
 

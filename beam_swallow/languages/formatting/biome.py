@@ -137,4 +137,4 @@ class Biome(Formatter):
                 raise ToolError(f"biome exited {done.returncode}: {done.stderr.strip()[:2000]}")
             return refusals
 
-        return format_in_folder(sources, suffix, run, prefix="beam-swallow-biome-")
+        return format_in_folder(sources, suffix, run, tool="biome")

@@ -88,4 +88,4 @@ class ClangFormat(Formatter):
                     )
             return refused
 
-        return format_in_folder(sources, self.suffix, run, prefix="beam-swallow-clang-format-")
+        return format_in_folder(sources, self.suffix, run, tool="clang-format")

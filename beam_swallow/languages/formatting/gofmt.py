@@ -49,4 +49,4 @@ class Gofmt(Formatter):
             done = run_tool([*gofmt, "-w", *names], cwd=folder, timeout_s=cfg.timeout_s)
             return line_refusals("gofmt", done, names, _REFUSED)
 
-        return format_in_folder(sources, ".go", run, prefix="beam-swallow-gofmt-")
+        return format_in_folder(sources, ".go", run, tool="gofmt")

@@ -49,7 +49,8 @@ JAVA_ARGS = tuple(
 )
 _REFUSED = 1
 _ERROR = re.compile(r"^(?P<name>[^:\s]+\.java):(?P<message>\d+:\d+: error: .*)$")
-_JVM_NOTE = "Picked up "  # the JVM's note that JAVA_TOOL_OPTIONS or the like is set
+# the JVM's own notes: JAVA_TOOL_OPTIONS or the like set, deprecations of newer JDKs
+_JVM_NOTE = ("Picked up ", "WARNING: ")
 _CRASH = re.compile(r"^(?:Exception in thread|\tat |Caused by: |Error: )")
 
 
@@ -107,4 +108,4 @@ class GoogleJavaFormat(Formatter):
                 )
             return refusals
 
-        return format_in_folder(sources, ".java", run, prefix="beam-swallow-gjf-")
+        return format_in_folder(sources, ".java", run, tool="google-java-format")

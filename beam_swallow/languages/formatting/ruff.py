@@ -122,7 +122,7 @@ def format_python(sources: Sequence[str], cfg: FormatConfig) -> list[FormatOutco
             raise ToolError(f"ruff format failed: {stderr.strip()[:2000]}")
         return refusals
 
-    return format_in_folder(sources, ".py", run, prefix=_PREFIX)
+    return format_in_folder(sources, ".py", run, tool="ruff")
 
 
 def check_sources(sources: Sequence[str], cfg: RuffConfig) -> list[list[str]]:

@@ -115,4 +115,4 @@ class Rustfmt(Formatter):
                 raise ToolError(f"rustfmt exited {done.returncode}: {done.stderr[:2000]}")
             return refusals
 
-        return format_in_folder(sources, ".rs", run, prefix="beam-swallow-rustfmt-")
+        return format_in_folder(sources, ".rs", run, tool="rustfmt")

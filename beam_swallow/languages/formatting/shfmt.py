@@ -50,4 +50,4 @@ class Shfmt(Formatter):
             )
             return line_refusals("shfmt", done, names, _REFUSED)
 
-        return format_in_folder(sources, ".sh", run, prefix="beam-swallow-shfmt-")
+        return format_in_folder(sources, ".sh", run, tool="shfmt")
