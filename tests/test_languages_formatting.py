@@ -151,6 +151,39 @@ def test_a_broken_copy_is_refused_with_the_tools_message(language, tmp_path):
     assert refused >= 0.8 * len(copies), (language, refused, len(copies))
 
 
+@pytest.mark.parametrize("language", ["C", "C++", "Cuda"])
+def test_the_bracket_check_passes_real_files_and_refuses_their_broken_copies(language):
+    files = [text for _, text in language_files(language, 1000)]
+    assert len(files) >= 100
+    passed = sum(unbalanced(text) is None for text in files)
+    copies = [copy for copy in (broken_copy(language, text) for text in files) if copy]
+    refused = sum(unbalanced(copy) is not None for copy in copies)
+    assert passed >= 0.99 * len(files), (passed, len(files))
+    assert refused >= 0.9 * len(copies), (refused, len(copies))
+
+
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("int f() { return (1; }", "1:22: '}' does not close '(' at 1:18"),
+        ("int f() { return 1; }}", "1:22: '}' closes nothing"),
+        ("int f() {\n  /* } */ return 1;\n", "1:9: '{' is never closed"),
+        ('char *s = "{"; char c = \'(\'; auto r = R"x(})x";', None),
+        ("#define OPEN {\n#define CLOSE(x) x)\n", None),
+        ("#define A 1 /* a comment that goes on\n   ) */\nint x;\n", None),
+        # two heads for one body: each branch from where the #if began
+        ("#ifdef X\nvoid f(int a) {\n#else\nvoid f(void) {\n#endif\n  return; }\n", None),
+        # opened in one conditional without #else, closed in another
+        ('#ifdef __cplusplus\nextern "C" {\n#endif\nint x;\n#ifdef __cplusplus\n}\n#endif\n', None),
+        # a body that is all #else, missing its last brace
+        ("#if OLD\n#else\nnamespace s {\n#endif\n", "1:1: the branches of this conditional"),
+    ],
+)
+def test_what_the_bracket_check_counts(source, why):
+    found = unbalanced(source)
+    assert found == why if why is None else found.startswith(why)
+
+
 def test_a_refused_file_leaves_the_rest_of_its_batch_formatted(tmp_path):
     # the broken file first, so that a tool stopping at it would leave the others unformatted
     for language in ("Go", "Shell", "Rust", "Java", "JavaScript"):
