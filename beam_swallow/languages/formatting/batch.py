@@ -44,6 +44,7 @@ __all__ = [
 # fast formatter's cost beyond its own on a busy machine.
 _SHM = "/dev/shm"
 _MESSAGE_CHARS = 2000
+_LINE_ERROR = re.compile(r"^(?P<name>[^:\s]+):(?P<message>\d+:\d+: .*)$")
 
 Refusals = dict[str, str]
 
@@ -119,9 +120,9 @@ def format_in_folder(
     rewriting them in place) and returns the message of each file it refused.
     Source ``i`` is the file ``<i><suffix>``. A source that is not valid Unicode
     text (a lone surrogate) cannot be written for any tool: it is refused
-    without being written. Returns one
-    :class:`FormatOutcome` per source, in order; raises ToolError when ``run``
-    does, or when a file the tool accepted cannot be read back as UTF-8.
+    without being written. Returns one :class:`FormatOutcome` per source, in
+    order; raises ToolError when ``run`` does, or when a file the tool accepted
+    cannot be read back as UTF-8.
     """
     if not sources:
         return []
@@ -177,6 +178,3 @@ def line_refusals(
     if done.returncode != refused_status or unplaced or not refusals:
         raise ToolError(f"{tool} exited {done.returncode}: {done.stderr.strip()[:_MESSAGE_CHARS]}")
     return refusals
-
-
-_LINE_ERROR = re.compile(r"^(?P<name>[^:\s]+):(?P<message>\d+:\d+: .*)$")
