@@ -5,7 +5,7 @@ For each language with a formatter, the same real files
 (:func:`~beam_swallow.testing.language_files.language_files`) go through:
 
 - per file (the authors' method): the tool's CLI started once per file, the
-  source on stdin, as the swallow-synth scripts call their tools; timed on
+  source on stdin; timed on
   ``--per_file`` files spread evenly over the set (a rate, files/s);
 - the floor: the tool's own batch CLI over the same files, written beforehand to a
   folder where ours go (``/dev/shm`` when it has room), timed from the process start to its exit (``gofmt -w F...``,
