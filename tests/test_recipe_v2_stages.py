@@ -1,4 +1,5 @@
-"""The v2 recipes' stages without a model: format and reformat (ruff), length,
+"""The v2 recipes' stages without a model: format and reformat (ruff for Python; every
+language: test_languages_formatting*.py), length,
 lint_errors, the score's parser and bands, the math style choice, the quality
 measures. The format stage is held to the ``ruff format`` CLI on real files."""
 
@@ -15,7 +16,13 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
 
 from beam_swallow.inference.base import ChatResult
-from beam_swallow.linting.ruff import RuffConfig, check_sources, format_sources, ruff_binary
+from beam_swallow.languages.formatting import FormatConfig
+from beam_swallow.languages.formatting.ruff import (
+    RuffConfig,
+    check_sources,
+    format_python,
+    ruff_binary,
+)
 from beam_swallow.linting.score import LintResult, Status
 from beam_swallow.records import Reason
 from beam_swallow.reporting.quality import (
@@ -64,7 +71,7 @@ def test_format_equals_the_ruff_cli_on_real_files():
     sources = stdlib_sources(60) + _site_packages_sources(60)
     sources.append("x = 1\r\ny=[1,2]\r\n")  # Windows line endings stay as they were
     assert len(sources) > 100
-    outcomes = format_sources(sources, RuffConfig(batch_files=40))
+    outcomes = format_python(sources, FormatConfig(batch_files=40))
     changed = 0
     for source, outcome in zip(sources, outcomes, strict=True):
         code, expected = _cli_format(source)
@@ -78,7 +85,7 @@ def test_format_equals_the_ruff_cli_on_real_files():
 
 
 def test_an_unparsable_file_is_refused_with_ruffs_message():
-    [good, bad] = format_sources(["x=1\n", BROKEN], RuffConfig())
+    [good, bad] = format_python(["x=1\n", BROKEN], FormatConfig())
     assert good.text == "x = 1\n"
     assert bad.text is None
     assert bad.error.startswith("Failed to parse at 1:12:")
@@ -97,7 +104,7 @@ def test_format_stage_exits_add_up():
         {"id": "c", "text": BROKEN},
         {"id": "d", "text": 7},
     ]
-    pipeline, out = _run_stage(Format(RuffConfig(batch_files=2)), records)
+    pipeline, out = _run_stage(Format(FormatConfig(batch_files=2)), records)
     assert_that(
         out.kept | beam.Map(lambda r: (r["id"], r["text"], r["format_changed"])),
         equal_to([("a", "x = 1\n", True), ("b", "x = 1\n", False)]),
@@ -117,7 +124,7 @@ def test_format_stage_exits_add_up():
 
 
 def test_reformat_is_the_same_stage_under_its_own_name():
-    pipeline, out = _run_stage(Reformat(RuffConfig()), [{"id": "a", "text": "y=2\n"}])
+    pipeline, out = _run_stage(Reformat(FormatConfig()), [{"id": "a", "text": "y=2\n"}])
     assert_that(
         out.kept | beam.Map(lambda r: (r["text"], r["reformat_changed"])),
         equal_to([("y = 2\n", True)]),
@@ -128,11 +135,11 @@ def test_reformat_is_the_same_stage_under_its_own_name():
 def test_a_ruff_run_that_fails_makes_each_record_of_its_batch_a_dead_letter():
     # a timeout no run can meet: ruff is killed, the batch is unanswered
     pipeline, out = _run_stage(
-        Format(RuffConfig(timeout_s=1e-6)), [{"id": str(i), "text": "x=1\n"} for i in range(3)]
+        Format(FormatConfig(timeout_s=1e-6)), [{"id": str(i), "text": "x=1\n"} for i in range(3)]
     )
     assert_that(
         out.dead_letter | beam.Map(lambda r: (r["id"], r["error_type"])),
-        equal_to([(str(i), "ruff_error") for i in range(3)]),
+        equal_to([(str(i), "tool_error") for i in range(3)]),
         label="dead",
     )
     assert_that(out.kept, equal_to([]), label="kept")

@@ -20,7 +20,8 @@ from dataclasses import replace
 
 import apache_beam as beam
 
-from beam_swallow.linting.ruff import RuffConfig
+from beam_swallow.languages.formatting import FormatConfig
+from beam_swallow.languages.formatting.ruff import RuffConfig
 from beam_swallow.options import DEFAULT_CODE_STAGES, DEFAULT_MATH_STAGES, SwallowOptions
 from beam_swallow.pipelines.registry import (
     CODE_STAGES,
@@ -58,6 +59,7 @@ from beam_swallow.transforms.score import BANDS, ScoreBands
 __all__ = [
     "CODE_RECIPES",
     "MATH_RECIPES",
+    "format_config",
     "length_config",
     "rewrite_bands",
     "ruff_config",
@@ -68,8 +70,13 @@ __all__ = [
 Recipe = tuple[dict[str, StageFactory], str]
 
 
+def format_config(opts: SwallowOptions) -> FormatConfig:
+    """How format and reformat run each language's formatter."""
+    return FormatConfig(batch_files=opts.format_batch_files, timeout_s=opts.format_timeout)
+
+
 def ruff_config(opts: SwallowOptions) -> RuffConfig:
-    """How format, reformat and lint_errors run ruff."""
+    """How lint_errors runs ruff check."""
     return RuffConfig(
         batch_files=opts.ruff_batch_files,
         timeout_s=opts.ruff_timeout,
@@ -152,11 +159,11 @@ MATH_V1_STAGES: dict[str, StageFactory] = {
 
 CODE_V2_STAGES: dict[str, StageFactory] = {
     "fetch": CODE_STAGES["fetch"],  # The Stack v2's blobs, first (--input_format stack_v2)
-    Format.stage: lambda opts: Format(ruff_config(opts)),
+    Format.stage: lambda opts: Format(format_config(opts)),
     Length.stage: lambda opts: Length(length_config(opts)),
     Score.stage: _score,
     Rewrite.stage: _measured(_rewrite, "code"),
-    Reformat.stage: lambda opts: Reformat(ruff_config(opts)),
+    Reformat.stage: lambda opts: Reformat(format_config(opts)),
     LintErrors.stage: lambda opts: LintErrors(ruff_config(opts)),
     Syntax.stage: CODE_STAGES[Syntax.stage],
     **{name: CODE_STAGES[name] for name in ("exact_dedup", "near_dedup", "decontaminate")},

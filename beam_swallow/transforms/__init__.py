@@ -4,8 +4,8 @@
 ``stage`` is the name ``--stages``, the outputs' ``stage`` field and the
 counters use; the v2 recipes' stages (``--recipe v2``) follow the seed paper's.
 Helper modules beside them: ``llm`` (the LLM stage plumbing), ``rewriting``
-(what the rewriting stages share), ``ruff_stage`` (what the stages over ruff
-share), ``quality`` and ``measured`` (a rewrite's quality before and after),
+(what the rewriting stages share), ``tool_stage`` (what the stages that batch
+records per language for an external tool share), ``quality`` and ``measured`` (a rewrite's quality before and after),
 ``recipe_flags`` (the v2 recipes' flags), ``parse`` and ``repetition``, and the
 cached variants (``lint_cache``, ``llm_cache``, ``fetch_cache``).
 """

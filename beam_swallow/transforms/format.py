@@ -1,42 +1,84 @@
-"""Stage ``format`` (SwallowCode-v2): every file through ``ruff format`` before it is scored.
+"""Stage ``format`` (SwallowCode-v2): every file through its language's formatter before it
+is scored.
 
-The authors' second recipe formats each file with ruff's formatter first, so
-the score and the rewrite see one layout, and formats again after the rewrite
-(stage ``reformat``). Records go to ruff in batches
-(:class:`~beam_swallow.transforms.ruff_stage.RuffStage`).
+The authors' second recipe formats each file first (ruff for Python), so the
+score and the rewrite see one layout, and formats again after the rewrite
+(stage ``reformat``). Each language has its formatter
+(:mod:`beam_swallow.languages.formatting`: ruff, clang-format, gofmt, rustfmt,
+Biome, google-java-format, shfmt; none for PHP, Ruby, C#, Kotlin, Swift),
+called over batches of one language's records
+(:class:`~beam_swallow.transforms.tool_stage.ToolStage`).
 
-- kept: ``text`` is ruff's output, byte for byte what ``ruff format`` writes
-  (``--isolated``: no configuration file applies); ``format_changed`` says
-  whether it differs from the input.
-- rejected ``unformattable``: ruff cannot parse the file; ``error`` is ruff's
-  message (``Failed to parse 0.py:1:5: ...``; line and column are the file's).
-- dead letter: ruff failed the whole batch (``ruff_error``), or the record has
-  no string text.
+- kept: ``text`` is the formatter's output, byte for byte what its CLI writes
+  for the file alone (a language without a formatter: unchanged);
+  ``formatter`` names the tool and its version (``"gofmt go1.26.8"``,
+  ``"none"``); ``format_changed`` says whether the text changed.
+- rejected ``unformattable``: the formatter refused the file; ``error`` is its
+  message (positions as ``line:column`` of the file), ``formatter`` the tool.
+- dead letter: the tool failed the whole batch (``tool_error``; not installed:
+  ``tool_missing``), the record has no string text, or a language the catalog
+  does not know.
+
+A record without ``language`` is Python.
 
 Counters: ``format.kept``, ``format.unformattable``, ``format.dead_letter``.
 """
 
 from __future__ import annotations
 
-from beam_swallow.linting.ruff import FormatOutcome, format_sources
-from beam_swallow.records import TEXT, Reason, Record, Reject
-from beam_swallow.transforms.ruff_stage import RuffStage
+from collections.abc import Collection, Sequence
+from typing import ClassVar
 
-__all__ = ["STAGE", "Format", "format_verdict"]
+from beam_swallow.languages.formatting import (
+    FormatConfig,
+    FormatOutcome,
+    format_sources,
+    formatter_label,
+    preflight,
+)
+from beam_swallow.records import TEXT, Reason, Record, Reject
+from beam_swallow.transforms.tool_stage import ToolStage
+
+__all__ = ["FORMATTER_FIELD", "STAGE", "Format", "format_verdict"]
 
 STAGE = "format"
+FORMATTER_FIELD = "formatter"
+
+Answer = tuple[FormatOutcome, str]
 
 
-def format_verdict(record: Record, outcome: FormatOutcome, stage: str) -> Record | Reject:
-    """ruff's formatted text as the record's text, or ``unformattable`` with ruff's message."""
+def format_batch(language: str, sources: Sequence[str], cfg: FormatConfig) -> list[Answer]:
+    """Each source's outcome with the label of the formatter that gave it."""
+    label = formatter_label(language)
+    return [(outcome, label) for outcome in format_sources(language, sources, cfg)]
+
+
+def format_verdict(record: Record, answer: Answer, stage: str) -> Record | Reject:
+    """The formatted text as the record's text, or ``unformattable`` with the tool's message."""
+    outcome, label = answer
     if outcome.text is None:
-        return Reject(Reason.UNFORMATTABLE, {"error": outcome.error})
-    return {**record, TEXT: outcome.text, f"{stage}_changed": outcome.text != record[TEXT]}
+        return Reject(Reason.UNFORMATTABLE, {"error": outcome.error, FORMATTER_FIELD: label})
+    return {
+        **record,
+        TEXT: outcome.text,
+        FORMATTER_FIELD: label,
+        f"{stage}_changed": outcome.text != record[TEXT],
+    }
 
 
-class Format(RuffStage):
-    """The format stage: ``Format(RuffConfig)`` returns a StageResult."""
+class Format(ToolStage):
+    """The format stage: ``Format(FormatConfig)`` returns a StageResult."""
 
     stage = STAGE
-    run = staticmethod(format_sources)
+    languages: ClassVar[frozenset[str] | None] = None  # every language: some pass unchanged
+    run = staticmethod(format_batch)
     verdict = staticmethod(format_verdict)
+
+    @classmethod
+    def default_config(cls) -> FormatConfig:
+        return FormatConfig()
+
+    def tools_preflight(self, languages: Collection[str]) -> None:
+        """Raise ToolMissing, naming the tool, the language and how to install it, when a
+        formatter ``languages`` need is not installed or does not start."""
+        preflight(languages)

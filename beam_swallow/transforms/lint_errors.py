@@ -4,7 +4,7 @@ The last stage of the authors' second code recipe. Each Python file is checked
 with ``ruff check --select RULES`` (``--lint_error_rules``, default
 ``E9,F63,F7,F82``: syntax errors, comparisons that are always wrong,
 statements in the wrong place, undefined names: errors, not style), in batches
-(:class:`~beam_swallow.transforms.ruff_stage.RuffStage`).
+(:class:`~beam_swallow.transforms.tool_stage.ToolStage`).
 
 ruff reads Python only. A file of another language passes the stage unchanged
 (kept, ``lint_errors_checked: false``): a departure from the recipe, which was
@@ -16,7 +16,7 @@ which is what this stage's rules stand for in Python (docs, Recipes).
   false``).
 - rejected ``lint_errors``: ``lint_errors`` lists the findings, at most 20, as
   ``"F821 3:5 Undefined name `x`"``.
-- dead letter: ruff failed the whole batch (``ruff_error``), or the record has
+- dead letter: ruff failed the whole batch (``tool_error``), or the record has
   no string text.
 
 Counters: ``lint_errors.kept``, ``lint_errors.lint_errors``, ``lint_errors.dead_letter``.
@@ -24,13 +24,15 @@ Counters: ``lint_errors.kept``, ``lint_errors.lint_errors``, ``lint_errors.dead_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import apache_beam as beam
 
 from beam_swallow.languages import PYTHON
-from beam_swallow.linting.ruff import check_sources
+from beam_swallow.languages.formatting.ruff import RuffConfig, check_sources
 from beam_swallow.records import LANGUAGE, Reason, Record, Reject
 from beam_swallow.stage import StageResult
-from beam_swallow.transforms.ruff_stage import RuffStage
+from beam_swallow.transforms.tool_stage import ToolStage
 
 __all__ = ["CHECKED", "STAGE", "LintErrors", "lint_error_verdict"]
 
@@ -52,13 +54,22 @@ def _not_python(record: Record, _partitions: int) -> int:
     return int(record.get(LANGUAGE, PYTHON.name) != PYTHON.name)
 
 
-class LintErrors(RuffStage):
+def check_batch(language: str, sources: Sequence[str], cfg: RuffConfig) -> list[list[str]]:
+    """``ruff check`` of a batch of one language's sources (Python's: the others pass by)."""
+    return check_sources(sources, cfg)
+
+
+class LintErrors(ToolStage):
     """The lint_errors stage: ``LintErrors(RuffConfig)`` returns a StageResult; records of
     other languages than Python leave by its kept exit unchecked."""
 
     stage = STAGE
-    run = staticmethod(check_sources)
+    run = staticmethod(check_batch)
     verdict = staticmethod(lint_error_verdict)
+
+    @classmethod
+    def default_config(cls) -> RuffConfig:
+        return RuffConfig()
 
     def expand(self, records: beam.PCollection) -> StageResult:
         python, others = records | "ByLanguage" >> beam.Partition(_not_python, 2)

@@ -2,7 +2,9 @@
 
 ``--recipe v1|v2`` picks the seed paper's pipeline (v1, the default) or the
 authors' second one (v2) for ``beam-swallow code`` and ``beam-swallow math``;
-the other flags here set the v2 stages (:class:`~beam_swallow.linting.ruff.RuffConfig`,
+the other flags here set the v2 stages
+(:class:`~beam_swallow.languages.formatting.FormatConfig`,
+:class:`~beam_swallow.languages.formatting.ruff.RuffConfig`,
 :class:`~beam_swallow.transforms.length.LengthConfig`,
 :class:`~beam_swallow.transforms.score.ScoreBands`,
 :class:`~beam_swallow.transforms.math_styles.StyleConfig`) and the quality
@@ -14,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 
-from beam_swallow.linting.ruff import RuffConfig
+from beam_swallow.languages.formatting import FormatConfig
+from beam_swallow.languages.formatting.ruff import RuffConfig
 from beam_swallow.transforms.length import LengthConfig
 from beam_swallow.transforms.math_styles import STYLE_CHOICES
 from beam_swallow.transforms.score import ScoreBands
@@ -25,6 +28,7 @@ RECIPES = ("v1", "v2")
 DEFAULT_CODE_V2_STAGES = "format,length,score,rewrite,reformat,lint_errors"
 DEFAULT_MATH_V2_STAGES = "length,math_extract,math_styles"
 
+_FORMAT = FormatConfig()
 _RUFF = RuffConfig()
 _LENGTH = LengthConfig()
 _BANDS = ScoreBands()
@@ -52,17 +56,31 @@ def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
         "report compares them.",
     )
     group.add_argument(
+        "--format_batch_files",
+        type=int,
+        default=_FORMAT.batch_files,
+        help="format, reformat: files of one language per formatter run (default "
+        f"{_FORMAT.batch_files}).",
+    )
+    group.add_argument(
+        "--format_timeout",
+        type=float,
+        default=_FORMAT.timeout_s,
+        help="format, reformat: seconds one formatter run may take; then it is killed and "
+        f"its files are dead letters (default {_FORMAT.timeout_s:g}).",
+    )
+    group.add_argument(
         "--ruff_batch_files",
         type=int,
         default=_RUFF.batch_files,
-        help=f"format, reformat, lint_errors: files per ruff run (default {_RUFF.batch_files}).",
+        help=f"lint_errors: files per ruff check run (default {_RUFF.batch_files}).",
     )
     group.add_argument(
         "--ruff_timeout",
         type=float,
         default=_RUFF.timeout_s,
-        help="format, reformat, lint_errors: seconds one ruff run may take; then its "
-        f"files are dead letters (default {_RUFF.timeout_s:g}).",
+        help="lint_errors: seconds one ruff check run may take; then its files are dead "
+        f"letters (default {_RUFF.timeout_s:g}).",
     )
     group.add_argument(
         "--lint_error_rules",

@@ -1,9 +1,10 @@
-"""Stage ``reformat`` (SwallowCode-v2): ``ruff format`` again, after the rewrite.
+"""Stage ``reformat`` (SwallowCode-v2): each file through its language's formatter again,
+after the rewrite.
 
 The same stage as :mod:`~beam_swallow.transforms.format` under its own name, so
 a rewritten file is laid out as an original one and its exits are counted
-apart: kept (``reformat_changed``), rejected ``unformattable`` (a rewrite ruff
-cannot parse), dead letter.
+apart: kept (``formatter``, ``reformat_changed``), rejected ``unformattable`` (a
+rewrite its formatter refuses), dead letter.
 
 Counters: ``reformat.kept``, ``reformat.unformattable``, ``reformat.dead_letter``.
 """
@@ -18,6 +19,6 @@ STAGE = "reformat"
 
 
 class Reformat(Format):
-    """The reformat stage: ``Reformat(RuffConfig)`` returns a StageResult."""
+    """The reformat stage: ``Reformat(FormatConfig)`` returns a StageResult."""
 
     stage = STAGE

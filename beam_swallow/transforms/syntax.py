@@ -4,19 +4,19 @@ Python keeps the paper's rule, ``compile(src, "<string>", "exec")``, whatever
 the flags; every exception is a rejection with a specific reason (``null_bytes``,
 ``too_deep``, ``syntax_error``, ``uncompilable``; see
 :mod:`beam_swallow.languages.parsing.python`). Every other language is parsed as
-``--syntax_check`` says: ``tree_sitter`` (the default), ``exact`` (the language's
-own parser where a cheap one needs no project context, tree-sitter elsewhere)
+``--syntax_check`` says: ``exact`` (the default: the language's own parser where
+a cheap one needs no project context, tree-sitter elsewhere), ``tree_sitter``
 or ``both`` (rejected when either rejects); a file over ``--syntax_max_chars``
 is rejected ``too_large`` unparsed. Which parser judges which language, and why
-tree-sitter is the default: :mod:`beam_swallow.languages.parsing.check`, docs,
+``exact`` is the default: :mod:`beam_swallow.languages.parsing.check`, docs,
 Languages.
 
 The record's ``language`` field (a catalog name) picks the parser; a record
 without one is Python (what every record was before the read stage named
-languages). Files judged in process (Python, tree-sitter) leave at once; files
-for an external exact parser are held per language until
-``--syntax_batch_files`` have come (or the bundle ends) and checked in one call,
-so a process or worker request serves many files.
+languages). Files are held per language until ``--syntax_batch_files`` have
+come (or the bundle ends) and checked in one call
+(:class:`~beam_swallow.transforms.tool_stage.ToolStage`), so a process or worker
+request of an external parser serves many files.
 
 Kept records gain ``syntax_ok: true`` and ``syntax_checker`` (the tool and
 version that judged: ``"gofmt go1.26.8"``); rejected records carry ``error``
@@ -31,32 +31,18 @@ Counters: ``syntax.kept``, ``syntax.<reason>``, ``syntax.dead_letter``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from typing import Any, ClassVar
 
-import apache_beam as beam
-from apache_beam import pvalue
-from apache_beam.utils.windowed_value import WindowedValue
-
-from beam_swallow.languages.catalog import PYTHON
 from beam_swallow.languages.parsing import (
     SYNTAX_CHECKS,
     ParseConfig,
     ParseVerdict,
     check_sources,
-    has_exact_parser,
     preflight,
 )
-from beam_swallow.languages.routing import record_language
-from beam_swallow.records import TEXT, Reason, Record, Reject
-from beam_swallow.stage import (
-    DEAD_LETTER,
-    KEPT,
-    REJECTED,
-    StageResult,
-    emit_dead_letter,
-    emit_judged,
-)
+from beam_swallow.records import Reason, Record, Reject
+from beam_swallow.transforms.tool_stage import ToolStage
 
 __all__ = ["STAGE", "Syntax", "add_syntax_arguments", "judge_syntax", "parse_config"]
 
@@ -64,7 +50,7 @@ STAGE = "syntax"
 _DEFAULT = ParseConfig()
 
 
-def judge_syntax(record: Record, verdict: ParseVerdict) -> Record | Reject:
+def judge_syntax(record: Record, verdict: ParseVerdict, stage: str = STAGE) -> Record | Reject:
     """The record kept (``syntax_ok``, ``syntax_checker``) or rejected by its verdict."""
     if verdict.ok:
         return {**record, "syntax_ok": True, "syntax_checker": verdict.checker}
@@ -74,86 +60,21 @@ def judge_syntax(record: Record, verdict: ParseVerdict) -> Record | Reject:
     )
 
 
-def _check_one(record: Record, cfg: ParseConfig) -> Record | Reject:
-    [verdict] = check_sources(record_language(record).name, [record[TEXT]], cfg)
-    return judge_syntax(record, verdict)
-
-
-class _SyntaxDoFn(beam.DoFn):
-    """Judges in-process files at once; holds the files of an external parser per language."""
-
-    def __init__(self, cfg: ParseConfig):
-        self._cfg = cfg
-        self._held: dict[str, list[WindowedValue]] = {}
-
-    def start_bundle(self) -> None:
-        self._held = {}
-
-    def _external(self, language: str) -> bool:
-        return (
-            self._cfg.mode != "tree_sitter"
-            and language != PYTHON.name
-            and has_exact_parser(language)
-        )
-
-    def process(
-        self, record: Record, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam
-    ) -> Iterator[pvalue.TaggedOutput]:
-        if not isinstance(record.get(TEXT), str):
-            yield emit_dead_letter(STAGE, record, TypeError("record has no string text"))
-            return
-        try:
-            language = record_language(record).name
-        except ValueError as exc:
-            yield emit_dead_letter(STAGE, record, exc)
-            return
-        if not self._external(language):
-            yield emit_judged(STAGE, record, _check_one, self._cfg)
-            return
-        held = self._held.setdefault(language, [])
-        held.append(WindowedValue(record, timestamp, [window]))
-        if len(held) >= self._cfg.batch_files:
-            yield from self._flush(language)
-
-    def finish_bundle(self) -> Iterator[pvalue.TaggedOutput]:
-        for language in list(self._held):
-            yield from self._flush(language)
-
-    def _flush(self, language: str) -> Iterator[pvalue.TaggedOutput]:
-        held = self._held.pop(language, [])
-        if not held:
-            return
-        try:
-            verdicts = check_sources(language, [item.value[TEXT] for item in held], self._cfg)
-        except Exception as exc:  # the parser failed the call: each record is a dead letter
-            for item in held:
-                out = emit_dead_letter(STAGE, item.value, exc)
-                yield pvalue.TaggedOutput(out.tag, item.with_value(out.value))
-            return
-        for item, verdict in zip(held, verdicts, strict=True):
-            out = emit_judged(STAGE, item.value, judge_syntax, verdict)
-            yield pvalue.TaggedOutput(out.tag, item.with_value(out.value))
-
-
-class Syntax(beam.PTransform):
+class Syntax(ToolStage):
     """The syntax stage: ``Syntax(ParseConfig)`` returns a StageResult."""
 
-    stage: ClassVar[str] = STAGE
+    stage = STAGE
     languages: ClassVar[frozenset[str] | None] = None  # every language of the catalog
+    run = staticmethod(check_sources)
+    verdict = staticmethod(judge_syntax)
 
-    def __init__(self, cfg: ParseConfig | None = None):
-        super().__init__(label=self.stage)
-        self._cfg = cfg or ParseConfig()
+    @classmethod
+    def default_config(cls) -> ParseConfig:
+        return ParseConfig()
 
     def tools_preflight(self, languages: Collection[str]) -> None:
         """Raise ToolMissing when a parser ``--syntax_check`` needs for ``languages`` is absent."""
         preflight(languages, self._cfg)
-
-    def expand(self, records: beam.PCollection) -> StageResult:
-        tagged = records | "Parse" >> beam.ParDo(_SyntaxDoFn(self._cfg)).with_outputs(
-            KEPT, REJECTED, DEAD_LETTER
-        )
-        return StageResult.from_tagged(tagged)
 
 
 def parse_config(opts: Any) -> ParseConfig:
@@ -197,7 +118,7 @@ def add_syntax_arguments(parser: argparse.ArgumentParser) -> None:
         "--syntax_batch_files",
         type=int,
         default=_DEFAULT.batch_files,
-        help="syntax, --syntax_check exact or both: files of one language per exact-parser "
-        f"call (one process, or one request to a long-lived worker). Default "
+        help="syntax: files of one language per parser call (for an exact parser: one "
+        f"process, or one request to a long-lived worker). Default "
         f"{_DEFAULT.batch_files}.",
     )
