@@ -112,7 +112,6 @@ def test_score_names_each_language_and_the_report_counts_each(tmp_path):
 
 
 def test_the_v2_recipe_on_seven_languages_end_to_end(tmp_path):
-    pytest.importorskip("beam_swallow.languages.formatting", reason="the format home is not here")
     src, records = _input(tmp_path, 1_200, lambda lang, text: not parse_check(lang, text).ok)
     out = tmp_path / "out"
     argv = ["code", "--recipe", "v2", "--input", str(src), "--output", str(out), "--quiet"]
