@@ -15,6 +15,7 @@ import pytest
 from beam_swallow.cli import main
 from beam_swallow.reporting.engine_sim import EngineModel, Speculation
 from beam_swallow.reporting.gpu_bill import (
+    DECODE_MFU,
     LAMBDA_CONTEXT,
     LAMBDA_FP8_BY_TP,
     LAMBDA_FP8_PROMPTS,
@@ -94,7 +95,10 @@ def test_plan_prices_a_rewriter_as_simulated_with_its_layout(capsys):
     line = next(line for line in out.splitlines() if line.startswith("sgcr+scor"))
     assert "simulated: the paper's 360 x" in line and "Qwen3-235B-A22B-Instruct" in line
     assert "FP8 weights, FP8 KV" in line
-    gain, _, _ = paper_gain("qwen3-235b-a22b", "H100", "recommended")
+    # a budget: proposed tokens priced as decoded ones, the prompt-priced gain beside it
+    gain, _, _ = paper_gain("qwen3-235b-a22b", "H100", "recommended", verify_mfu=DECODE_MFU)
+    optimistic, _, _ = paper_gain("qwen3-235b-a22b", "H100", "recommended")
+    assert gain < optimistic and f"(x {optimistic:.2f} at a prompt token's)" in line
     rate = float(re.search(r"([\d,]+) output tokens/s", line).group(1).replace(",", ""))
     assert rate == pytest.approx(PAPER_H100_TOKENS_PER_S * gain, abs=1)
     assert main(["plan", "--files", "1000", "--gpu", "A100", "--layout", "recommended"]) == 2

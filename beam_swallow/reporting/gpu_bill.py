@@ -397,19 +397,28 @@ def rewriter_rate(
 ) -> tuple[float, str]:
     """Output tokens/s per GPU for ``beam-swallow plan``: the paper's measured
     ``paper_rate`` times :func:`paper_gain`, and a sentence saying where it comes from.
-    ValueError for a GPU or rewriter without figures here."""
+
+    A plan is a budget, so where the layout speculates the rate is the pessimistic
+    bound (proposed tokens checked at a decoded token's cost, ``verify_mfu=DECODE_MFU``),
+    and the sentence gives the optimistic one (a prompt token's cost) beside it: which
+    holds at a full batch is what a GPU run must measure. ValueError for a GPU or
+    rewriter without figures here."""
     if gpu not in GPUS or rewriter not in REWRITERS:
         raise ValueError(
             f"no figures for {rewriter} on {gpu}: rewriters {', '.join(REWRITERS)}, GPUs "
             f"{', '.join(GPUS)} (or give --tokens_per_s)"
         )
-    gain, chosen, _ = paper_gain(rewriter, gpu, layout, feeding)
     model = REWRITERS[rewriter]
-    speculation = (
-        "n-gram speculation at the CPU replay's tokens per step"
-        if layout == "recommended"
-        else "no speculation"
-    )
+    if layout == "recommended":
+        gain, chosen, _ = paper_gain(rewriter, gpu, layout, feeding, verify_mfu=DECODE_MFU)
+        optimistic, _, _ = paper_gain(rewriter, gpu, layout, feeding)
+        speculation = (
+            "n-gram speculation at the CPU replay's tokens per step, proposed tokens "
+            f"checked at a decoded token's cost (x {optimistic:.2f} at a prompt token's)"
+        )
+    else:
+        gain, chosen, _ = paper_gain(rewriter, gpu, layout, feeding)
+        speculation = "no speculation"
     return paper_rate * gain, (
         f"simulated: the paper's {paper_rate:.0f} x {gain:.2f} for {model.name} on "
         f"{chosen.describe(model)}, {speculation}, "
