@@ -67,6 +67,15 @@ class Prompt:
         return (*turns, Message("user", user_text))
 
     @property
+    def names_language(self) -> bool:
+        """Whether any turn holds a placeholder (``{language}``, ``{fence}``): only then
+        does a request need its record's language (a math page's ``language`` is a
+        natural language, which no prompt of its stages asks for)."""
+        return any(
+            "{" + name + "}" in turn.content for turn in self.turns for name in PLACEHOLDERS
+        )
+
+    @property
     def chars(self) -> int:
         """Characters in the prompt's own turns (the record's text not counted)."""
         return sum(len(turn.content) for turn in self.turns)

@@ -97,7 +97,8 @@ def build_request(record: Record, engine: EngineConfig, cfg: RewriteConfig) -> C
     then the record's text as the user turn, under the stage's grammar when it has
     one (the text also sizes ``max_tokens`` under ``--max_tokens_ratio``)."""
     text = record[TEXT]
-    messages = cfg.prompt.messages(text, prompt_fields(record_language(record)))
+    fields = prompt_fields(record_language(record)) if cfg.prompt.names_language else None
+    messages = cfg.prompt.messages(text, fields)
     return engine.request(record[ID], messages, cfg.grammar, source=text)
 
 
