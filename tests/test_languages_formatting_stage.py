@@ -21,7 +21,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from beam_swallow.languages.formatting import FormatConfig, format_sources, formatter_label
 from beam_swallow.languages.tools import ToolError, ToolMissing
 from beam_swallow.records import Reason
-from beam_swallow.testing.language_files import broken_copy, language_files, reindented_copy
+from beam_swallow.testing.code_corpus import CodeFile, broken_copy, code_files, reindented_copy
 from beam_swallow.transforms import Format, Reformat
 
 _PATIENT_S = 300.0
@@ -30,9 +30,9 @@ _MIXED = ("Go", "Shell", "Rust", "JavaScript", "C", "Java", "Python")
 
 
 def _sources(language: str, count: int = 6) -> list[str]:
-    real = [text for _, text in language_files(language, count)]
-    assert len(real) == count, f"too few real {language} files here (make tools code-files)"
-    return [reindented_copy(text) for text in real]
+    real = code_files(language, count)
+    assert len(real) == count, f"too few real {language} files here (make tools corpora)"
+    return [reindented_copy(file.text) for file in real]
 
 
 def _format_all(work: dict[str, list[str]]) -> dict[str, list[tuple[str | None, str | None]]]:
@@ -79,7 +79,8 @@ def _hanging_program(folder: Path, pid_file: Path) -> Path:
 def test_a_hung_tool_is_killed_at_its_timeout_and_fails_only_its_call(tmp_path, monkeypatch):
     pid_file = tmp_path / "pid"
     monkeypatch.setenv("BEAM_SWALLOW_GOFMT", str(_hanging_program(tmp_path, pid_file)))
-    shell = _sources("Shell", 3)
+    # as written: in a reindented copy, a `<<-` here-document may no longer end
+    shell = [file.text for file in code_files("Shell", 3)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         hung = pool.submit(format_sources, "Go", ["package x\n"], FormatConfig(timeout_s=10))
         other = pool.submit(format_sources, "Shell", shell, _CFG)
@@ -126,7 +127,8 @@ def test_the_stage_formats_each_language_with_its_tool_and_the_exits_add_up(work
     records, expected_kept, expected_rejected = [], [], []
     for language in ("Go", "Shell", "Rust", "JavaScript", "C", "Python"):
         sources = work[language][:3]
-        broken = next(copy for copy in (broken_copy(language, s) for s in work[language]) if copy)
+        copies = (broken_copy(CodeFile(language, "reindented", s)) for s in work[language])
+        broken = next(copy for copy in copies if copy)
         outcomes = format_sources(language, [*sources, broken], _CFG)
         label = formatter_label(language)
         for index, (text, outcome) in enumerate(zip([*sources, broken], outcomes, strict=True)):
@@ -139,7 +141,7 @@ def test_the_stage_formats_each_language_with_its_tool_and_the_exits_add_up(work
                 expected_rejected.append((record_id, Reason.UNFORMATTABLE, outcome.error, label))
             else:
                 expected_kept.append((record_id, outcome.text, label, outcome.text != text))
-    ruby = [text for _, text in language_files("Ruby", 2)]
+    ruby = [file.text for file in code_files("Ruby", 2)]
     for index, text in enumerate(ruby):
         records.append({"id": f"Ruby-{index}", "text": text, "language": "Ruby"})
         expected_kept.append((f"Ruby-{index}", text, "none", False))

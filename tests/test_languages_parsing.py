@@ -1,8 +1,9 @@
 """Every language's syntax check against its exact parser, on real files and broken copies.
 
-The files are real code read at test time (``beam_swallow.testing.parse_corpus``:
+The files are real code read at test time (``beam_swallow.testing.code_corpus``:
 toolchains, and packages ``make corpora`` fetched); each has a copy with one
-brace, parenthesis or closing keyword deleted that the exact parser rejects.
+brace, parenthesis or closing keyword deleted that the exact parser rejects (where
+a language has none here, one whose brackets no longer pair up).
 The three modes are each compared with the exact parser's own verdict, run one
 process (or request) per file as its authors' tools run.
 """
@@ -15,6 +16,7 @@ from functools import cache
 
 import pytest
 
+from beam_swallow.languages import names
 from beam_swallow.languages.parsing import (
     SYNTAX_CHECKS,
     ParseConfig,
@@ -22,9 +24,11 @@ from beam_swallow.languages.parsing import (
     has_exact_parser,
 )
 from beam_swallow.records import Reason
-from beam_swallow.testing.parse_corpus import LANGUAGES, Sample, samples
+from beam_swallow.testing.code_corpus import Sample, samples
 
 TARGET = 0.97
+# Python is judged by compile() in every mode (the paper's rule): nothing to agree on.
+LANGUAGES = tuple(language for language in names() if language != "Python")
 # Real files per language (each with its broken copy). C++'s reference (g++ with googletest's
 # headers) takes about a second a file, so it gets fewer.
 COUNT = {"C++": 12, "C": 120}

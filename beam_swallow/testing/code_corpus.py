@@ -1,50 +1,51 @@
-"""Real code in every language of the catalog, found on this machine at test time, and broken copies.
+"""Real code in every language of the catalog, read at test time, with broken copies.
 
-Nothing here is stored in the repository: each language's files are read where
-a toolchain, a system package or ``make corpora`` (Makefile; unpacked under
-``.cache/corpus``, or ``$BEAM_SWALLOW_CORPUS``) put them:
+Nothing of it is stored in the repository. Each language's files are read where
+a toolchain put them or where ``make corpora`` (Makefile) unpacked packages it
+fetched from the registries, nothing installed (``.cache/corpora``, or
+``$BEAM_SWALLOW_CORPORA``):
 
 ============  ===============================================================
 language      where its files come from
 ============  ===============================================================
-Python        this interpreter's standard library
-Go            ``$(go env GOROOT)/src``
-Java          the JDK's ``lib/src.zip`` (``java.base``) beside ``javac``, else
-              commons-lang3's sources jar (Maven Central, ``make corpora``)
+Python        this interpreter's standard library (its tests left out)
+Go            ``$(go env GOROOT)/src`` (``testdata`` left out)
+C             Go's ``.c`` sources and this Python's C headers
+C++           googletest's sources (Debian ``googletest``)
+Cuda          the CUB headers of NVIDIA's CCCL wheel (PyPI ``nvidia-cuda-cccl``)
+Rust          the crates ``templates/fixtures/rust`` pins (cargo fetch)
+JavaScript    npm's own ``lib``, then the ``.js`` of the npm packages fetched
+TypeScript    the ``.ts`` sources of TanStack's npm packages, then TypeScript's
+              ``lib`` (``make tools``)
+TSX           the ``.tsx`` sources of TanStack's npm packages
+Java          Guava's sources jar (Maven Central)
+Kotlin        kotlinx-coroutines' sources jar (Maven Central)
+Shell         ``/usr/bin`` scripts, by their ``#!`` line
+PHP           Twig and Symfony Console (Debian ``php-twig``, ``php-symfony-console``)
 Ruby          Ruby's own library (``RbConfig::CONFIG["rubylibdir"]``)
-Shell         Go's ``*.bash`` and ``*.sh`` scripts; ``/usr/bin`` scripts by their ``#!`` line
-C             Go's ``.c`` sources; this Python's C headers where Go is missing
-C++           googletest's sources (Debian ``googletest``, ``/usr/src/googletest``)
-Cuda          CUB's headers (Debian ``libcub-dev``, ``/usr/include/cub``)
-JavaScript    npm's own packages (``/usr/lib/node_modules``); the Node tools of ``make tools``
-TypeScript    ``@tanstack/react-query``'s sources (npm, ``make corpora``)
-TSX           the same package's ``.tsx`` sources
-PHP           Twig and Monolog (Debian ``php-twig``, ``php-monolog``, ``/usr/share/php``)
-Rust          crates packaged by Debian (``librust-*-dev``, ``/usr/share/cargo/registry``)
-C#            pythonnet's sources (its PyPI sdist, ``make corpora``)
-Kotlin        kotlinx-coroutines' sources jar (Maven Central, ``make corpora``)
-Swift         ``@capacitor/ios`` (npm, ``make corpora``)
+C#            pythonnet's sources (its PyPI sdist)
+Swift         Capacitor's iOS sources (npm ``@capacitor/ios``)
 ============  ===============================================================
 
-Folders of deliberately broken or generated inputs (``testdata``, ``test``,
-``tests``, ``bad*``) are left out, so the files picked are code as its authors
-meant it. :func:`code_files` picks a language's files deterministically
-(sorted, then shuffled with a fixed seed); :func:`missing` names the languages
-this machine has no files for and how to get them. :func:`broken_copies`
-gives, in a fixed order, copies of a file with one closing brace, parenthesis
-or block keyword deleted; a test keeps the first its exact parser rejects
-(:func:`broken_copy`), so a broken copy is broken for that parser, not
-assumed to be. :func:`corpus_records` makes records of both, with ``path``
-and linguist's ``language``, as The Stack v2 labels its files.
+:func:`code_files` picks ``count`` of a language's files, evenly spaced over
+its sorted list, the same ones on every run. :func:`broken_copies` gives, in a
+fixed order, copies of a file with one closing brace, parenthesis or block
+keyword deleted; :func:`broken_copy` keeps the first that a given check
+refuses. :func:`reference_ok` is the exact parser's verdict on one file, run
+as its authors' tools run, one process a file; :func:`samples` pairs each real
+file it accepts with a copy it refuses. CUDA, C#, Kotlin and Swift have no
+exact parser here (nvcc needs the CUDA toolkit; the others' compilers are not
+on this kind of machine): there the copy is broken by construction, a file
+whose brackets pair up less one of them (counted outside comments and strings
+as :func:`~beam_swallow.languages.formatting.brackets.unbalanced` counts them).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import os
-import random
 import re
-import shutil
 import subprocess
 import sysconfig
 import zipfile
@@ -53,30 +54,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from beam_swallow.languages import names
-from beam_swallow.languages.tools import tools_home
+from beam_swallow.languages.formatting.brackets import unbalanced
+from beam_swallow.languages.parsing import exact_checker
+from beam_swallow.languages.tools import find_tool, tools_home
 from beam_swallow.records import Record
 from beam_swallow.samples import stdlib_python_files
 
 __all__ = [
     "CodeFile",
+    "Sample",
     "broken_copies",
     "broken_copy",
     "code_files",
     "corpus_home",
     "corpus_records",
     "missing",
+    "reference_ok",
+    "reindented_copy",
+    "samples",
 ]
 
-SEED = 41
-_SKIPPED_PARTS = re.compile(r"^(testdata|tests?|bad.*|fixtures?|__pycache__)$", re.IGNORECASE)
-_SHELL_LINE = re.compile(rb"^#!\s*/(?:usr/)?bin/(?:env\s+)?(?:ba|da)?sh\b")
-_PROBE_TIMEOUT_S = 30
+_TIMEOUT_S = 120.0
+_SHELL_LINE = re.compile(rb"#! ?(/usr)?/bin/(env )?(ba)?sh\b")
 
 
 @dataclass(frozen=True)
 class CodeFile:
     """One real file: its language (the catalog's name), where it was found (``path``,
-    with its real name and extension) and its text."""
+    a file's path or ``archive!entry``, with its real name and extension) and its text."""
 
     language: str
     path: str
@@ -84,249 +89,319 @@ class CodeFile:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """A file for the syntax tests: its name, its text and the reference verdict (``ok``);
+    ``broken`` for a broken copy."""
+
+    name: str
+    text: str
+    ok: bool
+    broken: bool
+
+
+@dataclass(frozen=True)
 class _Found:
-    path: str  # as shown on records: the file's real path, or ``archive!entry``
+    path: str
+    size: int  # bytes
     read: Callable[[], bytes]
 
 
 def corpus_home() -> Path:
-    """Where ``make corpora`` unpacks what no toolchain brings: ``$BEAM_SWALLOW_CORPUS``,
-    else ``.cache/corpus`` in the checkout this package runs from."""
-    configured = os.environ.get("BEAM_SWALLOW_CORPUS")
+    """Where ``make corpora`` unpacks what no toolchain brings: ``$BEAM_SWALLOW_CORPORA``,
+    else ``.cache/corpora`` in the checkout this package runs from."""
+    configured = os.environ.get("BEAM_SWALLOW_CORPORA")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / ".cache" / "corpus"
+    return Path(__file__).resolve().parents[2] / ".cache" / "corpora"
 
 
-def _probe(args: list[str]) -> str | None:
-    """What a toolchain prints about itself, or None when it is not installed."""
-    if shutil.which(args[0]) is None:
-        return None
+def _probe(args: list[str]) -> Path | None:
+    """A folder a toolchain prints about itself, or None when it is not installed."""
     try:
-        done = subprocess.run(
-            args, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_S, check=False
-        )
+        done = subprocess.run(args, capture_output=True, text=True, timeout=_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if done.returncode != 0:
-        return None
-    return done.stdout.strip() or None
+    found = done.stdout.strip()
+    return Path(found) if done.returncode == 0 and found else None
 
 
-def _kept(path: Path, root: Path) -> bool:
-    return not any(_SKIPPED_PARTS.match(part) for part in path.relative_to(root).parts[:-1])
-
-
-def _walk(root: Path | None, suffixes: tuple[str, ...]) -> Iterator[_Found]:
+def _walk(root: Path | None, suffixes: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[_Found]:
+    """Files under ``root`` whose names end with one of ``suffixes``, sorted, none inside a
+    folder named in ``skip``."""
     if root is None or not root.is_dir():
-        return
-    for path in sorted(root.rglob("*")):
-        if path.name.endswith(suffixes) and path.is_file() and _kept(path, root):
-            yield _Found(str(path), path.read_bytes)
+        return []
+    return [
+        _Found(str(path), path.stat().st_size, path.read_bytes)
+        for path in sorted(root.rglob("*"))
+        if path.name.endswith(suffixes)
+        and not any(part in skip for part in path.relative_to(root).parts[:-1])
+        and path.is_file()
+    ]
 
 
-def _archive(path: Path | None, prefix: str, suffixes: tuple[str, ...]) -> Iterator[_Found]:
-    if path is None or not path.is_file():
-        return
-    with zipfile.ZipFile(path) as archive:
-        entries = sorted(
-            name
-            for name in archive.namelist()
-            if name.startswith(prefix) and name.endswith(suffixes)
-        )
+def _archive(folder: Path, pattern: str, suffix: str) -> list[_Found]:
+    """The ``suffix`` entries of the last jar in ``folder`` matching ``pattern``, sorted."""
+    jars = sorted(folder.glob(pattern))
+    if not jars:
+        return []
+    with zipfile.ZipFile(jars[-1]) as archive:
+        entries = sorted((i.filename, i.file_size) for i in archive.infolist())
 
     def reader(name: str) -> Callable[[], bytes]:
         def read() -> bytes:
-            with zipfile.ZipFile(path) as opened:
+            with zipfile.ZipFile(jars[-1]) as opened:
                 return opened.read(name)
 
         return read
 
-    for name in entries:
-        yield _Found(f"{path}!{name}", reader(name))
+    return [_Found(f"{jars[-1]}!{n}", size, reader(n)) for n, size in entries if n.endswith(suffix)]
+
+
+def _shell_scripts() -> list[_Found]:
+    found = []
+    for path in sorted(Path("/usr/bin").iterdir()):
+        if path.is_symlink() or not path.is_file():
+            continue
+        with path.open("rb") as head:
+            if _SHELL_LINE.match(head.readline(80)):
+                found.append(_Found(str(path), path.stat().st_size, path.read_bytes))
+    return found
+
+
+def _python() -> list[_Found]:
+    root = Path(sysconfig.get_paths()["stdlib"])
+    return [
+        _Found(str(path), path.stat().st_size, path.read_bytes)
+        for path in stdlib_python_files()
+        if not {"test", "tests"} & set(path.relative_to(root).parts[:-1])
+    ]
+
+
+def _files_of(language: str) -> list[_Found]:
+    home = corpus_home()
+    npm = home / "npm"
+    node = tools_home() / "node" / "node_modules"
+    if language == "Python":
+        return _python()
+    goroot = _goroot()
+    if language == "Go":
+        return _walk(goroot and goroot / "src", (".go",), skip=("testdata",))
+    if language == "C":
+        python_headers = Path(sysconfig.get_paths()["include"])
+        return _walk(goroot, (".c",), skip=("testdata",)) + _walk(python_headers, (".h",))
+    if language == "C++":
+        return _walk(home / "debian" / "usr" / "src" / "googletest", (".cc", ".h"))
+    if language == "Cuda":
+        return _walk(home / "pypi" / "cuda", (".cuh",))
+    if language == "Rust":
+        return _walk(home / "cargo" / "registry" / "src", (".rs",))
+    if language == "JavaScript":
+        return _walk(Path("/usr/lib/node_modules/npm/lib"), (".js",)) + _walk(npm, (".js", ".mjs"))
+    if language == "TypeScript":
+        ours = [f for f in _walk(npm, (".ts",)) if not f.path.endswith(".d.ts")]
+        return ours + _walk(node / "typescript" / "lib", (".ts",))
+    if language in ("TSX", "Swift"):
+        return _walk(npm, (".tsx",) if language == "TSX" else (".swift",))
+    if language == "Java":
+        return _archive(home / "maven", "guava-*-sources.jar", ".java")
+    if language == "Kotlin":
+        return _archive(home / "maven", "kotlinx-coroutines-core-jvm-*-sources.jar", ".kt")
+    if language == "Shell":
+        return _shell_scripts()
+    if language == "PHP":
+        return _walk(home / "debian" / "usr" / "share" / "php", (".php",))
+    if language == "Ruby":
+        return _walk(_probe(["ruby", "-e", 'print RbConfig::CONFIG["rubylibdir"]']), (".rb",))
+    if language == "C#":
+        return _walk(home / "pypi", (".cs",), skip=("cuda",))
+    raise KeyError(f"no corpus for {language!r}")
 
 
 @functools.cache
 def _goroot() -> Path | None:
-    found = _probe(["go", "env", "GOROOT"])
-    return Path(found) if found else None
+    return _probe(["go", "env", "GOROOT"])
 
 
-def _go_src() -> Path | None:
-    root = _goroot()
-    return None if root is None else root / "src"
+@functools.cache
+def _candidates(language: str) -> tuple[_Found, ...]:
+    return tuple(_files_of(language))
 
 
-def _java() -> Iterator[_Found]:
-    """The JDK's own sources beside ``javac``, else a library's sources jar (a JDK
-    installed without them: Debian's src.zip is a link into openjdk-17-source)."""
-    javac = shutil.which("javac")
-    jdk = None if javac is None else Path(javac).resolve().parent.parent / "lib" / "src.zip"
-    if jdk is not None and jdk.is_file():
-        yield from _archive(jdk, "java.base/java/", (".java",))
-        return
-    jars = sorted((corpus_home() / "maven").glob("commons-lang3-*-sources.jar"))
-    yield from _archive(jars[-1] if jars else None, "", (".java",))
-
-
-def _ruby_lib() -> Path | None:
-    found = _probe(["ruby", "-e", 'print RbConfig::CONFIG["rubylibdir"]'])
-    return Path(found) if found else None
-
-
-def _python() -> Iterator[_Found]:
-    root = Path(sysconfig.get_paths()["stdlib"])
-    for path in stdlib_python_files():
-        if _kept(path, root):
-            yield _Found(str(path), path.read_bytes)
-
-
-def _shell_scripts() -> Iterator[_Found]:
-    yield from _walk(_go_src(), (".bash", ".sh"))
-    bin_dir = Path("/usr/bin")
-    if not bin_dir.is_dir():
-        return
-    for path in sorted(bin_dir.iterdir()):
-        if not path.is_file() or path.is_symlink():
-            continue
-        try:
-            with path.open("rb") as handle:
-                first = handle.readline(200)
-        except OSError:
-            continue
-        if _SHELL_LINE.match(first):
-            yield _Found(str(path), path.read_bytes)
-
-
-def _c_files() -> Iterator[_Found]:
-    """Go's C sources; this Python's C headers where Go is missing (most of those open an
-    ``extern "C" {`` block inside ``#ifdef __cplusplus``, which a C grammar reads as a brace
-    never closed)."""
-    go = _go_src()
-    if go is not None and go.is_dir():
-        yield from _walk(go, (".c",))
-        return
-    yield from _walk(Path(sysconfig.get_paths()["include"]), (".h",))
-
-
-def _npm(name: str) -> Path:
-    return corpus_home() / "npm" / name
-
-
-def _javascript() -> Iterator[_Found]:
-    yield from _walk(Path("/usr/lib/node_modules/npm"), (".js", ".mjs", ".cjs"))
-    yield from _walk(tools_home() / "node" / "node_modules", (".js", ".mjs", ".cjs"))
-
-
-def _typescript() -> Iterator[_Found]:
-    for found in _walk(_npm("@tanstack/react-query") / "src", (".ts", ".mts", ".cts")):
-        if not found.path.endswith((".d.ts", ".d.mts", ".d.cts")):
-            yield found
-
-
-def _pythonnet() -> Path | None:
-    folders = sorted((corpus_home() / "pypi").glob("pythonnet-*/src"))
-    return folders[-1] if folders else None
-
-
-def _kotlin_jar() -> Path | None:
-    jars = sorted((corpus_home() / "maven").glob("kotlinx-coroutines-core-jvm-*-sources.jar"))
-    return jars[-1] if jars else None
-
-
-# language -> (its files here, how to get them when there are none)
-_SOURCES: dict[str, tuple[Callable[[], Iterator[_Found]], str]] = {
-    "Python": (_python, "a Python standard library"),
-    "Go": (lambda: _walk(_go_src(), (".go",)), "Go on PATH (go env GOROOT)"),
-    "Java": (_java, "a JDK with its src.zip, or make corpora (Maven commons-lang3 sources)"),
-    "Ruby": (lambda: _walk(_ruby_lib(), (".rb",)), "Ruby (make tools)"),
-    "Shell": (_shell_scripts, "Go's sources or /usr/bin shell scripts"),
-    "C": (_c_files, "Go's sources, or this Python's C headers"),
-    "C++": (
-        lambda: _walk(Path("/usr/src/googletest"), (".cc", ".h")),
-        "make corpora (Debian googletest)",
-    ),
-    "Cuda": (lambda: _walk(Path("/usr/include/cub"), (".cuh",)), "make corpora (libcub-dev)"),
-    "JavaScript": (_javascript, "Node's npm, or make tools"),
-    "TypeScript": (_typescript, "make corpora (npm @tanstack/react-query)"),
-    "TSX": (
-        lambda: _walk(_npm("@tanstack/react-query") / "src", (".tsx",)),
-        "make corpora (npm @tanstack/react-query)",
-    ),
-    "PHP": (lambda: _walk(Path("/usr/share/php"), (".php",)), "make corpora (php-twig)"),
-    "Rust": (
-        lambda: _walk(Path("/usr/share/cargo/registry"), (".rs",)),
-        "make corpora (Debian librust-*-dev)",
-    ),
-    "C#": (lambda: _walk(_pythonnet(), (".cs",)), "make corpora (PyPI pythonnet sdist)"),
-    "Kotlin": (lambda: _archive(_kotlin_jar(), "", (".kt",)), "make corpora (Maven)"),
-    "Swift": (lambda: _walk(_npm("@capacitor/ios"), (".swift",)), "make corpora (npm)"),
-}
+def _strided(language: str, count: int, min_bytes: int, max_bytes: int) -> Iterator[CodeFile]:
+    """Of the ``n`` sorted files of ``language`` of ``min_bytes`` to ``max_bytes``, every
+    ``n // count``-th from the first to the end of the list (``count`` to ``2 * count - 1``
+    files when ``n >= count``), as UTF-8 text; one that is not UTF-8, holds a NUL byte or
+    repeats a text already given gives way to the next."""
+    sized = [found for found in _candidates(language) if min_bytes <= found.size <= max_bytes]
+    texts: set[str] = set()
+    index = 0
+    for slot in range(0, len(sized), max(1, len(sized) // max(1, count))):
+        index = max(index, slot)
+        while index < len(sized):
+            found, index = sized[index], index + 1
+            try:
+                text = found.read().decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if "\0" not in text and text not in texts:
+                texts.add(text)
+                yield CodeFile(language, found.path, text)
+                break
 
 
 def code_files(
-    language: str, count: int = 20, min_bytes: int = 200, max_bytes: int = 20_000
+    language: str, count: int = 20, min_bytes: int = 200, max_bytes: int = 64_000
 ) -> list[CodeFile]:
-    """Up to ``count`` real files of ``language`` (a catalog name) found here, between
-    ``min_bytes`` and ``max_bytes``, UTF-8 without NUL bytes; the same pick every time
-    on the same machine. Empty when this machine has none (see :func:`missing`)."""
-    finder, _ = _SOURCES[language]
-    candidates = list(finder())
-    random.Random(f"{SEED}:{language}").shuffle(candidates)
-    files: list[CodeFile] = []
-    for found in candidates:
-        if len(files) >= count:
-            break
-        data = found.read()
-        if not min_bytes <= len(data) <= max_bytes or b"\0" in data:
-            continue
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        files.append(CodeFile(language, found.path, text))
-    return files
+    """Up to ``count`` real files of ``language`` (a catalog name) of ``min_bytes`` to
+    ``max_bytes``, UTF-8 without NUL bytes: of the sorted list of ``n`` such files, every
+    ``n // count``-th from the first, so that they come from many packages (one that is
+    not UTF-8 or repeats a text already picked gives way to the next). The same pick on
+    every run; fewer (or none) when this machine has fewer (see :func:`missing`)."""
+    return list(itertools.islice(_strided(language, count, min_bytes, max_bytes), count))
+
+
+_BROUGHT_BY = {
+    "Python": "a Python standard library",
+    "Go": "Go on PATH (go env GOROOT)",
+    "C": "Go on PATH, or this Python's C headers",
+    "Ruby": "Ruby (make tools)",
+    "Shell": "shell scripts in /usr/bin",
+    "JavaScript": "Node's npm",
+}
 
 
 def missing(languages: tuple[str, ...] = names()) -> dict[str, str]:
-    """The languages among ``languages`` this machine has no files of, each with how to
-    get them."""
+    """The languages among ``languages`` this machine has no files of, each with what
+    brings them (a toolchain, else ``make corpora``)."""
     return {
-        language: _SOURCES[language][1]
+        language: _BROUGHT_BY.get(language, "make corpora (Makefile)")
         for language in languages
-        if next(iter(_SOURCES[language][0]()), None) is None
+        if not _candidates(language)
     }
 
 
-# What is deleted to break a file, per kind of language, in the order tried: the last
-# closing brace or parenthesis (the end of the last block), else an opening one; for
-# languages whose blocks close with words, the last such word.
+# What is deleted to break a file, in the order tried: the last closing brace, else an
+# opening one; for languages whose blocks close with words, those words.
 _BRACES = ("}", ")", "{", "(")
 _WORD_ENDS = {
-    "Ruby": (r"\bend\b", ")"),
-    "Shell": (r"\b(?:fi|done|esac)\b", "}", ")"),
     "Python": (")", "]", ":"),
+    "Ruby": (r"\bend\b", ")"),
+    "Shell": (r"\b(?:fi|done|esac)\b|\}", ")"),
 }
+
+
+_NOT_CODE = ("//", "/*", "*", "#")  # how a comment or preprocessor line starts
+
+
+def _in_code(text: str, offset: int) -> bool:
+    """Whether the line around ``offset`` is code: not a comment or preprocessor line, nor
+    a line that a backslash continues (a macro's body)."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    line = text[start : len(text) if end < 0 else end]
+    return not line.lstrip().startswith(_NOT_CODE) and not line.rstrip().endswith("\\")
 
 
 def broken_copies(file: CodeFile) -> Iterator[str]:
     """Copies of ``file``'s text with one closing brace, parenthesis or block keyword
-    deleted, in a fixed order (the last occurrence of each kind first, then the first)."""
+    deleted from a line of code (not a comment or preprocessor line), in a fixed order:
+    for each kind, its last occurrence (the file ends too soon), then its first."""
     for mark in _WORD_ENDS.get(file.language, _BRACES):
-        pattern = re.compile(mark if mark.startswith("\\b") else re.escape(mark))
-        found = list(pattern.finditer(file.text))
+        pattern = re.compile(mark if "\\b" in mark else re.escape(mark))
+        found = [m for m in pattern.finditer(file.text) if _in_code(file.text, m.start())]
         for match in (found[-1], found[0]) if found else ():
             yield file.text[: match.start()] + file.text[match.end() :]
 
 
 def broken_copy(file: CodeFile, rejects: Callable[[str], bool] | None = None) -> str | None:
-    """The first of :func:`broken_copies` that ``rejects`` (a parser's verdict: True when
-    the text does not parse) refuses; without ``rejects``, the first. None when no copy is
-    refused."""
+    """The first of :func:`broken_copies` that ``rejects`` (a check: True when the text
+    does not parse) refuses; without ``rejects``, the first (the last closer deleted).
+    None when no copy is refused."""
     for text in broken_copies(file):
         if rejects is None or rejects(text):
             return text
     return None
+
+
+def _include_dirs(path: str) -> list[str]:
+    """The ``include`` folders of the project a C/C++ file is in, and the project's root,
+    as its build would pass them."""
+    found = []
+    for parent in Path(path).parents:
+        if (parent / "include").is_dir():
+            found += [str(parent / "include"), str(parent)]
+    return found
+
+
+_C_FLAGS = {"C": ["gcc", "-x", "c"], "C++": ["g++", "-x", "c++", "-std=c++17"]}
+
+
+def reference_ok(language: str, text: str, path: str = "") -> bool | None:
+    """The exact parser's verdict on ``text`` alone, one process (or worker request) for
+    it: ``compile()``, ``gofmt -e``, ``rustfmt --edition 2021``, ``bash -n``, ``php -l``,
+    ``ruby -c``, esbuild's CLI, TypeScript's and javac's parsers, ``gcc``/``g++
+    -fsyntax-only`` with the include folders of the project ``path`` is in. None for a
+    language with no exact parser here (CUDA, C#, Kotlin, Swift)."""
+    if language == "Python":
+        try:
+            compile(text, path or "<corpus>", "exec")
+        except (SyntaxError, ValueError):
+            return False
+        return True
+    if language in _C_FLAGS:
+        includes = [sysconfig.get_paths()["include"], *_include_dirs(path)]
+        args = [*_C_FLAGS[language], "-fsyntax-only", "-w", "-iquote", "."]
+        args += [f"-I{folder}" for folder in includes] + ["-"]
+        done = subprocess.run(
+            args, input=text, capture_output=True, text=True, cwd=os.path.dirname(path) or None,
+            timeout=_TIMEOUT_S,
+        )  # fmt: skip
+        return done.returncode == 0
+    commands = {
+        "Go": [find_tool("gofmt", "install Go"), "-e"],
+        "Rust": [find_tool("rustfmt", "rustup"), "--edition", "2021", "--emit", "stdout"],
+        "Shell": ["bash", "-n"],
+        "PHP": ["php", "-l"],
+        "Ruby": ["ruby", "-c"],
+        "JavaScript": [find_tool("esbuild", "make tools"), "--loader=jsx", "--log-level=error"],
+    }
+    if language in commands:
+        done = subprocess.run(
+            commands[language], input=text, capture_output=True, text=True, timeout=_TIMEOUT_S
+        )
+        return done.returncode == 0
+    if language in ("TypeScript", "TSX", "Java"):
+        return exact_checker(language)([text], _TIMEOUT_S)[0].ok
+    return None
+
+
+def _rejected_by_reference(file: CodeFile, text: str) -> bool:
+    return reference_ok(file.language, text, file.path) is False
+
+
+def samples(language: str, count: int) -> list[Sample]:
+    """Real files that the reference accepts, each followed by its first broken copy (of
+    :func:`broken_copies`) that the reference refuses: ``Sample`` rows, real then broken, in
+    file order; a file with no such copy is left out. Where there is no exact parser, a
+    file whose brackets pair up and its first copy whose brackets do not. The files are
+    :func:`code_files`'s every ``n // count``-th, on to the end of the list (``count`` to
+    ``2 * count - 1`` of them): those the agreement floors of the syntax tests were
+    measured on."""
+    out = []
+    for file in _strided(language, count, 200, 64_000):
+        verdict = reference_ok(language, file.text, file.path)
+        if verdict is None:
+            if unbalanced(file.text) is not None:
+                continue
+            copy = broken_copy(file, lambda text: unbalanced(text) is not None)
+        elif verdict:
+            copy = broken_copy(file, functools.partial(_rejected_by_reference, file))
+        else:
+            continue  # a file that needs its project (a header included only by others)
+        if copy is not None:
+            out += [Sample(file.path, file.text, True, False)]
+            out += [Sample(f"{file.path} (broken)", copy, False, True)]
+    return out
 
 
 def corpus_records(
@@ -341,7 +416,7 @@ def corpus_records(
     records = []
     for index, file in enumerate(files):
         name = file.path.rsplit("!", 1)[-1].rsplit("/", 1)[-1]
-        base = {"path": f"{file.language}/{index}/{name}"}
+        base = {"path": f"{file.language}/{index}/{name}", "broken": False}
         if labelled:
             base["language"] = file.language
         records.append({"id": f"{file.language}:{index}", "text": file.text, **base})
@@ -349,8 +424,23 @@ def corpus_records(
         broken = broken_copy(file, check)
         if broken is not None:
             records.append(
-                {"id": f"{file.language}:{index}:broken", "text": broken, **base, "broken": True}
+                {"id": f"{file.language}:{index}:broken", **base, "text": broken, "broken": True}
             )
-    for record in records:
-        record.setdefault("broken", False)
     return records
+
+
+_INDENT = re.compile(r"^[ \t]+", re.M)
+_INDENT_PART = re.compile(r"\t| {4}| {1,3}")
+_SWAP = {"\t": "    ", "    ": "\t"}
+
+
+def reindented_copy(text: str) -> str:
+    """``text`` with each line's indentation swapped: a tab for every 4 spaces, 4 spaces
+    for every tab (other spaces kept), so that a formatter has work to do on files that
+    are its output already (Go's own sources are gofmt's). The code means the same in the
+    brace languages; strings that span lines change with it, and Python's blocks may then
+    mix tabs and spaces: callers compare with the CLI on the same copy."""
+    return _INDENT.sub(
+        lambda indent: "".join(_SWAP.get(part, part) for part in _INDENT_PART.findall(indent[0])),
+        text,
+    )
