@@ -11,9 +11,6 @@ test_inference_vllm.py.
 
 from __future__ import annotations
 
-import json
-import logging
-
 import pytest
 
 from beam_swallow.cli import main
@@ -25,13 +22,13 @@ from beam_swallow.inference.preflight import (
     preflight,
     server_notes,
 )
-from beam_swallow.testing import assert_conserved, free_port, read_outputs, read_report
+from beam_swallow.testing import free_port
 from beam_swallow.testing.llama_server import ALIAS, LlamaServer
+from tests.preflight_cases import run_unlisted_name
 
 pytest.importorskip("llama_cpp.server.app")
 
 KEY = "sesame"
-PREFLIGHT_LOG = "beam_swallow.inference.preflight"
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +59,6 @@ def _refused(capsys, out, *flags: str) -> str:
     return lines[0]
 
 
-def preflight_lines(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == PREFLIGHT_LOG]
-
-
 def test_nothing_listening_at_the_endpoint(capsys, tmp_path):
     url = f"http://127.0.0.1:{free_port()}/v1"
     line = _refused(
@@ -78,25 +71,9 @@ def test_a_name_the_server_does_not_list_runs_naming_the_model_that_answered(
     capsys, caplog, tmp_path, unnamed_server
 ):
     """The issue's command: llama-cpp-python's server of the GGUF, ``--model smollm2``."""
-    source = tmp_path / "in.jsonl"
-    rows = [{"id": f"f{i}", "text": f"value_{i} = {i} * 2\n"} for i in range(3)]
-    source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    out = tmp_path / "out"
-    caplog.set_level(logging.WARNING, logger=PREFLIGHT_LOG)
-    status = main(
-        [
-            *("code", "--stages", "sgcr", "--input", str(source), "--output", str(out)),
-            *("--engine", "openai", "--endpoint", unnamed_server.url, "--model", ALIAS),
-            *("--max_tokens", "16", "--structured", "off"),
-        ]
-    )
-    assert status == 0, capsys.readouterr().err
-    report = read_report(out)
-    assert_conserved(report, read_outputs(out))
-    assert report["balanced"] and report["stages"]["sgcr"]["input"] == len(rows)
-    assert report["stages"]["sgcr"]["dead_letter"] == 0
+    lines = run_unlisted_name(capsys, caplog, tmp_path, unnamed_server.url)
     # one line: which model answered (llama-cpp-python's answer repeats the name asked for)
-    assert preflight_lines(caplog) == [
+    assert lines == [
         f"the server at {unnamed_server.url} does not list --model {ALIAS} "
         f"(it lists {unnamed_server.gguf}) and answered it as model '{ALIAS}'"
     ]

@@ -12,22 +12,18 @@ without it these tests are skipped, unless ``$LLAMA_SERVER`` names it.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 
 import pytest
 
-from beam_swallow.cli import main
 from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig
 from beam_swallow.inference.preflight import PreflightError, check_server, server_notes
-from beam_swallow.testing import assert_conserved, read_outputs, read_report
 from beam_swallow.testing.llama_server import ALIAS, LlamaServer, llama_server_binary
+from tests.preflight_cases import run_unlisted_name
 
 KEY = "sesame"
 CONTEXT = 1024
-PREFLIGHT_LOG = "beam_swallow.inference.preflight"
 
 
 def _binary() -> str:
@@ -74,25 +70,8 @@ def _config(server: LlamaServer, model: str, max_tokens: int = 16, **fields) -> 
 def test_a_name_it_does_not_list_runs_naming_the_model_that_answered(
     capsys, caplog, tmp_path, plain
 ):
-    source = tmp_path / "in.jsonl"
-    rows = [{"id": f"f{i}", "text": f"value_{i} = {i} * 2\n"} for i in range(3)]
-    source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    out = tmp_path / "out"
-    caplog.set_level(logging.WARNING, logger=PREFLIGHT_LOG)
-    status = main(
-        [
-            *("code", "--stages", "sgcr", "--input", str(source), "--output", str(out)),
-            *("--engine", "openai", "--endpoint", plain.url, "--model", ALIAS),
-            *("--max_tokens", "16", "--structured", "off"),
-        ]
-    )
-    assert status == 0, capsys.readouterr().err
-    report = read_report(out)
-    assert_conserved(report, read_outputs(out))
-    assert report["balanced"] and report["stages"]["sgcr"]["input"] == len(rows)
-    assert report["stages"]["sgcr"]["dead_letter"] == 0
+    lines = run_unlisted_name(capsys, caplog, tmp_path, plain.url)
     # llama-server's answer names the file it serves, whatever the request asked for
-    lines = [r.getMessage() for r in caplog.records if r.name == PREFLIGHT_LOG]
     assert lines == [
         f"the server at {plain.url} does not list --model {ALIAS} (it lists {plain.gguf}) "
         f"and answered it as model '{plain.gguf}'"

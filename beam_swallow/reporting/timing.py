@@ -67,20 +67,9 @@ def run_timing(
         for stage, ms in msecs.items()
     }
     user = _query(result, system=False)
-    for stage, counts in _stage_counts(user).items():
+    for stage, counts in _summed(user, STAGE_NAMESPACE).items():
         stages.setdefault(stage, {})["engine"] = stage_engine(counts)
-    engines: dict[str, dict[str, float]] = {}
-    for counter in user.get("counters", []):
-        namespace = counter.key.metric.namespace
-        if namespace.startswith(_INFERENCE):
-            entry = engines.setdefault(namespace[len(_INFERENCE) :], {})
-            name = counter.key.metric.name
-            entry[name] = entry.get(name, 0) + (counter.committed or 0)
-    for dist in user.get("distributions", []):
-        namespace = dist.key.metric.namespace
-        if namespace.startswith(_INFERENCE) and dist.key.metric.name == "request_latency_ms":
-            entry = engines.setdefault(namespace[len(_INFERENCE) :], {})
-            entry["request_seconds"] = entry.get("request_seconds", 0) + dist.committed.sum / 1000
+    engines = _summed(user, _INFERENCE)
     for entry in engines.values():
         seconds = entry.get("request_seconds")
         if seconds:
@@ -88,19 +77,20 @@ def run_timing(
     return {"stages": stages, "engines": engines}
 
 
-def _stage_counts(user: dict[str, list[Any]]) -> dict[str, dict[str, float]]:
-    """The ``inference_stage.<stage>`` counters, and the summed latency as ``request_seconds``."""
+def _summed(user: dict[str, list[Any]], prefix: str) -> dict[str, dict[str, float]]:
+    """Per ``<name>`` of the namespaces ``<prefix><name>`` (an engine's, a stage's): its
+    counters summed, and its summed request latency as ``request_seconds``."""
     counts: dict[str, dict[str, float]] = {}
     for counter in user.get("counters", []):
         namespace = counter.key.metric.namespace
-        if namespace.startswith(STAGE_NAMESPACE):
-            entry = counts.setdefault(namespace[len(STAGE_NAMESPACE) :], {})
+        if namespace.startswith(prefix):
+            entry = counts.setdefault(namespace[len(prefix) :], {})
             name = counter.key.metric.name
             entry[name] = entry.get(name, 0) + (counter.committed or 0)
     for dist in user.get("distributions", []):
         namespace = dist.key.metric.namespace
-        if namespace.startswith(STAGE_NAMESPACE) and dist.key.metric.name == "request_latency_ms":
-            entry = counts.setdefault(namespace[len(STAGE_NAMESPACE) :], {})
+        if namespace.startswith(prefix) and dist.key.metric.name == "request_latency_ms":
+            entry = counts.setdefault(namespace[len(prefix) :], {})
             entry["request_seconds"] = entry.get("request_seconds", 0) + dist.committed.sum / 1000
     return counts
 
