@@ -95,7 +95,7 @@ LLAMA_SERVER_JOBS ?= 2
 
 $(LLAMA_SERVER): $(LLAMA_WHEEL_STAMP)
 	test -f $(LLAMA_BUILD)/CMakeCache.txt || { rm -f $(LLAMA_WHEEL_STAMP) && $(MAKE) $(LLAMA_WHEEL_STAMP); }
-	$(LLAMA_BUILDER)/cmake -S $(LLAMA_SRC) -B $(LLAMA_BUILD) $(LLAMA_SERVER_CMAKE_ARGS) >/dev/null
+	$(LLAMA_BUILDER)/cmake -Wno-dev -S $(LLAMA_SRC) -B $(LLAMA_BUILD) $(LLAMA_SERVER_CMAKE_ARGS) >/dev/null
 	$(LLAMA_BUILDER)/cmake --build $(LLAMA_BUILD) --target llama-server -j $(LLAMA_SERVER_JOBS) >/dev/null
 	test -x $@
 
