@@ -117,9 +117,13 @@ def _languages(*argv: str) -> tuple[str, ...]:
 def test_the_runs_languages_default_to_what_its_stages_take():
     assert _languages() == ("Python",)  # v1: lint, sgcr and scor are Python's
     assert _languages("--recipe", "v2") == names()
-    assert _languages("--stages", "syntax,exact_dedup") == names()
+    # v1 is the paper's Python pipeline: other languages are asked for by name
+    assert _languages("--stages", "syntax,exact_dedup") == ("Python",)
+    assert _languages("--stages", "syntax,exact_dedup", "--language", "Go") == ("Go",)
+    assert _languages("--stages", "syntax", "--languages", "Go,C") == ("Go", "C")
+    assert _languages("--recipe", "v2", "--stages", "syntax,exact_dedup") == names()
     assert _languages("--recipe", "v2", "--languages", "go, RUST") == ("Go", "Rust")
-    assert _languages("--stages", "exact_dedup", "--languages", "") == names()
+    assert _languages("--recipe", "v2", "--stages", "exact_dedup", "--languages", "") == names()
 
 
 @pytest.mark.parametrize(

@@ -193,8 +193,7 @@ def add_language_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Comma-separated languages the run takes, any case, for every input format; a "
         "record of another known language is rejected 'other_language' at read (for The "
-        "Stack v2, before its blob is fetched). Default: every language the run's stages "
-        f"take: {DEFAULT_LANGUAGE} with the v1 recipe (lint, sgcr and scor are Python's), "
-        f"all {len(names())} with --recipe v2 or --stages of stages that take any: "
-        f"{', '.join(names())}.",
+        "Stack v2, before its blob is fetched). Default: with the v1 recipe (the paper's), "
+        f"{DEFAULT_LANGUAGE} (or --language), whatever --stages; with --recipe v2, every "
+        f"language its stages take, all {len(names())}: {', '.join(names())}.",
     )

@@ -33,7 +33,7 @@ from beam_swallow.inference.base import SamplingParams
 from beam_swallow.inference.config import EngineConfig, parse_engine_kwargs
 from beam_swallow.inference.speculative import SpeculativeConfig
 from beam_swallow.io import ReaderConfig, split_patterns
-from beam_swallow.languages import names
+from beam_swallow.languages import PYTHON, names
 from beam_swallow.languages.routing import (
     DEFAULT_LANGUAGE,
     LABEL_FIELD,
@@ -65,6 +65,7 @@ from beam_swallow.transforms.fetch import Fetch, FetchConfig
 from beam_swallow.transforms.fetch_cache import CachedFetch
 from beam_swallow.transforms.lint_cache import CachedLint
 from beam_swallow.transforms.llm_cache import CachedLLMStage
+from beam_swallow.transforms.recipe_flags import RECIPES
 from beam_swallow.transforms.rewriting import RewriteConfig, RewriteStage
 from beam_swallow.transforms.stream_dedup import StateConfig, StreamExactDedup, StreamNearDedup
 from beam_swallow.transforms.syntax import parse_config
@@ -105,7 +106,11 @@ def stage_languages(stage: beam.PTransform) -> frozenset[str] | None:
 
 
 def run_languages(opts: SwallowOptions, stages: Mapping[str, beam.PTransform]) -> tuple[str, ...]:
-    """The languages a code run takes: ``--languages``, or what every stage takes.
+    """The languages a code run takes: ``--languages``; else, with the v1 recipe (the
+    paper's pipeline, which reads Python), Python, or ``--language`` where it is given;
+    else (``--recipe v2``) what every stage takes. So a v1 run of stages that take any
+    language (``--stages syntax,exact_dedup``) needs no other language's tools unless
+    ``--languages`` names them.
 
     Raises ValueError for a name the catalog lacks, and for a ``--languages`` or
     ``--language`` value that a chosen stage cannot take (naming the stage), so
@@ -131,7 +136,12 @@ def run_languages(opts: SwallowOptions, stages: Mapping[str, beam.PTransform]) -
                 f"(--languages, --language): drop {name} from --stages, or use --recipe v2, "
                 "which takes every language"
             )
-    languages = requested or tuple(taken)
+    if requested:
+        languages = requested
+    elif opts.recipe == RECIPES[0]:  # v1: the paper's Python pipeline
+        languages = default or (PYTHON.name,)
+    else:
+        languages = tuple(taken)
     if not languages:
         raise ValueError(f"the stages {', '.join(stages)} take no language in common")
     if default and default[0] not in languages:
