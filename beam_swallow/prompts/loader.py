@@ -71,9 +71,7 @@ class Prompt:
         """Whether any turn holds a placeholder (``{language}``, ``{fence}``): only then
         does a request need its record's language (a math page's ``language`` is a
         natural language, which no prompt of its stages asks for)."""
-        return any(
-            "{" + name + "}" in turn.content for turn in self.turns for name in PLACEHOLDERS
-        )
+        return any("{" + name + "}" in turn.content for turn in self.turns for name in PLACEHOLDERS)
 
     @property
     def chars(self) -> int:

@@ -25,7 +25,10 @@ from beam_swallow.transforms.score import ScoreBands
 __all__ = ["DEFAULT_CODE_V2_STAGES", "DEFAULT_MATH_V2_STAGES", "RECIPES", "add_recipe_arguments"]
 
 RECIPES = ("v1", "v2")
-DEFAULT_CODE_V2_STAGES = "format,length,score,rewrite,reformat,lint_errors"
+# syntax first: the authors' recipe starts with `ruff format`, whose parse refuses a broken
+# Python file; most other formatters refuse nothing (clang-format) or little, so each language's
+# own parser judges first (docs, Recipes).
+DEFAULT_CODE_V2_STAGES = "syntax,format,length,score,rewrite,reformat,lint_errors"
 DEFAULT_MATH_V2_STAGES = "length,math_extract,math_styles"
 
 _FORMAT = FormatConfig()
@@ -36,15 +39,15 @@ _BANDS = ScoreBands()
 
 def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``recipes`` flag group to ``parser``."""
-    group = parser.add_argument_group("recipes (README: The v2 recipes)")
+    group = parser.add_argument_group("recipes (docs: Recipes)")
     group.add_argument(
         "--recipe",
         choices=RECIPES,
         default=RECIPES[0],
         help="v1: the seed paper's stages (code: syntax, lint, dedup, sgcr, scor, on Python "
         "files; math: dedup, math_rewrite). v2: the authors' second recipes (code, in every "
-        "language: format, length, score, rewrite of the medium band, reformat, lint_errors; "
-        "math: length, math_extract, math_styles). Default v1.",
+        "language: syntax, format, length, score, rewrite of the medium band, reformat, "
+        "lint_errors; math: length, math_extract, math_styles). Default v1.",
     )
     group.add_argument(
         "--quality_measures",
