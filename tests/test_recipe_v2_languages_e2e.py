@@ -115,13 +115,13 @@ def test_the_v2_recipe_on_seven_languages_end_to_end(tmp_path):
     src, records = _input(tmp_path, 1_200, lambda lang, text: not parse_check(lang, text).ok)
     out = tmp_path / "out"
     argv = ["code", "--recipe", "v2", "--input", str(src), "--output", str(out), "--quiet"]
-    argv += ["--stages", "syntax,format,length,score,rewrite,reformat,lint_errors"]
     argv += ["--languages", ",".join(LANGUAGES), "--max_tokens", "512"]
     argv += ["--score_bands", "0,10"]  # every scored file to the rewrite, in every language
     assert main(argv) == 0
     report, outputs = read_report(out), read_outputs(out)
     assert_conserved(report, outputs)  # every record by one exit, per language too
     assert report["input"] == len(records) and report["no_language"] == 0
+    assert list(report["stages"])[:3] == ["read", "syntax", "format"]  # the recipe's default
     by_id = {r["id"]: r for exit_ in outputs.values() for r in exit_}
     assert sorted(by_id) == sorted(r["id"] for r in records)
     assert sum(r["broken"] for r in records) >= len(LANGUAGES)  # broken for their parsers
