@@ -30,7 +30,7 @@ LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 # LLAMA_BUILD: the wheel every venv installs (pip's own cache is skipped: it would hand back a
 # wheel built with other CMAKE_ARGS), and later llama.cpp's own `llama-server` from the same
 # tree (below), so the libraries both use are compiled once. The builder venv holds
-# scikit-build-core, cmake and ninja, which the kept tree refers to.
+# scikit-build-core, cmake and ninja (pinned), which the kept tree refers to.
 LLAMA_DIR := .cache/llama-cpp
 LLAMA_SRC := $(LLAMA_DIR)/src
 LLAMA_BUILD := $(CURDIR)/$(LLAMA_DIR)/build
@@ -38,7 +38,7 @@ LLAMA_BUILDER := $(LLAMA_DIR)/builder/bin
 
 $(LLAMA_WHEEL_STAMP):
 	rm -rf $(LLAMA_DIR) && $(PYTHON) -m venv $(LLAMA_DIR)/builder
-	$(LLAMA_BUILDER)/python -m pip install --quiet scikit-build-core cmake ninja
+	$(LLAMA_BUILDER)/python -m pip install --quiet scikit-build-core==1.1.2 cmake==4.4.5 ninja==1.13.2
 	$(LLAMA_BUILDER)/python -m pip download --quiet --no-binary :all: --no-deps --dest $(LLAMA_DIR) \
 	  "$(LLAMA_CPP)"
 	mkdir -p $(LLAMA_SRC) && tar -xzf $(LLAMA_DIR)/*.tar.gz -C $(LLAMA_SRC) --strip-components=1
@@ -95,7 +95,7 @@ LLAMA_SERVER_JOBS ?= 2
 
 $(LLAMA_SERVER): $(LLAMA_WHEEL_STAMP)
 	test -f $(LLAMA_BUILD)/CMakeCache.txt || { rm -f $(LLAMA_WHEEL_STAMP) && $(MAKE) $(LLAMA_WHEEL_STAMP); }
-	$(LLAMA_BUILDER)/cmake -Wno-dev -S $(LLAMA_SRC) -B $(LLAMA_BUILD) $(LLAMA_SERVER_CMAKE_ARGS) >/dev/null
+	$(LLAMA_BUILDER)/cmake -Wno-author -S $(LLAMA_SRC) -B $(LLAMA_BUILD) $(LLAMA_SERVER_CMAKE_ARGS) >/dev/null
 	$(LLAMA_BUILDER)/cmake --build $(LLAMA_BUILD) --target llama-server -j $(LLAMA_SERVER_JOBS) >/dev/null
 	test -x $@
 
