@@ -55,6 +55,22 @@ def _n(value: Any, key: str) -> str:
     return f'<td data-key="{escape(key)}">{text}</td>'
 
 
+def _counts(entry: dict[str, Any], key: str) -> str:
+    """A stage's or a language's cells: input, kept, rejected, dead letters and tokens."""
+    return (
+        _n(entry["input"], f"{key}.input")
+        + _n(entry["kept"], f"{key}.kept")
+        + f"<td>{sum(entry['rejected'].values()):,}</td>"
+        + _n(entry["dead_letter"], f"{key}.dead_letter")
+        + _n(entry.get("input_tokens"), f"{key}.input_tokens")
+        + _n(entry.get("kept_tokens"), f"{key}.kept_tokens")
+    )
+
+
+def _balanced(balanced: bool) -> str:
+    return f'<td class="{"ok" if balanced else "bad"}">{"yes" if balanced else "NO"}</td>'
+
+
 def _funnel(report: dict[str, Any]) -> str:
     timing = report.get("timing", {}).get("stages", {})
     rows = []
@@ -63,15 +79,11 @@ def _funnel(report: dict[str, Any]) -> str:
         t = timing.get(stage, {})
         rows.append(
             f'<tr><td class="l">{escape(stage)}</td>'
-            + _n(e["input"], f"{k}.input")
-            + _n(e["kept"], f"{k}.kept")
-            + f"<td>{sum(e['rejected'].values()):,}</td>"
-            + _n(e["dead_letter"], f"{k}.dead_letter")
-            + _n(e.get("input_tokens"), f"{k}.input_tokens")
-            + _n(e.get("kept_tokens"), f"{k}.kept_tokens")
+            + _counts(e, k)
             + (_n(t["seconds"], f"timing.stages.{stage}.seconds") if t else "<td>-</td>")
             + (f"<td>{t['records_per_s']:,.1f}</td>" if t.get("records_per_s") else "<td>-</td>")
-            + f'<td class="{"ok" if e["balanced"] else "bad"}">{"yes" if e["balanced"] else "NO"}</td></tr>'
+            + _balanced(e["balanced"])
+            + "</tr>"
         )
     return (
         '<table><tr><th class="l">stage</th><th>input</th><th>kept</th><th>rejected</th>'
@@ -91,13 +103,9 @@ def _languages(report: dict[str, Any]) -> str:
         k = f"languages.{language}"
         rows.append(
             f'<tr><td class="l">{escape(language)}</td>'
-            + _n(e["input"], f"{k}.input")
-            + _n(e["kept"], f"{k}.kept")
-            + f"<td>{sum(e['rejected'].values()):,}</td>"
-            + _n(e["dead_letter"], f"{k}.dead_letter")
-            + _n(e.get("input_tokens"), f"{k}.input_tokens")
-            + _n(e.get("kept_tokens"), f"{k}.kept_tokens")
-            + f'<td class="{"ok" if e["balanced"] else "bad"}">{"yes" if e["balanced"] else "NO"}</td></tr>'
+            + _counts(e, k)
+            + _balanced(e["balanced"])
+            + "</tr>"
         )
         reasons += [
             f'<tr><td class="l">{escape(language)}</td><td class="l">{escape(reason)}</td>'
