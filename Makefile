@@ -188,11 +188,13 @@ pubsub-emulator:
 
 # pytest-xdist processes for `make test`: most tests keep one core busy, so two workers take the
 # suite from ~16 to ~12 minutes on 2 cores. Each worker starts its own emulators on free ports.
+# -rs names each skip and its reason: the runner suites (Flink, Kafka on Flink, the image, Prism,
+# vLLM) are skipped here and run by their own targets.
 TEST_WORKERS ?= 2
 
 test: $(STAMP) $(TOOLS_STAMP) $(CORPORA_STAMP) $(LLAMA_SERVER) chromium pubsub-emulator
 	$(VENV)/bin/ruff check .
-	LLAMA_SERVER=$(LLAMA_SERVER) $(PY) -m pytest -q -n $(TEST_WORKERS)
+	LLAMA_SERVER=$(LLAMA_SERVER) $(PY) -m pytest -q -rs -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
