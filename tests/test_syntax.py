@@ -9,12 +9,14 @@ import apache_beam as beam
 import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import GlobalWindow
 
 from beam_swallow.languages.parsing import ParseConfig, check_sources, compile_verdict
 from beam_swallow.options import SwallowOptions
 from beam_swallow.records import Reason, Reject
 from beam_swallow.samples import stdlib_python_files
-from beam_swallow.transforms.syntax import Syntax, judge_syntax, parse_config
+from beam_swallow.transforms.syntax import STAGE, Syntax, judge_syntax, parse_config
+from beam_swallow.transforms.tool_stage import _BatchDoFn
 
 
 def _compiles(source: str) -> bool:
@@ -148,6 +150,31 @@ def test_the_stage_routes_by_language_and_its_exits_add_up(tmp_path, monkeypatch
         all_out | beam.combiners.Count.Globally(), equal_to([len(records)]), label="conserved"
     )
     pipeline.run().wait_until_finish()
+
+
+def _leaving(cfg: ParseConfig, records: list[dict]) -> tuple[list[list[str]], list[str]]:
+    """Which record ids each ``process`` call let out, and which the bundle's end did."""
+    do_fn = _BatchDoFn(STAGE, cfg, Syntax.run, Syntax.verdict, Syntax.holds)
+    do_fn.start_bundle()
+    at_once = [
+        [out.value.value["id"] for out in do_fn.process(record, 0, GlobalWindow())]
+        for record in records
+    ]
+    return at_once, [out.value.value["id"] for out in do_fn.finish_bundle()]
+
+
+def test_files_judged_in_process_leave_at_once_and_an_external_parsers_wait_for_a_batch():
+    records = [
+        {"id": "py", "text": "x = 1\n"},
+        {"id": "go-1", "text": "package a\n", "language": "Go"},
+        {"id": "c", "text": "int x;\n", "language": "C"},  # no exact parser: tree-sitter
+        {"id": "go-2", "text": "package b\n", "language": "Go"},
+        {"id": "go-3", "text": "package c\n", "language": "Go"},
+    ]
+    exact = ParseConfig(mode="exact", batch_files=2)
+    assert _leaving(exact, records) == ([["py"], [], ["c"], ["go-1", "go-2"], []], ["go-3"])
+    in_process = ParseConfig(mode="tree_sitter", batch_files=2)
+    assert _leaving(in_process, records) == ([[r["id"]] for r in records], [])
 
 
 def test_the_flags_build_the_config():

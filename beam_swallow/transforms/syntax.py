@@ -13,10 +13,11 @@ Languages.
 
 The record's ``language`` field (a catalog name) picks the parser; a record
 without one is Python (what every record was before the read stage named
-languages). Files are held per language until ``--syntax_batch_files`` have
-come (or the bundle ends) and checked in one call
+languages). The files of an external parser are held per language until
+``--syntax_batch_files`` have come (or the bundle ends) and checked in one call
 (:class:`~beam_swallow.transforms.tool_stage.ToolStage`), so a process or worker
-request of an external parser serves many files.
+request serves many files; files judged in process (``compile()``, tree-sitter)
+leave at once.
 
 Kept records gain ``syntax_ok: true`` and ``syntax_checker`` (the tool and
 version that judged: ``"gofmt go1.26.8"``); rejected records carry ``error``
@@ -34,11 +35,13 @@ import argparse
 from collections.abc import Collection
 from typing import Any, ClassVar
 
+from beam_swallow.languages import PYTHON
 from beam_swallow.languages.parsing import (
     SYNTAX_CHECKS,
     ParseConfig,
     ParseVerdict,
     check_sources,
+    has_exact_parser,
     preflight,
 )
 from beam_swallow.records import Reason, Record, Reject
@@ -71,6 +74,12 @@ class Syntax(ToolStage):
     @classmethod
     def default_config(cls) -> ParseConfig:
         return ParseConfig()
+
+    @staticmethod
+    def holds(language: str, cfg: ParseConfig) -> bool:
+        """Only an external parser's files wait for a batch: Python's ``compile()`` and
+        tree-sitter judge in process, one file as it comes."""
+        return cfg.mode != "tree_sitter" and language != PYTHON.name and has_exact_parser(language)
 
     def tools_preflight(self, languages: Collection[str]) -> None:
         """Raise ToolMissing when a parser ``--syntax_check`` needs for ``languages`` is absent."""

@@ -8,7 +8,8 @@ long-lived worker, over the batch: :mod:`beam_swallow.languages.parsing`,
 :mod:`beam_swallow.languages.formatting`), and emits that batch's verdicts as
 soon as the tool answers; the end of the bundle flushes what is left. Memory
 holds at most one batch per language. A subclass names its ``stage``, its
-``run`` and the ``verdict`` on each answer.
+``run`` and the ``verdict`` on each answer, and may say which languages are not held
+(``holds``).
 
 A record's language is :func:`~beam_swallow.languages.routing.record_language`
 of it (its ``language`` field; Python when it has none). Dead letters: a
@@ -42,16 +43,18 @@ __all__ = ["ToolStage"]
 
 Run = Callable[[str, Sequence[str], Any], list[Any]]
 Verdict = Callable[[Record, Any, str], "Record | Reject"]
+Holds = Callable[[str, Any], bool]
 
 
 class _BatchDoFn(beam.DoFn):
     """Holds a bundle's records per language until ``batch_files`` of one have come."""
 
-    def __init__(self, stage: str, cfg: Any, run: Run, verdict: Verdict):
+    def __init__(self, stage: str, cfg: Any, run: Run, verdict: Verdict, holds: Holds):
         self._stage = stage
         self._cfg = cfg
         self._run = run
         self._verdict = verdict
+        self._holds = holds
         self._held: dict[str, list[WindowedValue]] = {}
 
     def start_bundle(self) -> None:
@@ -70,7 +73,7 @@ class _BatchDoFn(beam.DoFn):
             return
         held = self._held.setdefault(language, [])
         held.append(WindowedValue(record, timestamp, [window]))
-        if len(held) >= self._cfg.batch_files:
+        if len(held) >= self._cfg.batch_files or not self._holds(language, self._cfg):
             yield from self._flush(language)
 
     def finish_bundle(self) -> Iterator[pvalue.TaggedOutput]:
@@ -111,9 +114,16 @@ class ToolStage(beam.PTransform):
         """The config a stage built without one runs with."""
         raise NotImplementedError
 
+    @staticmethod
+    def holds(language: str, cfg: Any) -> bool:
+        """Whether files of ``language`` wait for a batch; False sends each to ``run`` as it
+        comes (a check in process gains nothing from a batch, and a record held waits for
+        the bundle's end)."""
+        return True
+
     def expand(self, records: beam.PCollection) -> StageResult:
         cls = type(self)
         tagged = records | "Batches" >> beam.ParDo(
-            _BatchDoFn(self.stage, self._cfg, cls.run, cls.verdict)
+            _BatchDoFn(self.stage, self._cfg, cls.run, cls.verdict, cls.holds)
         ).with_outputs(KEPT, REJECTED, DEAD_LETTER)
         return StageResult.from_tagged(tagged)
