@@ -37,8 +37,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from beam_swallow.languages.batch_files import scratch
 from beam_swallow.languages.formatting import FormatConfig, format_sources, formatter_label
-from beam_swallow.languages.formatting.batch import scratch
 from beam_swallow.languages.formatting.biome import BIOME_ARGS, BIOME_CONFIG, biome_binary
 from beam_swallow.languages.formatting.clang_format import STYLE, clang_format_binary
 from beam_swallow.languages.formatting.google_java_format import GoogleJavaFormat

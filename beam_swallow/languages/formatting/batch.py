@@ -18,15 +18,14 @@ stage makes each record of the batch a dead letter.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from beam_swallow.languages.batch_files import scratch, write_sources
 from beam_swallow.languages.tools import ToolError
 
 __all__ = [
@@ -35,14 +34,8 @@ __all__ = [
     "Refusals",
     "format_in_folder",
     "line_refusals",
-    "scratch",
-    "write_sources",
 ]
 
-# Batches are written where memory backs the files, when this machine has such a place with
-# room to spare: the files live only for one run, and a disk write per file is most of a
-# fast formatter's cost beyond its own on a busy machine.
-_SHM = "/dev/shm"
 _MESSAGE_CHARS = 2000
 _LINE_ERROR = re.compile(r"^(?P<name>[^:\s]+):(?P<message>\d+:\d+: .*)$")
 
@@ -74,32 +67,6 @@ class FormatOutcome:
 
     text: str | None
     error: str | None = None
-
-
-def scratch(sources: Sequence[str]) -> str | None:
-    """Where to write a batch: ``/dev/shm`` when it is writable and the batch takes under
-    a quarter of its free space, else None (the default temporary directory)."""
-    if not (os.path.isdir(_SHM) and os.access(_SHM, os.W_OK)):
-        return None
-    needed = 4 * sum(len(source) for source in sources)  # up to 4 bytes per code point
-    return _SHM if needed * 4 < shutil.disk_usage(_SHM).free else None
-
-
-def write_sources(
-    folder: Path, sources: Sequence[str], suffix: str, numbers: Sequence[int] | None = None
-) -> list[str]:
-    """Write each source as ``<number><suffix>`` in ``folder`` (numbers 0, 1, ... unless
-    given), UTF-8, its own line endings kept (no newline translation); return the file
-    names in order."""
-    names = []
-    for number, source in zip(
-        range(len(sources)) if numbers is None else numbers, sources, strict=True
-    ):
-        name = f"{number}{suffix}"
-        with open(folder / name, "w", encoding="utf-8", newline="") as handle:
-            handle.write(source)
-        names.append(name)
-    return names
 
 
 def _read(path: Path) -> str:
