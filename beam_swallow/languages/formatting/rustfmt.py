@@ -40,7 +40,7 @@ from beam_swallow.languages.formatting.batch import (
 from beam_swallow.languages.formatting.formatter import Formatter
 from beam_swallow.languages.tools import ToolError, ToolMissing, find_tool, run_tool, tool_version
 
-__all__ = ["EDITION", "RUSTFMT_ARGS", "Rustfmt"]
+__all__ = ["EDITION", "INSTALL", "RUSTFMT_ARGS", "Rustfmt", "rustfmt_errors"]
 
 INSTALL = "install Rust's toolchain with its rustfmt component (rustup component add rustfmt)"
 EDITION = "2021"
@@ -51,8 +51,9 @@ _HEADER = re.compile(r"^(?:error|warning)(?:\[[^\]]*\])?: (?P<message>.*)$")
 _ARROW = re.compile(r"^\s*--> (?P<path>.+):(?P<line>\d+):(?P<column>\d+)$")
 
 
-def _errors(stderr: str) -> list[tuple[str, str]]:
-    """``(path, "line:column: message")`` of each error rustfmt reports on stderr."""
+def rustfmt_errors(stderr: str) -> list[tuple[str, int, int, str]]:
+    """``(path, line, column, message)`` of each error rustfmt reports on stderr (an
+    ``error`` header, then its ``--> path:line:column``; a warning's location is skipped)."""
     found = []
     message = None
     for line in stderr.splitlines():
@@ -62,7 +63,7 @@ def _errors(stderr: str) -> list[tuple[str, str]]:
             continue
         arrow = _ARROW.match(line)
         if arrow and message is not None:
-            found.append((arrow["path"], f"{arrow['line']}:{arrow['column']}: {message}"))
+            found.append((arrow["path"], int(arrow["line"]), int(arrow["column"]), message))
             message = None
     return found
 
@@ -106,11 +107,11 @@ class Rustfmt(Formatter):
             if done.returncode == 0:
                 return {}
             refusals: Refusals = {}
-            for path, message in _errors(done.stderr):
+            for path, line, column, message in rustfmt_errors(done.stderr):
                 name = Path(path).name
                 if (folder / path).resolve().parent != folder.resolve() or name not in names:
                     raise ToolError(f"rustfmt reported on a file not of its batch: {path}")
-                refusals.setdefault(name, message)
+                refusals.setdefault(name, f"{line}:{column}: {message}")
             if done.returncode != _REFUSED or not refusals:
                 raise ToolError(f"rustfmt exited {done.returncode}: {done.stderr[:2000]}")
             return refusals

@@ -25,16 +25,15 @@ from pathlib import Path
 from beam_swallow.languages.batch_files import scratch, write_sources
 from beam_swallow.languages.formatting.gofmt import INSTALL as GO_INSTALL
 from beam_swallow.languages.formatting.gofmt import Gofmt
+from beam_swallow.languages.formatting.rustfmt import INSTALL as RUST_INSTALL
+from beam_swallow.languages.formatting.rustfmt import RUSTFMT_ARGS, Rustfmt, rustfmt_errors
 from beam_swallow.languages.parsing.config import ParseVerdict
 from beam_swallow.languages.tools import ToolError, find_tool, run_tool, tool_version
 
 __all__ = ["COMMANDS", "check_bash", "check_gofmt", "check_rustfmt"]
 
-_RUST_INSTALL = "rustup component add rustfmt"
 _BASH_INSTALL = "apt-get install bash"
 _GOFMT_ERROR = re.compile(r"^(?P<file>\d+)\.go:(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$")
-_RUSTFMT_ERROR = re.compile(r"^error(?:\[\w+\])?: (?P<message>.*)$")
-_RUSTFMT_WHERE = re.compile(r"^\s*--> (?:.*/)?(?P<file>\d+)\.rs:(?P<line>\d+):(?P<column>\d+)$")
 _BASH_ERROR = re.compile(r"^(?:[^:]*: )?(?:line (?P<line>\d+): )?(?P<message>.*)$")
 _BASH_VERSION = re.compile(r"version (\S+)")
 
@@ -83,28 +82,20 @@ def check_gofmt(sources: list[str], timeout_s: float) -> list[ParseVerdict]:
 def check_rustfmt(sources: list[str], timeout_s: float) -> list[ParseVerdict]:
     """``rustfmt --edition 2021 --check`` over the batch, one process: a file it reports an
     ``error`` in is rejected; a file it would only reformat passes."""
-    rustfmt = find_tool("rustfmt", _RUST_INSTALL)
-    checker = tool_version((rustfmt, "--version"))
+    rustfmt = Rustfmt()
+    checker = rustfmt.label()
     folder, names = _batch_folder(sources, ".rs")
     with folder:
         done = run_tool(
-            [rustfmt, "--edition", "2021", "--check", "--config", "skip_children=true", *names],
+            [*rustfmt.command(), *RUSTFMT_ARGS, "--check", *names],
             timeout_s=timeout_s,
             cwd=folder.name,
         )
     errors: dict[int, tuple[int, int, str]] = {}
-    message = ""
-    for line in done.stderr.splitlines():
-        said = _RUSTFMT_ERROR.match(line)
-        if said:
-            message = said["message"]
-            continue
-        where = _RUSTFMT_WHERE.match(line)
-        if where and message:
-            errors.setdefault(
-                int(where["file"]), (int(where["line"]), int(where["column"]), message)
-            )
-            message = ""
+    for path, line, column, message in rustfmt_errors(done.stderr):
+        stem = Path(path).stem
+        if stem.isdigit():
+            errors.setdefault(int(stem), (line, column, message))
     if done.returncode not in (0, 1) or (done.returncode == 1 and not errors and not done.stdout):
         raise ToolError(f"rustfmt exited {done.returncode}: {done.stderr[:500]}")
     return _verdicts(sources, checker, errors)
@@ -137,6 +128,6 @@ COMMANDS: dict[
     str, tuple[Callable[[list[str], float], list[ParseVerdict]], tuple[tuple[str, str], ...]]
 ] = {
     "Go": (check_gofmt, (("gofmt", GO_INSTALL),)),
-    "Rust": (check_rustfmt, (("rustfmt", _RUST_INSTALL),)),
+    "Rust": (check_rustfmt, (("rustfmt", RUST_INSTALL),)),
     "Shell": (check_bash, (("bash", _BASH_INSTALL),)),
 }
