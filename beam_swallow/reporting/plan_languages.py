@@ -36,6 +36,7 @@ from beam_swallow.languages.routing import (
     PATH_FIELD,
     LanguageRouting,
     canonical_names,
+    comma_separated,
 )
 from beam_swallow.records import Reject
 from beam_swallow.sources.stack_v2 import detect_layout, file_records
@@ -79,7 +80,7 @@ def parse_mix(text: str) -> LanguageMix:
     """``"Python=0.6,Go=0.2"`` -> a mix; ValueError for a language the catalog lacks or
     a share that is not a number in (0, 1]."""
     shares: dict[str, float] = {}
-    for part in (p.strip() for p in text.split(",") if p.strip()):
+    for part in comma_separated(text):
         name, equals, value = part.partition("=")
         if not equals:
             raise ValueError(f"--languages_mix takes LANGUAGE=SHARE pairs, got {part!r}")
