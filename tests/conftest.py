@@ -6,7 +6,6 @@ Helpers (output readers, the conservation check, ports) live in
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,19 +38,14 @@ def gcs_emulator(tmp_path_factory):
     except RuntimeError as exc:
         proc.kill()
         pytest.fail(str(exc))
-    settings = {"STORAGE_EMULATOR_HOST": host, CREDENTIALS_ENV: str(credentials)}
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
     try:
-        yield host
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("STORAGE_EMULATOR_HOST", host)
+            env.setenv(CREDENTIALS_ENV, str(credentials))
+            yield host
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -56,21 +55,15 @@ PUBLIC_READ = {
 @pytest.fixture(scope="module")
 def s3():
     """moto's server and a proxy in front of it that fails each blob's first two GETs."""
-    saved = {name: os.environ.get(name) for name in CREDENTIALS}
-    os.environ.update(CREDENTIALS)
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in CREDENTIALS.items():
+            env.setenv(name, value)
         with S3Server() as server, FaultProxy(server.url, f"/{BUCKET}/{PREFIX}", 2) as proxy:
             client = server.client()
             client.create_bucket(Bucket=BUCKET)
             client.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(PUBLIC_READ))
             client.create_bucket(Bucket=DATA)
             yield server, proxy, client
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture(scope="module")

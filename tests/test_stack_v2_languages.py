@@ -6,8 +6,6 @@ language, and the report counts each language apart."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from beam_swallow.cli import main
@@ -31,20 +29,14 @@ OTHERS = ("Python", "Java", "JavaScript", "Shell")
 
 @pytest.fixture(scope="module")
 def s3():
-    saved = {name: os.environ.get(name) for name in CREDENTIALS}
-    os.environ.update(CREDENTIALS)
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in CREDENTIALS.items():
+            env.setenv(name, value)
         with S3Server() as server:
             client = server.client()
             client.create_bucket(Bucket=BUCKET)
             client.create_bucket(Bucket=DATA)
             yield server, client
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _files() -> list[StackFile]:
