@@ -250,6 +250,16 @@ def test_engine_killed_mid_run_is_restarted_and_loses_nothing(reference):
     assert counters["retries"] > 0 and counters["errors"] == 0
 
 
+def _engine_flags(engine: EngineConfig) -> list[str]:
+    """The command-line flags of a vllm ``engine`` like :data:`ENGINE` (model, dtype,
+    engine kwargs, context)."""
+    return [
+        *("--engine", "vllm", "--model", str(engine.model), "--dtype", str(engine.dtype)),
+        *("--engine_kwargs", json.dumps(engine.engine_kwargs)),
+        *("--max_model_len", str(engine.max_model_len)),
+    ]
+
+
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "beam_swallow.cli", *args],
@@ -282,16 +292,7 @@ def test_job_of_two_processes_finishes_and_leaves_no_engine(tmp_path):
         str(files / "*.jsonl"),
         "--output",
         str(tmp_path / "out"),
-        "--engine",
-        "vllm",
-        "--model",
-        own.model,
-        "--dtype",
-        "float32",
-        "--engine_kwargs",
-        '{"enforce_eager": true}',
-        "--max_model_len",
-        str(own.max_model_len),
+        *_engine_flags(own),
         "--max_tokens",
         "24",
         "--temperature",
@@ -543,16 +544,7 @@ def test_report_gives_each_stages_tokens_per_step_and_the_replay_predicts_it(spe
         str(files / "*.jsonl"),
         "--output",
         str(tmp_path / "out"),
-        "--engine",
-        "vllm",
-        "--model",
-        MODEL,
-        "--dtype",
-        "float32",
-        "--engine_kwargs",
-        '{"enforce_eager": true}',
-        "--max_model_len",
-        str(ENGINE.max_model_len),
+        *_engine_flags(ENGINE),
         "--max_tokens",
         str(REWRITE_TOKENS),
         "--temperature",
