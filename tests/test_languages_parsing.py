@@ -136,9 +136,9 @@ def _worker_batches(language: str) -> list[list[str]]:
 
 def _judge_in_threads(language: str) -> list[list[bool]]:
     cfg = ParseConfig(mode="exact")
+    batches = _worker_batches(language)
     with ThreadPoolExecutor(4) as pool:
-        answers = pool.map(lambda batch: check_sources(language, batch, cfg), _worker_batches(
-            language))  # fmt: skip
+        answers = pool.map(lambda batch: check_sources(language, batch, cfg), batches)
         return [[verdict.ok for verdict in answer] for answer in answers]
 
 
