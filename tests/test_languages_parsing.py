@@ -107,8 +107,8 @@ def test_an_aborted_parse_leaves_the_parser_clean():
 
 
 def test_files_over_the_cap_are_too_large_unparsed():
-    verdicts = check_sources("Go", ["package a\n", "package a\n// " + "x" * 100], ParseConfig(
-        max_chars=50))  # fmt: skip
+    sources = ["package a\n", "package a\n// " + "x" * 100]
+    verdicts = check_sources("Go", sources, ParseConfig(max_chars=50))
     assert verdicts[0].ok
     assert (verdicts[1].ok, verdicts[1].reason, verdicts[1].checker) == (
         False,

@@ -352,10 +352,10 @@ def reference_ok(language: str, text: str, path: str = "") -> bool | None:
         includes = [sysconfig.get_paths()["include"], *_include_dirs(path)]
         args = [*_C_FLAGS[language], "-fsyntax-only", "-w", "-iquote", "."]
         args += [f"-I{folder}" for folder in includes] + ["-"]
+        cwd = os.path.dirname(path) or None
         done = subprocess.run(
-            args, input=text, capture_output=True, text=True, cwd=os.path.dirname(path) or None,
-            timeout=_TIMEOUT_S,
-        )  # fmt: skip
+            args, input=text, capture_output=True, text=True, cwd=cwd, timeout=_TIMEOUT_S
+        )
         return done.returncode == 0
     commands = {
         "Go": [find_tool("gofmt", "install Go"), "-e"],
